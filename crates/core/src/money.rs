@@ -1,0 +1,76 @@
+use std::fmt;
+use std::ops::{Add, AddAssign};
+
+/// An amount of US dollars in integer micro-dollars (1 USD = 1,000,000).
+///
+/// Integer so that ledgers add up exactly: summing a million `f64` prices
+/// drifts, summing micro-dollars does not. Saturating arithmetic: a budget
+/// check must never wrap around to a small number.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Money(pub i64);
+
+impl Money {
+    /// Zero dollars.
+    pub const ZERO: Money = Money(0);
+
+    /// From micro-dollars.
+    pub const fn from_micros(micros: i64) -> Self {
+        Money(micros)
+    }
+
+    /// Micro-dollars.
+    pub const fn micros(self) -> i64 {
+        self.0
+    }
+
+    /// Cost of `tokens` at `micros_per_million` micro-dollars per million
+    /// tokens, rounded up so the gateway never under-charges.
+    pub fn for_tokens(tokens: u64, micros_per_million: i64) -> Self {
+        let product = i128::from(tokens) * i128::from(micros_per_million);
+        let rounded = (product + 999_999).div_euclid(1_000_000);
+        Money(i64::try_from(rounded).unwrap_or(i64::MAX))
+    }
+}
+
+impl Add for Money {
+    type Output = Money;
+    fn add(self, rhs: Money) -> Money {
+        Money(self.0.saturating_add(rhs.0))
+    }
+}
+
+impl AddAssign for Money {
+    fn add_assign(&mut self, rhs: Money) {
+        self.0 = self.0.saturating_add(rhs.0);
+    }
+}
+
+impl fmt::Display for Money {
+    /// Dollars with six decimals, e.g. `0.000150`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:06}", abs / 1_000_000, abs % 1_000_000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_cost_rounds_up() {
+        // 1 token at $2.50 per million = 2.5 micro-dollars -> 3.
+        assert_eq!(Money::for_tokens(1, 2_500_000), Money(3));
+        assert_eq!(Money::for_tokens(1_000_000, 2_500_000), Money(2_500_000));
+        assert_eq!(Money::for_tokens(0, 2_500_000), Money::ZERO);
+    }
+
+    #[test]
+    fn display_and_saturation() {
+        assert_eq!(Money(1_500_000).to_string(), "1.500000");
+        assert_eq!(Money(-150).to_string(), "-0.000150");
+        assert_eq!(Money(i64::MAX) + Money(1), Money(i64::MAX));
+    }
+}

@@ -1,0 +1,10 @@
+//! HTTP plumbing for the data plane: the body type every crate shares,
+//! listeners (TCP, TLS with certificate reload, HTTP/1.1 and HTTP/2 with
+//! protective limits, graceful drain) and the pooled upstream client.
+//!
+//! Invariants: no routing or policy knowledge here; bodies are streamed,
+//! never collected, unless a caller asks for it with a limit.
+
+pub mod body;
+
+pub use body::{Body, BoxError, empty, full};

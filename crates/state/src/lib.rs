@@ -1,0 +1,11 @@
+//! Shared mutable state behind traits: rate limits now; budgets, caches and
+//! the change bus later. Each trait has an in-memory implementation here for
+//! a single node; Redis-backed ones (`sy-cluster`) replace them for a cluster
+//! without callers changing.
+//!
+//! Invariants: in-memory implementations never block or allocate a future on
+//! the request path ([`LimitFuture::Ready`]).
+
+mod limiter;
+
+pub use limiter::{LimitDecision, LimitFuture, LocalLimiter, Quota, RateLimiter};

@@ -1,55 +1,20 @@
-//! Loading and validating configuration text.
+//! Loading configuration text: interpolate, parse, validate, and place every
+//! error at its line and column in the text the user wrote.
+//!
+//! The steps stop at the first stage that fails, because later stages need
+//! the earlier ones' output: all `${VAR}` errors, else the first structural
+//! (serde) error, else every semantic error.
 
-use std::fmt;
 use std::path::Path;
 
+use crate::error::{ConfigError, ConfigErrors, split_serde_message};
+use crate::interpolate::{SourceMap, interpolate_mapped};
+use crate::positions::Positions;
 use crate::spec::ConfigSpec;
+use crate::validate::validate;
 
 /// The embedded defaults: used when `switchyard serve` runs without a file.
 pub const DEFAULT_CONFIG_YAML: &str = include_str!("defaults.yaml");
-
-/// One problem in a configuration file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// File name (or `<defaults>`, `<string>`).
-    pub origin: String,
-    /// 1-based line; 0 when unknown.
-    pub line: usize,
-    /// 1-based column; 0 when unknown.
-    pub column: usize,
-    /// Dotted path of the offending key, e.g. `routes[2].target.upstream`.
-    pub path: String,
-    /// What is wrong and what is allowed.
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.origin, self.line, self.column)?;
-        if !self.path.is_empty() {
-            write!(f, "{}: ", self.path)?;
-        }
-        f.write_str(&self.message)
-    }
-}
-
-/// Every problem found in one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
-
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigErrors {}
 
 /// The embedded default configuration.
 pub fn defaults() -> Result<ConfigSpec, ConfigErrors> {
@@ -59,25 +24,19 @@ pub fn defaults() -> Result<ConfigSpec, ConfigErrors> {
 /// Read, interpolate from the process environment, parse and validate a file.
 pub fn load_file(path: &Path) -> Result<ConfigSpec, ConfigErrors> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigErrors(vec![ConfigError {
-            origin: origin.clone(),
-            line: 0,
-            column: 0,
-            path: String::new(),
-            message: format!("cannot read file: {e}"),
-        }])
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigErrors::whole_file(&origin, format!("cannot read file: {e}")))?;
     load_str(&text, &origin, &|k| std::env::var(k).ok())
 }
 
-/// Interpolate with `env`, parse and validate configuration text.
+/// Interpolate with `env`, parse and validate configuration text. `origin`
+/// names the text in errors (a file name, `<string>`, ...).
 pub fn load_str(
     text: &str,
     origin: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ConfigSpec, ConfigErrors> {
-    let text = interpolate(text, env).map_err(|errs| {
+    let (text, map) = interpolate_mapped(text, env).map_err(|errs| {
         ConfigErrors(
             errs.into_iter()
                 .map(|(line, column, message)| ConfigError {
@@ -90,82 +49,74 @@ pub fn load_str(
                 .collect(),
         )
     })?;
-    let spec: ConfigSpec = serde_yaml_ng::from_str(&text).map_err(|e| {
-        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
-        ConfigErrors(vec![ConfigError {
-            origin: origin.into(),
-            line,
-            column,
-            path: String::new(),
-            message: e.to_string(),
-        }])
-    })?;
-    Ok(spec)
-}
-
-/// Replace `${VAR}` and `${VAR:-default}`; `$${` is a literal `${`.
-/// Returns `(line, column, message)` for each unset variable without a default.
-pub fn interpolate(
-    text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<String, Vec<(usize, usize, String)>> {
-    let mut out = String::with_capacity(text.len());
-    let mut errors = Vec::new();
-    for (lineno, line) in text.split_inclusive('\n').enumerate() {
-        let mut rest = line;
-        let mut col = 1;
-        while let Some(pos) = rest.find('$') {
-            out.push_str(&rest[..pos]);
-            col += rest[..pos].chars().count();
-            let tail = &rest[pos..];
-            if let Some(after) = tail.strip_prefix("$${") {
-                out.push_str("${");
-                rest = after;
-                col += 3;
-            } else if let Some(after) = tail.strip_prefix("${") {
-                match after.find('}') {
-                    Some(end) => {
-                        let inner = &after[..end];
-                        let (name, default) = match inner.split_once(":-") {
-                            Some((n, d)) => (n, Some(d)),
-                            None => (inner, None),
-                        };
-                        let valid = !name.is_empty()
-                            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-                        if !valid {
-                            errors.push((lineno + 1, col, format!("`${{{inner}}}`: variable names are letters, digits and `_`")));
-                        } else {
-                            match (env(name), default) {
-                                (Some(v), _) => out.push_str(&v),
-                                (None, Some(d)) => out.push_str(d),
-                                (None, None) => errors.push((
-                                    lineno + 1,
-                                    col,
-                                    format!("environment variable `{name}` is not set (write `${{{name}:-default}}` for a default)"),
-                                )),
-                            }
-                        }
-                        col += 3 + inner.chars().count();
-                        rest = &after[end + 1..];
-                    }
-                    None => {
-                        errors.push((lineno + 1, col, "`${` without a closing `}`".into()));
-                        out.push_str(tail);
-                        rest = "";
-                    }
-                }
-            } else {
-                out.push('$');
-                rest = &tail[1..];
-                col += 1;
-            }
-        }
-        out.push_str(rest);
+    let spec = parse(&text, origin, &map)?;
+    let violations = validate(&spec);
+    if violations.is_empty() {
+        return Ok(spec);
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    let positions = Positions::build(&text);
+    let errors = violations
+        .into_iter()
+        .map(|v| {
+            let (line, column) = map.to_source(positions.find(&v.path));
+            ConfigError {
+                origin: origin.into(),
+                line,
+                column,
+                path: v.path,
+                message: v.message,
+            }
+        })
+        .collect();
+    Err(ConfigErrors(errors).sorted())
 }
 
-/// The JSON Schema of the configuration file.
+/// Structural parse. An empty file (or one of only comments) means "all
+/// defaults", like `{}`.
+fn parse(text: &str, origin: &str, map: &SourceMap) -> Result<ConfigSpec, ConfigErrors> {
+    let blank = text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---");
+    let text = if blank { "{}" } else { text };
+    // Enums are written as one-key maps (`target: { upstream: api }`), the
+    // same shape as JSON and the JSON Schema, rather than YAML tags.
+    let de = serde_yaml_ng::Deserializer::from_str(text);
+    serde_yaml_ng::with::singleton_map_recursive::deserialize(de).map_err(
+        |e: serde_yaml_ng::Error| {
+            let at = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            let (line, column) = map.to_source(at);
+            let (path, message) = split_serde_message(&e.to_string());
+            ConfigErrors(vec![ConfigError {
+                origin: origin.into(),
+                line,
+                column,
+                path,
+                message,
+            }])
+        },
+    )
+}
+
+/// Write `spec` as YAML in the shape [`load_str`] reads (enums as one-key
+/// maps, e.g. `target: { upstream: api }`), for tools that edit a config.
+/// A `${` inside a value is written as `$${`, so loading the text again
+/// gives back the same value rather than interpolating it. Comments and
+/// `${VAR}` references of the original file are not preserved.
+pub fn to_yaml(spec: &ConfigSpec) -> Result<String, serde_yaml_ng::Error> {
+    let mut buf = Vec::new();
+    let mut ser = serde_yaml_ng::Serializer::new(&mut buf);
+    serde_yaml_ng::with::singleton_map_recursive::serialize(spec, &mut ser)?;
+    let text = String::from_utf8(buf)
+        .map_err(|e| <serde_yaml_ng::Error as serde::ser::Error>::custom(e.to_string()))?;
+    Ok(text.replace("${", "$${"))
+}
+
+/// The JSON Schema (draft 2020-12) of the configuration file, with every
+/// field's description and default; editors use it for completion.
 pub fn json_schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(ConfigSpec)).unwrap_or_default()
+    let mut schema = serde_json::to_value(schemars::schema_for!(ConfigSpec)).unwrap_or_default();
+    if let Some(obj) = schema.as_object_mut() {
+        obj.insert("title".into(), "Switchyard configuration".into());
+    }
+    schema
 }

@@ -36,18 +36,22 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .ok_or_else(|| format!("`{s}` has no unit; write it like `250ms`, `10s`, `5m` or `1h`"))?;
     let (num, unit) = s.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration; write it like `250ms`, `10s`, `5m` or `1h`"))?;
+    let value: f64 = num.parse().map_err(|_| {
+        format!("`{s}` is not a duration; write it like `250ms`, `10s`, `5m` or `1h`")
+    })?;
     let scale = match unit {
         "ms" => 0.001,
         "s" => 1.0,
         "m" => 60.0,
         "h" => 3600.0,
-        _ => return Err(format!("`{unit}` is not a duration unit; allowed: ms, s, m, h")),
+        _ => {
+            return Err(format!(
+                "`{unit}` is not a duration unit; allowed: ms, s, m, h"
+            ));
+        }
     };
     let secs = value * scale;
-    if !secs.is_finite() || secs < 0.0 || secs > 365.0 * 86400.0 {
+    if !secs.is_finite() || !(0.0..=365.0 * 86400.0).contains(&secs) {
         return Err(format!("`{s}` is out of range (0 to 365 days)"));
     }
     Ok(Duration::from_secs_f64(secs))
@@ -120,7 +124,11 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "MiB" => 1024 * 1024,
         "GB" => 1000 * 1000 * 1000,
         "GiB" => 1024 * 1024 * 1024,
-        other => return Err(format!("`{other}` is not a size unit; allowed: B, KB, KiB, MB, MiB, GB, GiB")),
+        other => {
+            return Err(format!(
+                "`{other}` is not a size unit; allowed: B, KB, KiB, MB, MiB, GB, GiB"
+            ));
+        }
     };
     value
         .checked_mul(scale)
@@ -188,7 +196,11 @@ mod tests {
         assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
         assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
         assert!(parse_duration("30").unwrap_err().contains("no unit"));
-        assert!(parse_duration("3d").unwrap_err().contains("allowed: ms, s, m, h"));
+        assert!(
+            parse_duration("3d")
+                .unwrap_err()
+                .contains("allowed: ms, s, m, h")
+        );
         assert!(parse_duration("-1s").is_err());
     }
 

@@ -5,6 +5,12 @@
 //! Invariants: no routing or policy knowledge here; bodies are streamed,
 //! never collected, unless a caller asks for it with a limit.
 
+mod activity;
 pub mod body;
+pub mod client;
+pub mod server;
+pub mod tls;
 
+pub use activity::ActiveGuard;
 pub use body::{Body, BoxError, empty, full};
+pub use server::{ConnInfo, Handler, Limits, Listener, ListenerStats};

@@ -1,3 +1,6 @@
+//! Who is calling: [`Consumer`], and the [`ConsumerDirectory`] that
+//! authentication asks to turn a key's hash into one.
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -31,7 +34,9 @@ pub struct StaticDirectory {
 impl StaticDirectory {
     /// An index over `(key hash, consumer)` pairs.
     pub fn new(entries: impl IntoIterator<Item = ([u8; 32], Consumer)>) -> Self {
-        StaticDirectory { keys: entries.into_iter().collect() }
+        StaticDirectory {
+            keys: entries.into_iter().collect(),
+        }
     }
 }
 

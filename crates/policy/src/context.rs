@@ -1,3 +1,5 @@
+//! [`RequestContext`]: the per-request state policies share.
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -25,13 +27,23 @@ pub struct RequestContext {
     /// route's `body_limit`).
     pub body_limit: u64,
     /// Headers to add to the response, whatever its origin (for example
-    /// `RateLimit-*` on success, CORS headers).
+    /// `RateLimit-*` on success). The proxy adds them to every response it
+    /// sends for the request, replacing same-named upstream headers.
     pub response_headers: HeaderMap,
+    /// Values a policy carries from its request phase to its response phase,
+    /// keyed by type (CORS keeps the allowed origin here). Each policy uses
+    /// a private type, so policies cannot clash.
+    pub extensions: http::Extensions,
 }
 
 impl RequestContext {
     /// A context for a request from `peer_addr` on `route`.
-    pub fn new(request_id: RequestId, peer_addr: SocketAddr, route: Arc<str>, body_limit: u64) -> Self {
+    pub fn new(
+        request_id: RequestId,
+        peer_addr: SocketAddr,
+        route: Arc<str>,
+        body_limit: u64,
+    ) -> Self {
         RequestContext {
             request_id,
             peer_addr,
@@ -40,6 +52,7 @@ impl RequestContext {
             consumer: None,
             body_limit,
             response_headers: HeaderMap::new(),
+            extensions: http::Extensions::new(),
         }
     }
 }

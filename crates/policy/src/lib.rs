@@ -5,17 +5,37 @@
 //! A [`Policy`] overrides only the phases it needs; each phase defaults to a
 //! no-op. Policies run in the fixed order of [`Order`], whatever order the
 //! configuration lists them in, so the sequence reads in one place.
+//! [`build_chain`] compiles a route's `policies` section into a
+//! [`PolicyChain`]; each policy lives in its own file.
 //!
 //! Invariants: policies never touch the store; they read compiled state and
 //! the `sy-state` traits. A synchronous policy never allocates a future
-//! ([`Step::Ready`]).
+//! ([`Step::Ready`]). A client's API key never reaches an upstream.
 
 mod consumer;
 mod context;
 mod error;
 mod policy;
+mod registry;
 
+mod body_limit;
+mod cors;
+mod headers;
+mod ip;
+mod key_auth;
+mod rate_limit;
+
+#[cfg(test)]
+mod test_util;
+
+pub use body_limit::BodyLimit;
 pub use consumer::{Consumer, ConsumerDirectory, StaticDirectory};
 pub use context::RequestContext;
-pub use error::PolicyError;
+pub use cors::Cors;
+pub use error::{PolicyError, RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET, ceil_secs};
+pub use headers::{RequestHeaders, ResponseHeaders};
+pub use ip::IpRules;
+pub use key_auth::{INVALID_KEY, KeyAuth, MISSING_KEY};
 pub use policy::{Flow, Order, Policy, PolicyChain, Step};
+pub use rate_limit::RateLimit;
+pub use registry::{PolicyDeps, build_chain, directory_from_config};

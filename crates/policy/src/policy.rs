@@ -1,3 +1,6 @@
+//! The [`Policy`] trait, its phases and order, and the [`PolicyChain`] that
+//! runs a route's policies.
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -67,9 +70,7 @@ impl Future for Step<'_> {
     type Output = Result<Flow, PolicyError>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.get_mut() {
-            Step::Ready(r) => {
-                Poll::Ready(std::mem::replace(r, Ok(Flow::Continue)))
-            }
+            Step::Ready(r) => Poll::Ready(std::mem::replace(r, Ok(Flow::Continue))),
             Step::Pending(f) => f.as_mut().poll(cx),
         }
     }
@@ -85,7 +86,11 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
 
     /// Request headers have arrived; the body has not been read. May change
     /// the request, fill the context, answer or refuse.
-    fn on_request<'a>(&'a self, _req: &'a mut http::request::Parts, _ctx: &'a mut RequestContext) -> Step<'a> {
+    fn on_request<'a>(
+        &'a self,
+        _req: &'a mut http::request::Parts,
+        _ctx: &'a mut RequestContext,
+    ) -> Step<'a> {
         Step::next()
     }
 
@@ -104,7 +109,9 @@ impl PolicyChain {
     /// A chain of `policies`, sorted by [`Order`] (stable for equal orders).
     pub fn new(mut policies: Vec<Arc<dyn Policy>>) -> Self {
         policies.sort_by_key(|p| p.order());
-        PolicyChain { policies: policies.into() }
+        PolicyChain {
+            policies: policies.into(),
+        }
     }
 
     /// The policies in order.
@@ -118,7 +125,11 @@ impl PolicyChain {
     }
 
     /// Run every request phase in order; stops at the first response or error.
-    pub async fn on_request(&self, req: &mut http::request::Parts, ctx: &mut RequestContext) -> Result<Flow, PolicyError> {
+    pub async fn on_request(
+        &self,
+        req: &mut http::request::Parts,
+        ctx: &mut RequestContext,
+    ) -> Result<Flow, PolicyError> {
         for p in self.policies.iter() {
             match p.on_request(req, ctx).await? {
                 Flow::Continue => {}

@@ -4,8 +4,11 @@
 //! without callers changing.
 //!
 //! Invariants: in-memory implementations never block or allocate a future on
-//! the request path ([`LimitFuture::Ready`]).
+//! the request path ([`LimitFuture::Ready`]), and read time only through
+//! `tokio::time` so paused-time tests control it.
 
 mod limiter;
+mod local;
 
-pub use limiter::{LimitDecision, LimitFuture, LocalLimiter, Quota, RateLimiter};
+pub use limiter::{LimitDecision, LimitFuture, Quota, RateLimiter};
+pub use local::{DEFAULT_MAX_KEYS, LocalLimiter};

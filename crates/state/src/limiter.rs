@@ -1,11 +1,19 @@
-//! Token-bucket rate limiting.
+//! Token-bucket rate limiting: the types every limiter shares and the
+//! [`RateLimiter`] trait. The single-node implementation is
+//! [`crate::LocalLimiter`]; a cluster one lives in `sy-cluster`.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-/// A token bucket: `capacity` tokens, refilled at `capacity_per` … see fields.
+/// A token bucket: it holds at most `burst` tokens and gains `rate` tokens
+/// every `period`, one at a time (`period / rate` apart). A request spends
+/// tokens; a full bucket lets `burst` requests through at once, after which
+/// the steady rate applies.
+///
+/// Edge cases: `rate == 0` allows nothing (the bucket never refills);
+/// `period == 0` allows everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Quota {
     /// Tokens added per `period` (the steady rate).
@@ -23,9 +31,12 @@ pub struct LimitDecision {
     pub allowed: bool,
     /// Tokens left in the bucket after this decision.
     pub remaining: u64,
-    /// Time until the bucket is full again (for `RateLimit-Reset`).
+    /// Time until the bucket is full again (for `RateLimit-Reset`); zero for
+    /// a full bucket.
     pub reset_after: Duration,
-    /// When refused: time until the request would be allowed (`Retry-After`).
+    /// When refused: time until the same request would be allowed
+    /// (`Retry-After`). [`Duration::MAX`] means never: the cost exceeds the
+    /// bucket size, or the quota allows nothing. Zero when allowed.
     pub retry_after: Duration,
 }
 
@@ -50,29 +61,12 @@ impl Future for LimitFuture<'_> {
 
 /// Rate-limit state shared by all requests of a node (or a cluster).
 pub trait RateLimiter: Send + Sync + std::fmt::Debug {
-    /// Take `cost` tokens from the bucket named `key` under `quota`.
-    /// Keys are opaque; callers namespace them (`route:limit#:client`).
+    /// Take `cost` tokens from the bucket named `key` under `quota`; when
+    /// refused, nothing is taken. Keys are opaque; callers namespace them
+    /// (`{route}#{index}:{kind}:{value}`).
+    ///
+    /// Contract: a [`LimitFuture::Pending`] does no work until first polled,
+    /// so a caller may drop it unpolled and call again later (the policy
+    /// chain does this to move from its synchronous path to an async one).
     fn acquire<'a>(&'a self, key: &'a str, quota: Quota, cost: u32) -> LimitFuture<'a>;
-}
-
-pub use local::LocalLimiter;
-
-mod local {
-    //! Placeholder module replaced by the in-memory GCRA implementation.
-    use super::*;
-
-    /// In-memory limiter for one node.
-    #[derive(Debug, Default)]
-    pub struct LocalLimiter;
-
-    impl RateLimiter for LocalLimiter {
-        fn acquire<'a>(&'a self, _key: &'a str, quota: Quota, _cost: u32) -> LimitFuture<'a> {
-            LimitFuture::Ready(LimitDecision {
-                allowed: true,
-                remaining: u64::from(quota.burst),
-                reset_after: Duration::ZERO,
-                retry_after: Duration::ZERO,
-            })
-        }
-    }
 }

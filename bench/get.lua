@@ -1,0 +1,3 @@
+-- GET / on every keep-alive connection.
+wrk.method = "GET"
+dofile(os.getenv("BENCH_LUA_DIR") .. "/report.lua")

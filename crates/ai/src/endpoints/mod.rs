@@ -1,0 +1,4 @@
+//! One module per API endpoint.
+
+pub(crate) mod chat;
+pub(crate) mod models;

@@ -1,0 +1,42 @@
+//! `GET /v1/models` and `GET /v1/models/{id}`: only the models the route
+//! allows.
+
+use http::{Response, StatusCode};
+use sy_http::Body;
+use sy_llm::openai::{ModelList, ModelObject};
+
+use crate::registry::Model;
+use crate::{AiError, AiGateway, respond};
+
+fn object(gateway: &AiGateway, model: &Model) -> ModelObject {
+    // `owned_by` names the provider of the first deployment: what a client
+    // listing models most likely wants to know.
+    let owner = model
+        .deployments
+        .first()
+        .map_or("switchyard", |d| d.provider_name.as_str());
+    ModelObject::new(&model.name, gateway.created, owner)
+}
+
+pub(crate) fn list(gateway: &AiGateway, allowed: &[String]) -> Response<Body> {
+    let data = gateway
+        .registry
+        .visible(allowed)
+        .map(|m| object(gateway, m))
+        .collect();
+    respond::json(StatusCode::OK, &ModelList::new(data))
+}
+
+pub(crate) fn get(
+    gateway: &AiGateway,
+    allowed: &[String],
+    id: &str,
+) -> Result<Response<Body>, AiError> {
+    let model = gateway
+        .registry
+        .get(id, allowed)
+        .ok_or_else(|| AiError::ModelNotFound {
+            model: id.to_owned(),
+        })?;
+    Ok(respond::json(StatusCode::OK, &object(gateway, model)))
+}

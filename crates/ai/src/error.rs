@@ -1,0 +1,197 @@
+//! Failures of the AI endpoint, each with its status, class and OpenAI body.
+//!
+//! Building an error has no side effects (nothing is logged here); the proxy
+//! logs once at the edge. Messages of internal errors never reach clients.
+
+use http::{HeaderValue, Response, StatusCode, header};
+use sy_core::ErrorClass;
+use sy_http::Body;
+use sy_llm::openai::{ErrorBody, RequestError, error_type_for_status};
+
+/// Why an AI request failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AiError {
+    /// The body is not a valid request (400).
+    #[error("{0}")]
+    InvalidRequest(#[from] RequestError),
+    /// The model is not configured, or not allowed on this route (404). The
+    /// two cases answer alike so a route does not reveal other routes'
+    /// models.
+    #[error("The model `{model}` does not exist or you do not have access to it.")]
+    ModelNotFound {
+        /// The name the client asked for.
+        model: String,
+    },
+    /// No endpoint at this path (404).
+    #[error("Invalid URL ({method} {path})")]
+    UnknownEndpoint {
+        /// Request method.
+        method: String,
+        /// Request path.
+        path: String,
+    },
+    /// The endpoint exists but not for this method (405).
+    #[error("Method {method} is not allowed on {path}; use {allow}.")]
+    MethodNotAllowed {
+        /// Request method.
+        method: String,
+        /// Request path.
+        path: String,
+        /// The allowed method, for the `Allow` header.
+        allow: &'static str,
+    },
+    /// The provider answered with an error; its status is passed on.
+    #[error("{message}")]
+    Provider {
+        /// The provider's HTTP status.
+        status: u16,
+        /// The provider's message, safe to show.
+        message: String,
+    },
+    /// The provider's kind has no adapter yet (501).
+    #[error("Provider `{provider}` of kind `{kind}` is not supported by this gateway build yet.")]
+    ProviderUnsupported {
+        /// Provider name.
+        provider: String,
+        /// Provider kind.
+        kind: String,
+    },
+    /// A bug in the gateway (500). The detail is for logs only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AiError {
+    /// The HTTP status sent to the client.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            AiError::ModelNotFound { .. } | AiError::UnknownEndpoint { .. } => {
+                StatusCode::NOT_FOUND
+            }
+            AiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            AiError::Provider { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
+            }
+            AiError::ProviderUnsupported { .. } => StatusCode::NOT_IMPLEMENTED,
+            AiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Who is to blame.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            AiError::InvalidRequest(_)
+            | AiError::ModelNotFound { .. }
+            | AiError::UnknownEndpoint { .. }
+            | AiError::MethodNotAllowed { .. } => ErrorClass::Client,
+            AiError::Provider { status, .. } if *status == 429 => ErrorClass::Policy,
+            AiError::Provider { status, .. } if *status < 500 => ErrorClass::Client,
+            AiError::Provider { .. } => ErrorClass::Upstream,
+            AiError::ProviderUnsupported { .. } | AiError::Internal(_) => ErrorClass::Internal,
+        }
+    }
+
+    /// Stable label for metrics and logs.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AiError::InvalidRequest(_) => "invalid_request",
+            AiError::ModelNotFound { .. } => "model_not_found",
+            AiError::UnknownEndpoint { .. } => "unknown_endpoint",
+            AiError::MethodNotAllowed { .. } => "method_not_allowed",
+            AiError::Provider { .. } => "provider_error",
+            AiError::ProviderUnsupported { .. } => "provider_unsupported",
+            AiError::Internal(_) => "internal",
+        }
+    }
+
+    /// The OpenAI error body clients see.
+    pub fn to_body(&self) -> ErrorBody {
+        match self {
+            AiError::InvalidRequest(e) => e.to_body(),
+            AiError::ModelNotFound { .. } => ErrorBody::new(
+                self.to_string(),
+                "invalid_request_error",
+                Some("model".into()),
+                Some("model_not_found".into()),
+            ),
+            AiError::UnknownEndpoint { .. } => ErrorBody::new(
+                self.to_string(),
+                "invalid_request_error",
+                None,
+                Some("unknown_url".into()),
+            ),
+            AiError::MethodNotAllowed { .. } => ErrorBody::new(
+                self.to_string(),
+                "invalid_request_error",
+                None,
+                Some("method_not_allowed".into()),
+            ),
+            AiError::Provider { status, message } => {
+                let code = match status {
+                    429 => Some("rate_limit_exceeded".to_owned()),
+                    _ => None,
+                };
+                ErrorBody::new(message.clone(), error_type_for_status(*status), None, code)
+            }
+            AiError::ProviderUnsupported { .. } => ErrorBody::new(
+                self.to_string(),
+                "server_error",
+                None,
+                Some("provider_unsupported".into()),
+            ),
+            AiError::Internal(_) => ErrorBody::new(
+                "The gateway had an internal error while processing your request.",
+                "server_error",
+                None,
+                None,
+            ),
+        }
+    }
+
+    /// The whole error response. The error itself rides in the response
+    /// extensions so the edge can log it once.
+    pub fn into_response(self) -> Response<Body> {
+        let mut response = Response::new(sy_http::full(self.to_body().to_json()));
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if let AiError::MethodNotAllowed { allow, .. } = &self {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_status_passes_through() {
+        let e = AiError::Provider {
+            status: 429,
+            message: "slow down".into(),
+        };
+        assert_eq!(e.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(e.class(), ErrorClass::Policy);
+        assert_eq!(e.to_body().error.kind, "rate_limit_error");
+        let e = AiError::Provider {
+            status: 1000,
+            message: "odd".into(),
+        };
+        assert_eq!(e.status(), StatusCode::BAD_GATEWAY);
+    }
+
+    #[test]
+    fn internal_detail_is_hidden() {
+        let body = AiError::Internal("secret path /etc".into())
+            .to_body()
+            .to_json();
+        assert!(!body.contains("secret"));
+    }
+}

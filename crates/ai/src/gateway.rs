@@ -1,0 +1,195 @@
+//! [`AiGateway`]: the compiled AI endpoint and its request dispatch.
+
+use std::sync::{Arc, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{Method, Response};
+use sy_core::TokenUsage;
+use sy_http::Body;
+
+use crate::AiError;
+use crate::endpoints;
+use crate::registry::Registry;
+
+/// The AI endpoint compiled from one config. Immutable; shared by every
+/// route with an `ai` target in the same snapshot.
+#[derive(Debug)]
+pub struct AiGateway {
+    pub(crate) registry: Registry,
+    /// Unix seconds of compilation: the `created` of model objects.
+    pub(crate) created: u64,
+}
+
+/// What the endpoint did, left in the response extensions for the access
+/// log and call records.
+#[derive(Debug, Clone)]
+pub struct AiCallInfo {
+    /// The model name the client asked for.
+    pub model: String,
+    /// `<provider>/<model>` that answered.
+    pub deployment: String,
+    /// Token counts; set when the response is built (whole answers) or when
+    /// the stream's usage chunk passes (streams; stays empty if the stream
+    /// is cut before it).
+    pub usage: Arc<OnceLock<TokenUsage>>,
+}
+
+/// The endpoints this slice serves, after the API base is stripped.
+enum Endpoint<'a> {
+    ChatCompletions,
+    Models,
+    Model(&'a str),
+}
+
+impl AiGateway {
+    /// Build from the providers and models of a validated config.
+    pub fn compile(spec: &sy_config::ConfigSpec) -> Result<AiGateway, Vec<String>> {
+        let registry = Registry::compile(&spec.providers, &spec.models)?;
+        Ok(AiGateway {
+            registry,
+            created: unix_now(),
+        })
+    }
+
+    /// The compiled models.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Serve one AI API request. `allowed_models` empty = every model. The
+    /// proxy already collected `body` (under the route's body limit). Never
+    /// panics; every failure is an OpenAI-shaped JSON error
+    /// `{"error":{"message","type","param","code"}}` with the right status.
+    ///
+    /// The path is the client's full path. Everything up to and including a
+    /// `/v1` segment is the API base and ignored, so `/v1/models` and
+    /// `/openai/v1/models` are the same endpoint; a path without `/v1` is
+    /// taken whole (`/chat/completions`).
+    pub async fn handle(
+        &self,
+        allowed_models: &[String],
+        parts: http::request::Parts,
+        body: Bytes,
+        request_id: &str,
+    ) -> Response<Body> {
+        match self
+            .dispatch(allowed_models, &parts, body, request_id)
+            .await
+        {
+            Ok(response) => response,
+            Err(error) => error.into_response(),
+        }
+    }
+
+    async fn dispatch(
+        &self,
+        allowed: &[String],
+        parts: &http::request::Parts,
+        body: Bytes,
+        request_id: &str,
+    ) -> Result<Response<Body>, AiError> {
+        let path = parts.uri.path();
+        let endpoint = endpoint_of(path).ok_or_else(|| AiError::UnknownEndpoint {
+            method: parts.method.to_string(),
+            path: path.to_owned(),
+        })?;
+        let (allow, ok) = match endpoint {
+            Endpoint::ChatCompletions => ("POST", parts.method == Method::POST),
+            Endpoint::Models | Endpoint::Model(_) => ("GET", parts.method == Method::GET),
+        };
+        if !ok {
+            return Err(AiError::MethodNotAllowed {
+                method: parts.method.to_string(),
+                path: path.to_owned(),
+                allow,
+            });
+        }
+        match endpoint {
+            Endpoint::ChatCompletions => {
+                endpoints::chat::handle(self, allowed, &body, request_id).await
+            }
+            Endpoint::Models => Ok(endpoints::models::list(self, allowed)),
+            Endpoint::Model(id) => endpoints::models::get(self, allowed, &percent_decode(id)),
+        }
+    }
+}
+
+fn endpoint_of(path: &str) -> Option<Endpoint<'_>> {
+    let rest = match path.find("/v1/") {
+        Some(i) => &path[i + 3..],
+        None => path,
+    };
+    let rest = rest.trim_end_matches('/');
+    match rest {
+        "/chat/completions" => Some(Endpoint::ChatCompletions),
+        "/models" => Some(Endpoint::Models),
+        _ => rest
+            .strip_prefix("/models/")
+            .filter(|id| !id.is_empty())
+            .map(Endpoint::Model),
+    }
+}
+
+/// Decode `%XX` escapes (model ids may contain `/`, sent as `%2F`). Invalid
+/// escapes are kept as written.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_ignore_the_base() {
+        assert!(matches!(
+            endpoint_of("/v1/chat/completions"),
+            Some(Endpoint::ChatCompletions)
+        ));
+        assert!(matches!(
+            endpoint_of("/openai/v1/chat/completions/"),
+            Some(Endpoint::ChatCompletions)
+        ));
+        assert!(matches!(
+            endpoint_of("/chat/completions"),
+            Some(Endpoint::ChatCompletions)
+        ));
+        assert!(matches!(endpoint_of("/v1/models"), Some(Endpoint::Models)));
+        assert!(matches!(
+            endpoint_of("/v1/models/a/b"),
+            Some(Endpoint::Model("a/b"))
+        ));
+        assert!(endpoint_of("/v1/models/").is_some_and(|e| matches!(e, Endpoint::Models)));
+        assert!(endpoint_of("/v1/completions").is_none());
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("openai%2Fgpt-4o"), "openai/gpt-4o");
+        assert_eq!(percent_decode("a%2"), "a%2");
+        assert_eq!(percent_decode("%zz%41"), "%zzA");
+    }
+}

@@ -1,0 +1,31 @@
+//! The AI endpoint: an OpenAI-compatible API in front of configured models.
+//!
+//! A request flows: dialect in (parse and validate, [`sy_llm::openai`]) →
+//! model lookup (public name → deployment, [`registry`]) → provider
+//! ([`providers`]) → answer out, whole or as a chunk stream encoded to SSE
+//! as the chunks are produced. Every failure becomes an OpenAI-shaped error
+//! with the right status ([`AiError`]).
+//!
+//! Invariants: [`AiGateway::handle`] never panics and never buffers a
+//! stream; the gateway is immutable once compiled (it lives inside the
+//! proxy's snapshot) and holds no locks on the request path.
+//!
+//! This slice has the built-in `mock` provider only; HTTP providers,
+//! routing strategies, fallbacks, limits and cost come next.
+
+mod endpoints;
+mod error;
+mod gateway;
+pub mod providers;
+pub mod registry;
+mod respond;
+
+pub use error::AiError;
+pub use gateway::{AiCallInfo, AiGateway};
+
+/// Response header naming the deployment that answered: `<provider>/<model>`.
+pub const HEADER_DEPLOYMENT: &str = "x-switchyard-model-deployment";
+/// Response header with the prompt token count (non-streaming answers).
+pub const HEADER_PROMPT_TOKENS: &str = "x-switchyard-prompt-tokens";
+/// Response header with the completion token count (non-streaming answers).
+pub const HEADER_COMPLETION_TOKENS: &str = "x-switchyard-completion-tokens";

@@ -1,0 +1,76 @@
+//! Providers: whatever answers a canonical chat request.
+//!
+//! The trait is the seam between the endpoint and a backend. This slice has
+//! the in-process [`mock::MockProvider`]; HTTP providers (translation in
+//! `sy-providers`, sending through `sy-http`) implement the same trait.
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use sy_config::{ProviderKindSpec, ProviderSpec};
+use sy_llm::{ChatChunk, ChatRequest, ChatResponse};
+
+use crate::AiError;
+
+pub mod mock;
+mod unsupported;
+
+pub use mock::MockProvider;
+pub use unsupported::UnsupportedProvider;
+
+/// Chunks of a streamed answer, produced as the provider produces them.
+pub type ChunkStream = BoxStream<'static, Result<ChatChunk, AiError>>;
+
+/// A provider's answer.
+pub enum ProviderReply {
+    /// A whole response (the request had no `stream: true`).
+    Complete(Box<ChatResponse>),
+    /// A stream of chunks (the request had `stream: true`).
+    Stream(ChunkStream),
+}
+
+impl std::fmt::Debug for ProviderReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProviderReply::Complete(r) => f.debug_tuple("Complete").field(r).finish(),
+            ProviderReply::Stream(_) => f.write_str("Stream(..)"),
+        }
+    }
+}
+
+/// A backend answering chat requests.
+///
+/// Contract:
+/// - answer [`ProviderReply::Stream`] exactly when `request.is_stream()`,
+///   otherwise [`ProviderReply::Complete`];
+/// - report usage whether or not the client asked: on the whole response,
+///   or as a closing usage-only chunk (the endpoint drops it when the
+///   client did not ask for `include_usage`, but needs it for accounting);
+/// - `id`, `created` and `model` of what is returned may be anything: the
+///   endpoint overwrites them with the gateway's id, time and the public
+///   model name;
+/// - an error before the first chunk is an `Err` from `chat` (so the client
+///   gets a proper status); an error after it is an `Err` item in the
+///   stream.
+pub trait Provider: Send + Sync {
+    /// Answer `request` with the provider's model `deployment_model`.
+    fn chat<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        deployment_model: &'a str,
+    ) -> BoxFuture<'a, Result<ProviderReply, AiError>>;
+}
+
+/// Build the provider a spec describes.
+pub fn build(spec: &ProviderSpec) -> Arc<dyn Provider> {
+    match spec.kind {
+        ProviderKindSpec::Mock => {
+            Arc::new(MockProvider::new(spec.mock.clone().unwrap_or_default()))
+        }
+        ProviderKindSpec::Openai => Arc::new(UnsupportedProvider::new(&spec.name, "openai")),
+        ProviderKindSpec::OpenaiCompatible => {
+            Arc::new(UnsupportedProvider::new(&spec.name, "openai_compatible"))
+        }
+    }
+}

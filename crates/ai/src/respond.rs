@@ -1,0 +1,67 @@
+//! Building responses: JSON bodies and SSE streams.
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http::{HeaderName, HeaderValue, Response, StatusCode, header};
+use http_body::Frame;
+use http_body_util::{BodyExt, StreamBody};
+use serde::Serialize;
+use sy_http::{Body, BoxError};
+use sy_llm::sse;
+
+use crate::AiError;
+
+/// A JSON response. Serializing our own types cannot fail in practice; if
+/// it does, the client gets a 500 in OpenAI shape rather than a panic.
+pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => {
+            let mut response = Response::new(sy_http::full(bytes));
+            *response.status_mut() = status;
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Err(e) => AiError::Internal(format!("serializing a response: {e}")).into_response(),
+    }
+}
+
+/// An SSE response whose body yields each frame as `frames` produces it.
+pub(crate) fn sse<S>(frames: S) -> Response<Body>
+where
+    S: futures_util::Stream<Item = Bytes> + Send + 'static,
+{
+    let body =
+        StreamBody::new(frames.map(|bytes| Ok::<_, BoxError>(Frame::data(bytes)))).boxed_unsync();
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Tells nginx-style buffering proxies in front of us to pass chunks on.
+    headers.insert(
+        HeaderName::from_static("x-accel-buffering"),
+        HeaderValue::from_static("no"),
+    );
+    response
+}
+
+/// The SSE event that reports an error after the stream has started
+/// (OpenAI SDKs raise on a `data:` object with an `error` key).
+pub(crate) fn sse_error(error: &AiError) -> Bytes {
+    sse::encode_data(&error.to_body().to_json())
+}
+
+/// Set a header when the value is a valid header value; skip it otherwise
+/// (a model name with control characters must not fail the response).
+pub(crate) fn set_header(response: &mut Response<Body>, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(name), value);
+    }
+}

@@ -1,0 +1,19 @@
+//! Integration tests of the AI endpoint, calling `AiGateway::handle` as the
+//! proxy does.
+
+// Helpers outside `#[test]` functions are not covered by clippy.toml's
+// allow-*-in-tests; a failing helper should fail the test loudly.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
+mod chat;
+mod errors;
+mod models;
+mod stream;
+mod support;
+mod timing;
+mod tools;

@@ -1,0 +1,140 @@
+//! Shared helpers: a gateway built from the embedded defaults plus a few
+//! extra models, and request/response plumbing.
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use sy_ai::AiGateway;
+use sy_llm::sse::{SseDecoder, SseEvent};
+
+pub const REQUEST_ID: &str = "0190b0c1-test";
+
+/// The embedded defaults (provider `mock`, model `mock-1`) plus:
+/// `other-1` on `mock`; `slow-1` on provider `slow` (latency 2s, chunk delay
+/// 100ms); `gpt-x` on an `openai` provider (no adapter yet).
+pub fn gateway() -> AiGateway {
+    let mut spec = sy_config::defaults().expect("defaults load");
+    let providers = json!([
+        {"name": "slow", "kind": "mock", "mock": {"latency": "2s", "chunk_delay": "100ms"}},
+        {"name": "oai", "kind": "openai", "api_key": "sk-test"}
+    ]);
+    let models = json!([
+        {"name": "other-1", "deployments": [{"provider": "mock", "model": "other-model"}]},
+        {"name": "slow-1", "deployments": [{"provider": "slow", "model": "slow-model"}]},
+        {"name": "gpt-x", "deployments": [{"provider": "oai", "model": "gpt-4o"}]}
+    ]);
+    spec.providers
+        .extend(serde_json::from_value::<Vec<sy_config::ProviderSpec>>(providers).unwrap());
+    spec.models
+        .extend(serde_json::from_value::<Vec<sy_config::ModelSpec>>(models).unwrap());
+    AiGateway::compile(&spec).expect("gateway compiles")
+}
+
+/// Call the gateway; return the status, headers and the whole body.
+pub async fn call(
+    gw: &AiGateway,
+    allowed: &[&str],
+    method: Method,
+    path: &str,
+    body: &str,
+) -> (StatusCode, HeaderMap, Bytes) {
+    let (status, headers, frames) = call_frames(gw, allowed, method, path, body).await;
+    (status, headers, frames.concat().into())
+}
+
+/// Call the gateway; return the status, headers and the body frame by frame.
+pub async fn call_frames(
+    gw: &AiGateway,
+    allowed: &[&str],
+    method: Method,
+    path: &str,
+    body: &str,
+) -> (StatusCode, HeaderMap, Vec<Bytes>) {
+    let response = gw
+        .handle(
+            &allowed_vec(allowed),
+            parts(method, path),
+            Bytes::from(body.to_owned()),
+            REQUEST_ID,
+        )
+        .await;
+    let (head, mut body) = response.into_parts();
+    let mut frames = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.expect("body frame").into_data() {
+            frames.push(data);
+        }
+    }
+    (head.status, head.headers, frames)
+}
+
+pub fn allowed_vec(allowed: &[&str]) -> Vec<String> {
+    allowed.iter().map(|s| (*s).to_owned()).collect()
+}
+
+pub fn parts(method: Method, path: &str) -> http::request::Parts {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0
+}
+
+/// POST a chat body to `/v1/chat/completions` with every model allowed.
+pub async fn chat(gw: &AiGateway, body: Value) -> (StatusCode, HeaderMap, Bytes) {
+    call(
+        gw,
+        &[],
+        Method::POST,
+        "/v1/chat/completions",
+        &body.to_string(),
+    )
+    .await
+}
+
+pub fn json_of(bytes: &Bytes) -> Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+}
+
+/// Decode an SSE body, checking each frame holds exactly one whole event
+/// (chunks are forwarded one by one, never merged or split).
+pub fn events(frames: &[Bytes]) -> Vec<SseEvent> {
+    let mut out = Vec::new();
+    for frame in frames {
+        let mut decoder = SseDecoder::new();
+        let mut got = decoder.push(frame).unwrap();
+        assert_eq!(
+            got.len(),
+            1,
+            "frame {:?} is not one event",
+            String::from_utf8_lossy(frame)
+        );
+        assert!(decoder.finish().is_none());
+        out.append(&mut got);
+    }
+    out
+}
+
+pub fn user(text: &str) -> Value {
+    json!([{"role": "user", "content": text}])
+}
+
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Replace `created` (wall-clock time) with 0 so shapes compare exactly.
+pub fn zero_created(mut value: Value) -> Value {
+    if let Some(created) = value.get_mut("created") {
+        assert!(
+            created.as_u64().unwrap() > 1_600_000_000,
+            "created is unix seconds"
+        );
+        *created = json!(0);
+    }
+    value
+}

@@ -1,0 +1,253 @@
+//! The configuration file's types. Every struct denies unknown fields so a typo
+//! fails loudly with the list of allowed keys; defaults live beside the field
+//! so the JSON Schema shows them.
+//!
+//! In YAML, enums with data are one-key maps (`target: { upstream: api }`,
+//! `path: { prefix: /api }`) and enums without data are plain strings
+//! (`balance: round_robin`), the same shapes as in JSON.
+//!
+//! This file holds the top level, listeners and the admin listener;
+//! `upstream.rs`, `route.rs` and `policy.rs` hold the rest.
+
+mod policy;
+mod route;
+mod upstream;
+
+pub use policy::*;
+pub use route::*;
+pub use upstream::*;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::ai::{ModelSpec, ProviderSpec};
+use crate::units::{ByteSize, Cidr, DurationSpec};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct ConfigSpec {
+    /// Process-wide settings.
+    #[serde(default)]
+    pub server: ServerSpec,
+    /// Where the data plane accepts client traffic.
+    #[serde(default = "default_listeners")]
+    pub listeners: Vec<ListenerSpec>,
+    /// The admin listener: `/healthz`, `/readyz`, `/metrics`. `null` disables it.
+    #[serde(default = "default_admin")]
+    pub admin: Option<AdminSpec>,
+    /// Client addresses whose `X-Forwarded-For` is believed when finding the
+    /// client IP (for IP rules, rate-limit keys and hashing).
+    #[serde(default)]
+    pub trusted_proxies: Vec<Cidr>,
+    /// Named pools of upstream servers.
+    #[serde(default)]
+    pub upstreams: Vec<UpstreamSpec>,
+    /// Routes, matched by priority and then specificity.
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
+    /// Applications allowed to call routes that require a key.
+    #[serde(default)]
+    pub consumers: Vec<ConsumerSpec>,
+    /// AI providers (OpenAI, Anthropic, the built-in mock, ...).
+    #[serde(default)]
+    pub providers: Vec<ProviderSpec>,
+    /// Model names clients ask for, mapped to provider deployments.
+    #[serde(default)]
+    pub models: Vec<ModelSpec>,
+    /// The JSON access log.
+    #[serde(default)]
+    pub access_log: AccessLogSpec,
+}
+
+fn default_listeners() -> Vec<ListenerSpec> {
+    vec![ListenerSpec::default()]
+}
+
+fn default_admin() -> Option<AdminSpec> {
+    Some(AdminSpec::default())
+}
+
+/// Process-wide settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct ServerSpec {
+    /// Worker threads for the data plane; 0 means one per CPU core.
+    #[serde(default)]
+    pub workers: usize,
+    /// How long a graceful shutdown waits for in-flight requests and streams.
+    #[serde(default = "default_grace")]
+    pub shutdown_grace: DurationSpec,
+}
+
+fn default_grace() -> DurationSpec {
+    DurationSpec::from_secs(30)
+}
+
+impl Default for ServerSpec {
+    fn default() -> Self {
+        ServerSpec {
+            workers: 0,
+            shutdown_grace: default_grace(),
+        }
+    }
+}
+
+/// A data-plane listener.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct ListenerSpec {
+    /// Name used in logs and metrics.
+    #[serde(default = "default_listener_name")]
+    pub name: String,
+    /// Socket address, e.g. `127.0.0.1:8080` or `[::]:443`.
+    #[serde(default = "default_bind")]
+    pub bind: String,
+    /// TLS; absent means plain HTTP (HTTP/1.1 and h2c).
+    #[serde(default)]
+    pub tls: Option<TlsListenerSpec>,
+    /// Accept HTTP/2 (h2c prior knowledge on plain listeners, ALPN `h2` on TLS).
+    #[serde(default = "yes")]
+    pub http2: bool,
+    /// Protective limits.
+    #[serde(default)]
+    pub limits: ListenerLimitsSpec,
+}
+
+fn default_listener_name() -> String {
+    "main".into()
+}
+fn default_bind() -> String {
+    "127.0.0.1:8080".into()
+}
+pub(super) fn yes() -> bool {
+    true
+}
+
+impl Default for ListenerSpec {
+    fn default() -> Self {
+        ListenerSpec {
+            name: default_listener_name(),
+            bind: default_bind(),
+            tls: None,
+            http2: true,
+            limits: ListenerLimitsSpec::default(),
+        }
+    }
+}
+
+/// TLS on a listener. Files are PEM and are reloaded when they change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct TlsListenerSpec {
+    /// Certificate chain (PEM), leaf first.
+    pub cert_file: String,
+    /// Private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key_file: String,
+    /// CA bundle (PEM) for client certificates; enables mTLS.
+    #[serde(default)]
+    pub client_ca_file: Option<String>,
+    /// With `client_ca_file`: whether a client certificate is required.
+    #[serde(default = "yes")]
+    pub require_client_cert: bool,
+}
+
+/// Limits protecting a listener from slow, huge or abusive clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct ListenerLimitsSpec {
+    /// Total size of the request line and headers; larger gets 431.
+    #[serde(default = "default_max_header_bytes")]
+    pub max_header_bytes: ByteSize,
+    /// Request body size; larger gets 413. Routes may set a lower limit.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: ByteSize,
+    /// Time allowed to receive a request's headers (slowloris guard).
+    #[serde(default = "default_header_timeout")]
+    pub header_read_timeout: DurationSpec,
+    /// How long an idle keep-alive connection stays open.
+    #[serde(default = "default_idle")]
+    pub idle_timeout: DurationSpec,
+    /// Open connections at most; more are refused at accept.
+    #[serde(default = "default_max_conns")]
+    pub max_connections: usize,
+    /// HTTP/2 streams per connection at once.
+    #[serde(default = "default_h2_streams")]
+    pub h2_max_concurrent_streams: u32,
+    /// HTTP/2 streams a client may reset before the server answers them
+    /// (rapid-reset guard, CVE-2023-44487).
+    #[serde(default = "default_h2_resets")]
+    pub h2_max_pending_reset_streams: usize,
+}
+
+fn default_max_header_bytes() -> ByteSize {
+    ByteSize(64 * 1024)
+}
+fn default_max_body() -> ByteSize {
+    ByteSize(10 * 1024 * 1024)
+}
+fn default_header_timeout() -> DurationSpec {
+    DurationSpec::from_secs(10)
+}
+fn default_idle() -> DurationSpec {
+    DurationSpec::from_secs(60)
+}
+fn default_max_conns() -> usize {
+    10_000
+}
+fn default_h2_streams() -> u32 {
+    256
+}
+fn default_h2_resets() -> usize {
+    20
+}
+
+impl Default for ListenerLimitsSpec {
+    fn default() -> Self {
+        ListenerLimitsSpec {
+            max_header_bytes: default_max_header_bytes(),
+            max_body_bytes: default_max_body(),
+            header_read_timeout: default_header_timeout(),
+            idle_timeout: default_idle(),
+            max_connections: default_max_conns(),
+            h2_max_concurrent_streams: default_h2_streams(),
+            h2_max_pending_reset_streams: default_h2_resets(),
+        }
+    }
+}
+
+/// The admin listener (health, readiness, metrics).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct AdminSpec {
+    /// Socket address; keep it on loopback or a private network.
+    #[serde(default = "default_admin_bind")]
+    pub bind: String,
+}
+
+fn default_admin_bind() -> String {
+    "127.0.0.1:9901".into()
+}
+
+impl Default for AdminSpec {
+    fn default() -> Self {
+        AdminSpec {
+            bind: default_admin_bind(),
+        }
+    }
+}
+
+/// The access log: one JSON line per request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct AccessLogSpec {
+    /// Write access log lines.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+impl Default for AccessLogSpec {
+    fn default() -> Self {
+        AccessLogSpec { enabled: true }
+    }
+}

@@ -1,0 +1,373 @@
+//! The listener: accept, optional TLS, HTTP/1.1 or HTTP/2, limits, watchdog
+//! and graceful drain.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::activity::{Activity, ActiveGuard, TrackedIo, Verdict};
+use crate::body::Body;
+use crate::tls::ReloadingTls;
+
+/// Limits of one listener (see `ListenerLimitsSpec` in the config for meaning).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Request line plus headers, in bytes.
+    pub max_header_bytes: usize,
+    /// Time from a connection's first byte (or its previous response) to a complete request head.
+    pub header_read_timeout: Duration,
+    /// Idle keep-alive time.
+    pub idle_timeout: Duration,
+    /// Open connections at most.
+    pub max_connections: usize,
+    /// HTTP/2 concurrent streams per connection.
+    pub h2_max_concurrent_streams: u32,
+    /// HTTP/2 reset streams tolerated before the connection is closed.
+    pub h2_max_pending_reset_streams: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_header_bytes: 64 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
+            h2_max_concurrent_streams: 256,
+            h2_max_pending_reset_streams: 20,
+        }
+    }
+}
+
+/// Who is on the other end of a connection.
+#[derive(Debug)]
+pub struct ConnInfo {
+    /// The TCP peer.
+    pub peer: SocketAddr,
+    /// Our address.
+    pub local: SocketAddr,
+    /// Whether the connection is TLS.
+    pub tls: bool,
+    /// Listener name.
+    pub listener: Arc<str>,
+    /// Activity tracker; the handler holds a guard per request.
+    activity: Arc<Activity>,
+}
+
+impl ConnInfo {
+    /// Mark a request in progress until the guard drops (keeps the idle
+    /// watchdog away from long responses).
+    pub fn request_started(&self) -> ActiveGuard {
+        self.activity.request_started()
+    }
+}
+
+/// Serves requests. Implemented by the proxy.
+pub trait Handler: Send + Sync + 'static {
+    /// Answer one request. Must not fail: errors become responses.
+    fn call(&self, req: Request<Incoming>, conn: Arc<ConnInfo>) -> impl Future<Output = Response<Body>> + Send;
+}
+
+/// Counters of one listener, read by the metrics endpoint.
+#[derive(Debug, Default)]
+pub struct ListenerStats {
+    /// Connections accepted.
+    pub accepted: AtomicU64,
+    /// Connections closed.
+    pub closed: AtomicU64,
+    /// Connections refused because `max_connections` was reached.
+    pub refused: AtomicU64,
+    /// Connections closed by the header-read timeout.
+    pub header_timeouts: AtomicU64,
+    /// TLS handshakes that failed.
+    pub tls_failures: AtomicU64,
+}
+
+impl ListenerStats {
+    /// Connections open now.
+    pub fn open(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed).saturating_sub(self.closed.load(Ordering::Relaxed))
+    }
+}
+
+/// One listener ready to run.
+pub struct Listener {
+    /// Name for logs.
+    pub name: Arc<str>,
+    /// The bound socket.
+    pub socket: TcpListener,
+    /// TLS, if any.
+    pub tls: Option<Arc<ReloadingTls>>,
+    /// Accept HTTP/2.
+    pub http2: bool,
+    /// Limits.
+    pub limits: Limits,
+    /// Counters.
+    pub stats: Arc<ListenerStats>,
+}
+
+impl Listener {
+    /// Accept connections until `shutdown` fires; each connection runs on
+    /// `tracker` so the caller can wait for the drain. On shutdown, open
+    /// connections finish their in-flight requests and then close, however
+    /// long that takes (see [`Listener::run_draining_within`] for a bound).
+    pub async fn run<H: Handler>(self, handler: Arc<H>, shutdown: CancellationToken, tracker: TaskTracker) {
+        self.run_draining_within(handler, shutdown, tracker, None).await;
+    }
+
+    /// [`Listener::run`], but a connection still busy `grace` after
+    /// `shutdown` fired is closed, cutting its requests and streams (their
+    /// bodies are dropped, so access log lines are still written). Without
+    /// this, a hung request would keep its connection task, and everything
+    /// it holds, alive after the caller stopped waiting for the drain.
+    pub async fn run_draining_within<H: Handler>(
+        self,
+        handler: Arc<H>,
+        shutdown: CancellationToken,
+        tracker: TaskTracker,
+        grace: Option<Duration>,
+    ) {
+        let permits = Arc::new(Semaphore::new(self.limits.max_connections.max(1)));
+        let protocols = Arc::new(self.protocols());
+        loop {
+            let accepted = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break,
+                r = self.socket.accept() => r,
+            };
+            let (stream, peer) = match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // EMFILE and friends: back off briefly instead of spinning.
+                    tracing::warn!(listener = %self.name, error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                self.stats.refused.fetch_add(1, Ordering::Relaxed);
+                drop(stream);
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            self.stats.accepted.fetch_add(1, Ordering::Relaxed);
+            let local = stream.local_addr().unwrap_or(peer);
+            let ctx = ConnTask {
+                handler: handler.clone(),
+                protocols: protocols.clone(),
+                grace,
+                tls: self.tls.clone(),
+                limits: self.limits.clone(),
+                stats: self.stats.clone(),
+                name: self.name.clone(),
+                shutdown: shutdown.clone(),
+            };
+            tracker.spawn(async move {
+                ctx.serve(stream, peer, local).await;
+                drop(permit);
+            });
+        }
+    }
+
+    fn protocols(&self) -> Protocols {
+        // hyper's own header-read timer also runs while a keep-alive
+        // connection idles (and defaults to 30 s); the watchdog in `drive`
+        // owns both limits instead, so it is turned off here.
+        let mut h1 = http1::Builder::new();
+        h1.timer(TokioTimer::new())
+            .max_buf_size(self.limits.max_header_bytes.max(MIN_HYPER_BUF))
+            .keep_alive(true)
+            .header_read_timeout(None);
+        let mut auto = auto::Builder::new(TokioExecutor::new());
+        auto.http1()
+            .timer(TokioTimer::new())
+            .max_buf_size(self.limits.max_header_bytes.max(MIN_HYPER_BUF))
+            .keep_alive(true)
+            .header_read_timeout(None);
+        auto.http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(self.limits.h2_max_concurrent_streams)
+            .max_pending_accept_reset_streams(self.limits.h2_max_pending_reset_streams)
+            .max_local_error_reset_streams(Some(1024))
+            .max_header_list_size(u32::try_from(self.limits.max_header_bytes).unwrap_or(u32::MAX));
+        Protocols { h1, auto, http2: self.http2 }
+    }
+}
+
+/// hyper refuses a read buffer under 8 KiB; smaller header limits are
+/// enforced on the parsed head instead (see [`head_size`]).
+const MIN_HYPER_BUF: usize = 8192;
+
+/// The two ways a connection is served. `serve_connection_with_upgrades`
+/// ignores the auto builder's `http1_only`/`http2_only`, so HTTP/1-only
+/// connections use hyper's HTTP/1 builder directly.
+struct Protocols {
+    /// HTTP/1.1 only: listeners without HTTP/2, and TLS without ALPN `h2`.
+    h1: http1::Builder,
+    /// HTTP/1.1 or HTTP/2 by the connection preface (h2c prior knowledge,
+    /// or TLS with ALPN `h2`).
+    auto: auto::Builder<TokioExecutor>,
+    http2: bool,
+}
+
+struct ConnTask<H> {
+    handler: Arc<H>,
+    protocols: Arc<Protocols>,
+    grace: Option<Duration>,
+    tls: Option<Arc<ReloadingTls>>,
+    limits: Limits,
+    stats: Arc<ListenerStats>,
+    name: Arc<str>,
+    shutdown: CancellationToken,
+}
+
+impl<H: Handler> ConnTask<H> {
+    async fn serve(self, stream: TcpStream, peer: SocketAddr, local: SocketAddr) {
+        let activity = Activity::new();
+        match self.tls.clone() {
+            None => {
+                let io = TrackedIo::new(TokioIo::new(stream), activity.clone());
+                self.drive(io, peer, local, false, false, activity).await;
+            }
+            Some(tls) => {
+                let acceptor = tokio_rustls::TlsAcceptor::from(tls.current());
+                let handshake = tokio::time::timeout(self.limits.header_read_timeout, acceptor.accept(stream)).await;
+                match handshake {
+                    Ok(Ok(tls_stream)) => {
+                        let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                        let io = TrackedIo::new(TokioIo::new(tls_stream), activity.clone());
+                        self.drive(io, peer, local, true, h2, activity).await;
+                    }
+                    Ok(Err(e)) => {
+                        self.stats.tls_failures.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(listener = %self.name, %peer, error = %e, "TLS handshake failed");
+                    }
+                    Err(_) => {
+                        self.stats.tls_failures.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(listener = %self.name, %peer, "TLS handshake timed out");
+                    }
+                }
+            }
+        }
+        self.stats.closed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn drive<I>(&self, io: I, peer: SocketAddr, local: SocketAddr, tls: bool, alpn_h2: bool, activity: Arc<Activity>)
+    where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let info = Arc::new(ConnInfo { peer, local, tls, listener: self.name.clone(), activity: activity.clone() });
+        let handler = self.handler.clone();
+        let max_head = self.limits.max_header_bytes;
+        let service = service_fn(move |req: Request<Incoming>| {
+            let handler = handler.clone();
+            let info = info.clone();
+            async move {
+                if head_size(&req) > max_head {
+                    return Ok::<_, std::convert::Infallible>(headers_too_large());
+                }
+                Ok(handler.call(req, info).await)
+            }
+        });
+        let p = &self.protocols;
+        // With TLS the protocol is fixed by ALPN; in clear text HTTP/2 is
+        // recognised by its preface when the listener allows it.
+        let h2_allowed = if tls { alpn_h2 } else { p.http2 };
+        if h2_allowed {
+            let conn = p.auto.serve_connection_with_upgrades(io, service);
+            tokio::pin!(conn);
+            self.watch(conn, |c| c.graceful_shutdown(), peer, &activity).await;
+        } else {
+            let conn = p.h1.serve_connection(io, service).with_upgrades();
+            tokio::pin!(conn);
+            self.watch(conn, |c| c.graceful_shutdown(), peer, &activity).await;
+        }
+    }
+
+    /// Drive `conn` to its end while enforcing the header-read and idle
+    /// limits, and drain it when the listener shuts down.
+    async fn watch<C, E>(&self, mut conn: Pin<&mut C>, graceful: impl Fn(Pin<&mut C>), peer: SocketAddr, activity: &Activity)
+    where
+        C: Future<Output = Result<(), E>>,
+        E: std::fmt::Display,
+    {
+        let limits = &self.limits;
+        let mut draining = false;
+        let mut stopping = false;
+        // With a drain grace: when the connection is cut after shutdown began.
+        let mut hard_stop: Option<tokio::time::Instant> = None;
+        loop {
+            let mut wake = match activity.verdict(limits.header_read_timeout, limits.idle_timeout) {
+                Verdict::HeaderTimeout => {
+                    self.stats.header_timeouts.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(listener = %self.name, %peer, "request head not received in time; closing");
+                    return;
+                }
+                Verdict::Idle => {
+                    if !draining {
+                        graceful(conn.as_mut());
+                        draining = true;
+                    }
+                    tokio::time::Instant::now() + Duration::from_secs(1)
+                }
+                Verdict::CheckAt(at) => at,
+            };
+            if let Some(stop) = hard_stop {
+                if tokio::time::Instant::now() >= stop {
+                    tracing::debug!(listener = %self.name, %peer, "drain grace over; closing the connection");
+                    return;
+                }
+                wake = wake.min(stop);
+            }
+            tokio::select! {
+                res = conn.as_mut() => {
+                    if let Err(e) = res {
+                        tracing::debug!(listener = %self.name, %peer, error = %e, "connection ended with error");
+                    }
+                    return;
+                }
+                _ = self.shutdown.cancelled(), if !stopping => {
+                    stopping = true;
+                    if !draining {
+                        graceful(conn.as_mut());
+                        draining = true;
+                    }
+                    hard_stop = self.grace.map(|g| tokio::time::Instant::now() + g);
+                }
+                _ = tokio::time::sleep_until(wake) => {}
+            }
+        }
+    }
+}
+
+/// Bytes of a request head as sent on an HTTP/1.1 wire: request line, each
+/// header as `name: value\r\n`, and the blank line. HTTP/2 heads are counted
+/// the same way, so one limit means the same on both.
+fn head_size<B>(req: &Request<B>) -> usize {
+    let line = req.method().as_str().len() + req.uri().to_string().len() + 12;
+    let headers: usize = req.headers().iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum();
+    line + headers + 2
+}
+
+/// The answer to a head over the limit: 431, as hyper gives for heads past
+/// its buffer, and the connection is closed (the client is misbehaving).
+fn headers_too_large() -> Response<Body> {
+    let mut res = Response::new(crate::body::empty());
+    *res.status_mut() = http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+    res.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+    res
+}

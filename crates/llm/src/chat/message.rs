@@ -1,0 +1,148 @@
+//! Conversation messages and their content parts.
+
+use serde::{Deserialize, Serialize};
+
+use super::Extra;
+use super::tools::ToolCall;
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Instructions from the application (older models).
+    System,
+    /// Instructions from the application (newer models prefer this name).
+    Developer,
+    /// The end user.
+    User,
+    /// The model.
+    Assistant,
+    /// The result of a tool call, answering an assistant's `tool_calls`.
+    Tool,
+    /// Deprecated predecessor of `tool`; accepted and passed through.
+    Function,
+}
+
+impl Role {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::Developer => "developer",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::Tool => "tool",
+            Role::Function => "function",
+        }
+    }
+}
+
+/// One message of the conversation.
+///
+/// One struct for every role rather than an enum per role: providers differ
+/// in which fields each role may carry, and a flat shape passes the unusual
+/// combinations through instead of refusing them here. Role-specific rules
+/// (a tool message needs `tool_call_id`) are checked by the dialect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Author.
+    pub role: Role,
+    /// Text or parts; absent (or `null`) on an assistant message that only
+    /// calls tools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<MessageContent>,
+    /// Optional participant name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Tool calls the assistant made (assistant messages only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ToolCall>>,
+    /// The call this message answers (tool messages only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    /// Fields not typed here (`refusal`, `audio`, provider extensions).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Message {
+    /// A message with plain text content.
+    pub fn text(role: Role, text: impl Into<String>) -> Message {
+        Message {
+            role,
+            content: Some(MessageContent::Text(text.into())),
+            name: None,
+            tool_calls: None,
+            tool_call_id: None,
+            extra: Extra::new(),
+        }
+    }
+
+    /// The text of the message: the string content, or its text parts joined
+    /// with newlines. Images and other parts contribute nothing.
+    pub fn text_content(&self) -> String {
+        match &self.content {
+            None => String::new(),
+            Some(content) => content.text(),
+        }
+    }
+}
+
+/// Message content: a plain string or a list of typed parts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MessageContent {
+    /// Plain text.
+    Text(String),
+    /// Multi-part content (text, images, audio, files).
+    Parts(Vec<ContentPart>),
+}
+
+impl MessageContent {
+    /// The text parts, joined with newlines.
+    pub fn text(&self) -> String {
+        match self {
+            MessageContent::Text(text) => text.clone(),
+            MessageContent::Parts(parts) => {
+                let texts: Vec<&str> = parts
+                    .iter()
+                    .filter_map(|part| match part {
+                        ContentPart::Text { text } => Some(text.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                texts.join("\n")
+            }
+        }
+    }
+}
+
+/// One part of multi-part content, discriminated by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ContentPart {
+    /// `{"type":"text","text":...}`
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// `{"type":"image_url","image_url":{"url":...,"detail":...}}`
+    ImageUrl {
+        /// Where the image is (an `https:` or `data:` URL).
+        image_url: ImageUrl,
+    },
+    /// Any other part (`input_audio`, `file`, ...), kept whole, `type`
+    /// included, so it passes through.
+    #[serde(untagged)]
+    Other(Extra),
+}
+
+/// An image reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageUrl {
+    /// `https:` URL or `data:` URL with base64 content.
+    pub url: String,
+    /// `auto`, `low` or `high`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}

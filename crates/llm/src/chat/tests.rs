@@ -1,0 +1,175 @@
+//! Serde round trips: what comes in goes out unchanged, unknown fields
+//! included, and the response shapes match OpenAI's field for field.
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::usage::Usage;
+
+fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(value: Value) -> T {
+    let typed: T = serde_json::from_value(value.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&typed).unwrap(), value);
+    typed
+}
+
+#[test]
+fn request_round_trip_keeps_unknown_fields() {
+    let body = json!({
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "developer", "content": "Be terse."},
+            {"role": "user", "name": "ann", "content": [
+                {"type": "text", "text": "What is this?"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA", "detail": "low"}},
+                {"type": "input_audio", "input_audio": {"data": "UklG", "format": "wav"}}
+            ]},
+            {"role": "assistant", "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "look", "arguments": "{\"x\":1}"}}
+            ]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "a cat"}
+        ],
+        "tools": [{"type": "function", "function": {
+            "name": "look", "description": "Look closer",
+            "parameters": {"type": "object", "properties": {"x": {"type": "integer"}}},
+            "strict": true
+        }}],
+        "tool_choice": {"type": "function", "function": {"name": "look"}},
+        "parallel_tool_calls": false,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "out", "schema": {"type": "object"}, "strict": true}},
+        "stop": ["\n\n", "END"],
+        "temperature": 0.5,
+        "top_p": 1.0,
+        "max_tokens": 100,
+        "max_completion_tokens": 50,
+        "seed": -7,
+        "n": 2,
+        "user": "u-1",
+        "stream": true,
+        "stream_options": {"include_usage": true, "include_obfuscation": false},
+        "logprobs": true,
+        "metadata": {"k": "v"}
+    });
+    let req: ChatRequest = round_trip(body);
+    assert_eq!(req.extra.len(), 2);
+    assert_eq!(req.completion_cap(), Some(50));
+    assert_eq!(req.choice_count(), 2);
+    assert_eq!(req.last_user_text().as_deref(), Some("What is this?"));
+    match &req.messages[1].content {
+        Some(MessageContent::Parts(parts)) => {
+            assert!(matches!(&parts[2], ContentPart::Other(m) if m["type"] == "input_audio"));
+        }
+        other => panic!("unexpected content {other:?}"),
+    }
+}
+
+#[test]
+fn tool_choice_and_stop_forms() {
+    let modes: Vec<ToolChoice> =
+        serde_json::from_value(json!(["none", "auto", "required"])).unwrap();
+    assert_eq!(
+        modes,
+        vec![
+            ToolChoice::Mode(ToolChoiceMode::None),
+            ToolChoice::Mode(ToolChoiceMode::Auto),
+            ToolChoice::Mode(ToolChoiceMode::Required)
+        ]
+    );
+    let stop: Stop = round_trip(json!("END"));
+    assert_eq!(stop.sequences(), vec!["END"]);
+    let _: ResponseFormat = round_trip(json!({"type": "json_object"}));
+}
+
+#[test]
+fn response_shape() {
+    let mut resp = ChatResponse::new(
+        "chatcmpl-1",
+        1_700_000_000,
+        "mock-1",
+        vec![Choice {
+            index: 0,
+            message: ResponseMessage::text("Hi"),
+            logprobs: None,
+            finish_reason: Some(FinishReason::Stop),
+        }],
+    );
+    resp.usage = Some(Usage {
+        prompt_tokens: 1,
+        completion_tokens: 2,
+        total_tokens: 3,
+        ..Usage::default()
+    });
+    let expected = json!({
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": "mock-1",
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": "Hi", "refusal": null},
+            "logprobs": null,
+            "finish_reason": "stop"
+        }],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}
+    });
+    assert_eq!(serde_json::to_value(&resp).unwrap(), expected);
+    let back: ChatResponse = round_trip(expected);
+    assert_eq!(back, resp);
+}
+
+#[test]
+fn tool_call_response_has_null_content() {
+    let msg = ResponseMessage::tool_calls(vec![ToolCall {
+        id: "call_1".into(),
+        kind: "function".into(),
+        function: FunctionCall {
+            name: "f".into(),
+            arguments: "{}".into(),
+        },
+    }]);
+    assert_eq!(
+        serde_json::to_value(&msg).unwrap(),
+        json!({"role": "assistant", "content": null, "refusal": null, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+        ]})
+    );
+}
+
+#[test]
+fn chunk_shapes() {
+    let first = ChatChunk::new(
+        "c",
+        1,
+        "m",
+        vec![ChunkChoice::delta(
+            0,
+            Delta {
+                role: Some(Role::Assistant),
+                content: Some(String::new()),
+                ..Delta::default()
+            },
+        )],
+    );
+    assert_eq!(
+        serde_json::to_value(&first).unwrap(),
+        json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [
+            {"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": null, "finish_reason": null}
+        ]})
+    );
+    let last = ChatChunk::new(
+        "c",
+        1,
+        "m",
+        vec![ChunkChoice::finish(0, FinishReason::ToolCalls)],
+    );
+    assert_eq!(
+        serde_json::to_value(&last).unwrap()["choices"][0],
+        json!({"index": 0, "delta": {}, "logprobs": null, "finish_reason": "tool_calls"})
+    );
+    let tool = json!({"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": ""}});
+    let _: ToolCallDelta = round_trip(tool);
+    let piece: ToolCallDelta = round_trip(json!({"index": 0, "function": {"arguments": "{\"a\""}}));
+    assert_eq!(piece.id, None);
+    let mut usage_chunk = ChatChunk::new("c", 1, "m", vec![]);
+    usage_chunk.usage = Some(Usage::default());
+    assert!(usage_chunk.is_usage_only());
+}

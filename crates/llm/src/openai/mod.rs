@@ -1,0 +1,14 @@
+//! The OpenAI dialect: how OpenAI SDKs talk to the gateway.
+//!
+//! Canonical types already are OpenAI's shapes, so the dialect's work is
+//! parsing with OpenAI-style validation errors ([`parse_chat_request`]), the
+//! error body ([`ErrorBody`]) and the model list objects ([`ModelObject`],
+//! [`ModelList`]).
+
+mod error;
+mod models;
+mod parse;
+
+pub use error::{ErrorBody, ErrorDetail, error_type_for_status};
+pub use models::{ModelList, ModelObject};
+pub use parse::{RequestError, parse_chat_request};

@@ -1,0 +1,345 @@
+//! The request path: context → route → policies → target → response, with
+//! one log line and one metrics update per request, however it ends.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, header};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use sy_core::RequestId;
+use sy_http::{ActiveGuard, Body, ConnInfo, Handler};
+use sy_policy::{Flow, RequestContext};
+use sy_telemetry::{AccessLog, AccessLogLine, RouteMetrics};
+use tokio::time::Instant;
+
+use crate::body::{LimitedBody, OnBodyEnd, TrackedBody};
+use crate::client_ip;
+use crate::error::ProxyError;
+use crate::forward::{Exchange, forward};
+use crate::headers::{X_REQUEST_ID, add_forwarded, propagate_traceparent};
+use crate::router::{RouteRequest, rewrite_path};
+use crate::snapshot::{Route, RouteTarget, Snapshot, SnapshotHolder};
+
+/// The data-plane handler shared by every listener.
+#[derive(Debug)]
+pub struct Proxy {
+    holder: Arc<SnapshotHolder>,
+    access_log: AccessLog,
+}
+
+impl Proxy {
+    /// A proxy reading `holder` and logging to `access_log`.
+    pub fn new(holder: Arc<SnapshotHolder>, access_log: AccessLog) -> Arc<Self> {
+        Arc::new(Proxy { holder, access_log })
+    }
+}
+
+/// Owned facts for the log line, filled as the request progresses.
+struct Record {
+    ts: SystemTime,
+    started: Instant,
+    request_id: RequestId,
+    client_ip: std::net::IpAddr,
+    method: Method,
+    path: String,
+    protocol: &'static str,
+    host: String,
+    route: Option<Arc<str>>,
+    exchange: Exchange,
+    status: u16,
+    error: Option<&'static str>,
+    consumer: Option<Arc<str>>,
+    head_time: std::time::Duration,
+}
+
+struct Finisher {
+    record: Record,
+    log: AccessLog,
+    _active: ActiveGuard,
+}
+
+impl OnBodyEnd for Finisher {
+    fn finish(self: Box<Self>, bytes: u64, _completed: bool) {
+        let Finisher { record: r, log, _active } = *self;
+        if !log.enabled() {
+            return;
+        }
+        let line = AccessLogLine {
+            ts: r.ts,
+            request_id: r.request_id.as_str(),
+            client_ip: r.client_ip.to_string(),
+            method: r.method.as_str(),
+            path: &r.path,
+            protocol: r.protocol,
+            host: &r.host,
+            route: r.route.as_deref(),
+            upstream: r.exchange.upstream.as_deref(),
+            target: r.exchange.target.as_deref(),
+            attempts: r.exchange.attempts,
+            status: r.status,
+            bytes_in: 0,
+            bytes_out: bytes,
+            duration_ms: r.head_time.as_secs_f64() * 1000.0,
+            upstream_ms: r.exchange.upstream_time.map(|d| d.as_secs_f64() * 1000.0),
+            error: r.error,
+            consumer: r.consumer.as_deref(),
+        };
+        // Drop cannot await; the writer's queue is large, and when it is full
+        // the line is handed to a task rather than lost.
+        let log2 = log.clone();
+        let mut buf = Vec::with_capacity(384);
+        if serde_json::to_writer(&mut buf, &line).is_ok() {
+            buf.push(b'\n');
+            log2.send_detached(buf);
+        }
+        let _ = r.started;
+    }
+}
+
+impl Handler for Proxy {
+    async fn call(&self, req: Request<Incoming>, conn: Arc<ConnInfo>) -> Response<Body> {
+        let active = conn.request_started();
+        let snap = self.holder.load();
+        let started = Instant::now();
+        let (parts, body) = req.into_parts();
+        let request_id = parts
+            .headers
+            .get(&X_REQUEST_ID)
+            .and_then(|v| RequestId::from_client(v.as_bytes()))
+            .unwrap_or_else(RequestId::generate);
+        let host = host_of(&parts).unwrap_or_default().to_string();
+        let mut record = Record {
+            ts: SystemTime::now(),
+            started,
+            request_id: request_id.clone(),
+            client_ip: conn.peer.ip(),
+            method: parts.method.clone(),
+            path: parts.uri.path().to_string(),
+            protocol: protocol(parts.version),
+            host,
+            route: None,
+            exchange: Exchange::default(),
+            status: 0,
+            error: None,
+            consumer: None,
+            head_time: Default::default(),
+        };
+        let (response, metrics) = match handle(&snap, parts, body, &conn, &request_id, &mut record).await {
+            Ok((res, m)) => (res, m),
+            Err((e, m)) => {
+                record.error = Some(e.code());
+                if e.class() == sy_core::ErrorClass::Internal {
+                    tracing::error!(request_id = %request_id, error = ?e, "internal error");
+                }
+                (e.to_response(request_id.as_str()), m)
+            }
+        };
+        let (mut parts, body) = response.into_parts();
+        if let Ok(v) = HeaderValue::from_str(request_id.as_str()) {
+            parts.headers.insert(&X_REQUEST_ID, v);
+        }
+        record.status = parts.status.as_u16();
+        record.head_time = started.elapsed();
+        metrics.record(record.status, record.head_time);
+        let finisher = Box::new(Finisher { record, log: self.access_log.clone(), _active: active });
+        Response::from_parts(parts, TrackedBody::new(body, finisher).boxed_unsync())
+    }
+}
+
+type Handled = Result<(Response<Body>, RouteMetrics), (ProxyError, RouteMetrics)>;
+
+async fn handle(
+    snap: &Arc<Snapshot>,
+    mut parts: http::request::Parts,
+    body: Incoming,
+    conn: &ConnInfo,
+    request_id: &RequestId,
+    record: &mut Record,
+) -> Handled {
+    let unmatched = || snap.unmatched.clone();
+    if let Err(msg) = check_path(parts.uri.path()) {
+        return Err((ProxyError::BadRequest(msg), unmatched()));
+    }
+    let (client_ip, peer_trusted) = client_ip::resolve(conn.peer.ip(), &parts.headers, &snap.trusted_proxies);
+    record.client_ip = client_ip;
+    let host = host_of(&parts).map(str::to_string);
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().map(str::to_string);
+    let found = snap.router.find(&RouteRequest {
+        host: host.as_deref(),
+        method: &parts.method,
+        path: &path,
+        query: query.as_deref(),
+        headers: &parts.headers,
+    });
+    let Some(found) = found else {
+        return Err((ProxyError::NoRoute { method: parts.method.to_string(), path }, unmatched()));
+    };
+    let route: &Arc<Route> = found.value;
+    record.route = Some(route.name.clone());
+    let m = route.metrics.clone();
+    let listener_limit = snap.body_limits.get(&*conn.listener).copied().unwrap_or(10 * 1024 * 1024);
+    let mut ctx = RequestContext::new(request_id.clone(), conn.peer, route.name.clone(), listener_limit);
+    ctx.client_ip = client_ip;
+
+    // Content-Length beyond the listener's limit is refused before any policy runs.
+    if let Some(len) = content_length(&parts.headers) {
+        if len > ctx.body_limit {
+            return Err((ProxyError::BodyTooLarge(ctx.body_limit), m));
+        }
+    }
+
+    let result = async {
+        if !route.chain.is_empty() {
+            if let Flow::Respond(res) = route.chain.on_request(&mut parts, &mut ctx).await? {
+                return Ok(res);
+            }
+        }
+        record.consumer = ctx.consumer.as_ref().map(|c| c.name.clone());
+        match &route.target {
+            RouteTarget::Respond { status, headers, body } => {
+                let mut res = Response::new(sy_http::full(body.clone()));
+                *res.status_mut() = *status;
+                *res.headers_mut() = headers.clone();
+                Ok(res)
+            }
+            RouteTarget::Ai(models) => {
+                let limited = LimitedBody::new(body, ctx.body_limit, Default::default());
+                let bytes: Bytes = match limited.collect().await {
+                    Ok(c) => c.to_bytes(),
+                    Err(e) => {
+                        return Err(if e.is::<crate::body::BodyTooLarge>() {
+                            ProxyError::BodyTooLarge(ctx.body_limit)
+                        } else {
+                            ProxyError::BodyRead(e.to_string())
+                        });
+                    }
+                };
+                Ok(snap.ai.handle(models, parts, bytes, request_id.as_str()).await)
+            }
+            RouteTarget::Pool(_) | RouteTarget::Split(..) => {
+                let rt = match &route.target {
+                    RouteTarget::Pool(p) => p,
+                    RouteTarget::Split(branches, total) => pick_split(branches, *total),
+                    _ => return Err(ProxyError::Internal("target changed".into())),
+                };
+                let new_path = match &route.rewrite {
+                    Some(rw) if rw.path.is_some() || rw.strip_prefix.is_some() => {
+                        rewrite_path(rw, &path, &found.params).map_err(|e| ProxyError::BadRequest(e.to_string()))?
+                    }
+                    _ => path.clone(),
+                };
+                // Policies may have rewritten the query (e.g. removed a key parameter).
+                let pq = match parts.uri.query() {
+                    Some(q) => format!("{new_path}?{q}"),
+                    None => new_path,
+                };
+                add_forwarded(&mut parts.headers, client_ip, peer_trusted, conn.tls, host.as_deref());
+                if let Ok(v) = HeaderValue::from_str(request_id.as_str()) {
+                    parts.headers.insert(&X_REQUEST_ID, v);
+                }
+                propagate_traceparent(&mut parts.headers);
+                let host_override = route.rewrite.as_ref().and_then(|r| r.host.as_deref());
+                forward(rt, parts, body, &pq, host_override, &ctx, host.as_deref(), &mut record.exchange).await
+            }
+        }
+    }
+    .await;
+
+    match result {
+        Ok(res) => {
+            let (mut rparts, rbody) = res.into_parts();
+            if !route.chain.is_empty() {
+                route.chain.on_response(&mut rparts, &ctx);
+            }
+            rparts.headers.extend(ctx.response_headers.drain());
+            Ok((Response::from_parts(rparts, rbody), m))
+        }
+        Err(e) => {
+            // Policies still see error responses (CORS headers on a 429, say).
+            let res = e.to_response(request_id.as_str());
+            let (mut rparts, rbody) = res.into_parts();
+            if !route.chain.is_empty() {
+                route.chain.on_response(&mut rparts, &ctx);
+            }
+            rparts.headers.extend(ctx.response_headers.drain());
+            record.error = Some(e.code());
+            Ok((Response::from_parts(rparts, rbody), m))
+        }
+    }
+}
+
+fn pick_split(branches: &[(Arc<crate::snapshot::PoolRuntime>, u32)], total: u32) -> &Arc<crate::snapshot::PoolRuntime> {
+    let roll = fastrand::u32(0..total.max(1));
+    branches.iter().find(|(_, cum)| roll < *cum).or(branches.last()).map(|(p, _)| p).unwrap_or_else(|| &branches[0].0)
+}
+
+fn host_of(parts: &http::request::Parts) -> Option<&str> {
+    parts.uri.authority().map(|a| a.as_str()).or_else(|| parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()))
+}
+
+fn content_length(h: &http::HeaderMap) -> Option<u64> {
+    h.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|s| s.parse().ok())
+}
+
+fn protocol(v: http::Version) -> &'static str {
+    match v {
+        http::Version::HTTP_09 => "HTTP/0.9",
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_11 => "HTTP/1.1",
+        http::Version::HTTP_2 => "HTTP/2",
+        http::Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP",
+    }
+}
+
+/// Refuse paths that could mean something else to the upstream than to the
+/// router: not absolute, dot segments (raw or percent-encoded), malformed
+/// percent-encoding, encoded NUL or control characters.
+pub fn check_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') {
+        return Err("the request path must start with `/`".into());
+    }
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+            match hex {
+                Some(b) if b < 0x20 || b == 0x7f => return Err("the request path contains an encoded control character".into()),
+                Some(_) => i += 3,
+                None => return Err("the request path has malformed percent-encoding".into()),
+            }
+        } else {
+            i += 1;
+        }
+    }
+    for seg in path.split('/') {
+        let lower = seg.to_ascii_lowercase();
+        let decoded = lower.replace("%2e", ".");
+        if decoded == "." || decoded == ".." {
+            return Err("the request path contains `.` or `..` segments".into());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_path;
+
+    #[test]
+    fn paths() {
+        assert!(check_path("/a/b").is_ok());
+        assert!(check_path("/a/%20b").is_ok());
+        assert!(check_path("/a/../b").is_err());
+        assert!(check_path("/a/%2e%2E/b").is_err());
+        assert!(check_path("/a/./b").is_err());
+        assert!(check_path("/a/%zz").is_err());
+        assert!(check_path("/a%00").is_err());
+        assert!(check_path("a").is_err());
+        assert!(check_path("/a/..b").is_ok());
+    }
+}

@@ -1,0 +1,353 @@
+//! Wiring and the control loop: `Gateway::start` binds and serves; reloads
+//! compile a new snapshot beside the old and swap it in one step.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use sy_config::{ConfigSpec, ListenerSpec};
+use sy_http::tls::{ReloadingTls, ServerTlsFiles};
+use sy_http::{Limits, Listener, ListenerStats};
+use sy_proxy::{AdminHandler, CompileDeps, Proxy, SnapshotHolder};
+use sy_telemetry::{AccessLog, Metrics};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Load the configuration, build the runtime and serve until SIGTERM/SIGINT.
+pub fn serve(config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let spec = load(config.as_deref()).map_err(|e| anyhow!("{e}"))?;
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if spec.server.workers > 0 {
+        rt.worker_threads(spec.server.workers);
+    }
+    let rt = rt.enable_all().thread_name("switchyard").build().context("starting the runtime")?;
+    rt.block_on(async move {
+        let (access_log, log_task) = if spec.access_log.enabled {
+            let (l, t) = AccessLog::stdout();
+            (l, Some(t))
+        } else {
+            (AccessLog::disabled(), None)
+        };
+        Gateway::start(spec, config, access_log, log_task).await?.run_until_signalled().await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load(path: Option<&Path>) -> Result<ConfigSpec, sy_config::ConfigErrors> {
+    match path {
+        Some(p) => sy_config::load_file(p),
+        None => sy_config::defaults(),
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Diagnostics go to stderr as JSON; stdout carries only the access log.
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_current_span(false)
+        .try_init();
+}
+
+/// A running gateway: listeners bound, snapshot serving, control tasks up.
+/// Tests start one in-process on ephemeral ports; `serve` starts one and
+/// waits for signals.
+pub struct Gateway {
+    /// Data-plane listener addresses, in config order.
+    pub addrs: Vec<SocketAddr>,
+    /// Admin listener address.
+    pub admin_addr: Option<SocketAddr>,
+    holder: Arc<SnapshotHolder>,
+    deps: CompileDeps,
+    config_path: Option<PathBuf>,
+    listeners: Vec<ListenerSpec>,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+    ready: Arc<AtomicBool>,
+    admin: Option<(tokio::task::JoinHandle<()>, CancellationToken)>,
+    proxy: Option<Arc<Proxy>>,
+    log_task: Option<tokio::task::JoinHandle<()>>,
+    grace: Duration,
+    _watcher: Option<notify::RecommendedWatcher>,
+    reload_rx: Option<tokio::sync::mpsc::Receiver<&'static str>>,
+}
+
+impl Gateway {
+    /// Compile `spec`, bind every listener and start serving. `config_path`
+    /// is what reloads re-read (and what the file watcher watches).
+    pub async fn start(spec: ConfigSpec, config_path: Option<PathBuf>, access_log: AccessLog, log_task: Option<tokio::task::JoinHandle<()>>) -> anyhow::Result<Gateway> {
+        let shutdown = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let metrics = Metrics::new();
+        let limiter = Arc::new(sy_state::LocalLimiter::default());
+        let deps = CompileDeps { metrics: metrics.clone(), limiter: limiter.clone(), shutdown: shutdown.clone() };
+
+        let first = sy_proxy::compile(&spec, None, 1, &deps).map_err(|e| anyhow!("invalid configuration:\n{}", e.join("\n")))?;
+        let holder = SnapshotHolder::new(first);
+        metrics.reload(true, 1);
+        let proxy = Proxy::new(holder.clone(), access_log);
+
+        let mut stats = Vec::new();
+        let mut bound = Vec::new();
+        let mut addrs = Vec::new();
+        for l in &spec.listeners {
+            let listener = bind_listener(l).await?;
+            let addr = listener.socket.local_addr()?;
+            stats.push((l.name.clone(), listener.stats.clone()));
+            if let Some(tls) = &listener.tls {
+                tokio::spawn(tls.clone().watch(Duration::from_secs(2), shutdown.clone()));
+            }
+            tracing::info!(listener = %l.name, addr = %addr, tls = l.tls.is_some(), "listening");
+            addrs.push(addr);
+            bound.push(listener);
+        }
+        let ready = Arc::new(AtomicBool::new(false));
+        let mut admin_addr = None;
+        let admin = match &spec.admin {
+            Some(a) => {
+                let addr: SocketAddr = a.bind.parse().with_context(|| format!("admin bind address `{}`", a.bind))?;
+                let socket = TcpListener::bind(addr).await.with_context(|| format!("binding admin listener {addr}"))?;
+                admin_addr = Some(socket.local_addr()?);
+                tracing::info!(addr = %socket.local_addr()?, "admin listening");
+                let handler = AdminHandler::new(holder.clone(), metrics.clone(), stats.clone(), ready.clone());
+                let listener = Listener {
+                    name: "admin".into(),
+                    socket,
+                    tls: None,
+                    http2: false,
+                    limits: Limits::default(),
+                    stats: Arc::new(ListenerStats::default()),
+                };
+                // The admin listener stops last, so /readyz can report the drain.
+                let admin_stop = CancellationToken::new();
+                let t = tokio::spawn(listener.run(handler, admin_stop.clone(), TaskTracker::new()));
+                Some((t, admin_stop))
+            }
+            None => None,
+        };
+        for listener in bound {
+            tokio::spawn(listener.run(proxy.clone(), shutdown.clone(), tracker.clone()));
+        }
+        ready.store(true, Ordering::Relaxed);
+
+        // Bucket sweeping keeps the limiter's memory bounded by active clients.
+        {
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(30));
+                loop {
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tick.tick() => { limiter.sweep(); }
+                    }
+                }
+            });
+        }
+
+        let (reload_tx, reload_rx) = tokio::sync::mpsc::channel::<&'static str>(8);
+        let watcher = match &config_path {
+            Some(p) => Some(watch_file(p, reload_tx)?),
+            None => None,
+        };
+        Ok(Gateway {
+            addrs,
+            admin_addr,
+            holder,
+            deps,
+            config_path,
+            listeners: spec.listeners.clone(),
+            shutdown,
+            tracker,
+            ready,
+            admin,
+            proxy: Some(proxy),
+            log_task,
+            grace: spec.server.shutdown_grace.get(),
+            _watcher: watcher,
+            reload_rx: Some(reload_rx),
+        })
+    }
+
+    /// The configuration generation serving now.
+    pub fn generation(&self) -> u64 {
+        self.holder.load().generation
+    }
+
+    /// Re-read the config file, compile and swap. On any error the current
+    /// snapshot keeps serving and the error is logged and returned.
+    pub fn reload(&self, why: &str) -> Result<u64, String> {
+        reload(&self.config_path, &self.holder, &self.deps, &self.listeners, why)
+    }
+
+    /// Serve until SIGTERM or SIGINT, reloading on SIGHUP and file changes.
+    pub async fn run_until_signalled(mut self) -> anyhow::Result<()> {
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut reload_rx = self.reload_rx.take();
+        loop {
+            tokio::select! {
+                _ = hup.recv() => { let _ = self.reload("SIGHUP"); }
+                Some(why) = async { match reload_rx.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
+                    // Editors write files in several steps; let the burst settle.
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                    if let Some(rx) = reload_rx.as_mut() { while rx.try_recv().is_ok() {} }
+                    let _ = self.reload(why);
+                }
+                _ = term.recv() => break,
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+        self.shutdown().await;
+        Ok(())
+    }
+
+    /// Reload whenever the watched file changes (for tests and embedders
+    /// that do not want signal handling). Returns when the gateway shuts down.
+    pub fn spawn_file_reloads(&mut self) {
+        let Some(mut rx) = self.reload_rx.take() else { return };
+        let holder = self.holder.clone();
+        let deps = self.deps.clone();
+        let listeners = self.listeners.clone();
+        let path = self.config_path.clone();
+        let stop = self.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    Some(why) = rx.recv() => {
+                        tokio::time::sleep(Duration::from_millis(150)).await;
+                        while rx.try_recv().is_ok() {}
+                        let _ = reload(&path, &holder, &deps, &listeners, why);
+                    }
+                }
+            }
+        });
+    }
+
+    /// Stop accepting, let in-flight requests and streams finish within the
+    /// grace period, then stop the admin listener and flush the access log.
+    pub async fn shutdown(mut self) {
+        let grace = self.grace;
+        tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down: draining in-flight requests");
+        self.ready.store(false, Ordering::Relaxed);
+        self.shutdown.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(grace, self.tracker.wait()).await.is_err() {
+            tracing::warn!("grace period over; closing remaining connections");
+        }
+        if let Some((t, stop)) = self.admin.take() {
+            stop.cancel();
+            let _ = t.await;
+        }
+        self.proxy.take();
+        if let Some(t) = self.log_task.take() {
+            // The writer ends once every handle is gone and its queue is written.
+            drop(self);
+            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
+        }
+        tracing::info!("stopped");
+    }
+}
+
+fn reload(path: &Option<PathBuf>, holder: &Arc<SnapshotHolder>, deps: &CompileDeps, listeners: &[ListenerSpec], why: &str) -> Result<u64, String> {
+    let Some(path) = path else {
+        tracing::info!(trigger = why, "reload requested, but running on embedded defaults; nothing to reload");
+        return Err("running on embedded defaults; nothing to reload".into());
+    };
+    let spec = match sy_config::load_file(path) {
+        Ok(s) => s,
+        Err(e) => {
+            deps.metrics.reload(false, 0);
+            tracing::error!(trigger = why, errors = %e, "configuration rejected; the previous one keeps serving");
+            return Err(e.to_string());
+        }
+    };
+    if spec.listeners != listeners {
+        tracing::warn!("listener changes take effect on restart; the other changes apply now");
+    }
+    let prev = holder.load();
+    let generation = holder.next_generation();
+    match sy_proxy::compile(&spec, Some(&prev), generation, deps) {
+        Ok(next) => {
+            holder.store(next);
+            deps.metrics.reload(true, generation);
+            tracing::info!(trigger = why, generation, "configuration reloaded");
+            Ok(generation)
+        }
+        Err(errors) => {
+            deps.metrics.reload(false, 0);
+            let joined = errors.join("; ");
+            tracing::error!(trigger = why, errors = %joined, "configuration rejected; the previous one keeps serving");
+            Err(joined)
+        }
+    }
+}
+
+fn watch_file(path: &Path, tx: tokio::sync::mpsc::Sender<&'static str>) -> anyhow::Result<notify::RecommendedWatcher> {
+    use notify::{RecursiveMode, Watcher};
+    let file = std::fs::canonicalize(path).with_context(|| format!("config file {}", path.display()))?;
+    // Watch the directory: editors and config managers replace files by rename.
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let name = file.file_name().map(|n| n.to_os_string());
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if let Ok(ev) = res {
+            let ours = ev.paths.iter().any(|p| p.file_name().map(|n| n.to_os_string()) == name);
+            if ours && !ev.kind.is_access() {
+                let _ = tx.try_send("file change");
+            }
+        }
+    })?;
+    watcher.watch(&dir, RecursiveMode::NonRecursive)?;
+    Ok(watcher)
+}
+
+async fn bind_listener(l: &ListenerSpec) -> anyhow::Result<Listener> {
+    let addr: SocketAddr = l.bind.parse().with_context(|| format!("listener {}: bind address `{}`", l.name, l.bind))?;
+    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.set_nodelay(true)?;
+    socket.bind(&addr.into()).with_context(|| format!("listener {}: binding {addr}", l.name))?;
+    socket.listen(4096)?;
+    let socket = TcpListener::from_std(socket.into())?;
+    let tls = match &l.tls {
+        Some(t) => Some(
+            ReloadingTls::new(
+                ServerTlsFiles {
+                    cert: t.cert_file.clone().into(),
+                    key: t.key_file.clone().into(),
+                    client_ca: t.client_ca_file.clone().map(Into::into),
+                    require_client_cert: t.require_client_cert,
+                },
+                l.http2,
+            )
+            .map_err(|e| anyhow!("listener {}: {e}", l.name))?,
+        ),
+        None => None,
+    };
+    let lim = &l.limits;
+    Ok(Listener {
+        name: l.name.as_str().into(),
+        socket,
+        tls,
+        http2: l.http2,
+        limits: Limits {
+            max_header_bytes: usize::try_from(lim.max_header_bytes.0).unwrap_or(usize::MAX),
+            header_read_timeout: lim.header_read_timeout.get(),
+            idle_timeout: lim.idle_timeout.get(),
+            max_connections: lim.max_connections,
+            h2_max_concurrent_streams: lim.h2_max_concurrent_streams,
+            h2_max_pending_reset_streams: lim.h2_max_pending_reset_streams,
+        },
+        stats: Arc::new(ListenerStats::default()),
+    })
+}

@@ -1,0 +1,7 @@
+//! The Switchyard binary's library half: wiring of every crate into a
+//! running [`Gateway`], used by `main` and by the end-to-end tests.
+
+pub mod cli;
+pub mod gateway;
+
+pub use gateway::{Gateway, serve};

@@ -1,0 +1,109 @@
+//! Starts a real gateway in-process on ephemeral loopback ports, with its
+//! configuration in a temp file (so reload tests can rewrite it) and its
+//! access log captured for assertions.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use switchyard::Gateway;
+use sy_telemetry::AccessLog;
+use tokio::io::AsyncBufReadExt;
+
+/// A gateway under test.
+pub struct TestGateway {
+    pub gw: Option<Gateway>,
+    /// `http://127.0.0.1:PORT` of the first listener.
+    pub base: String,
+    pub addr: SocketAddr,
+    pub admin: String,
+    pub config_path: PathBuf,
+    lines: Arc<Mutex<Vec<serde_json::Value>>>,
+    _dir: tempfile::TempDir,
+}
+
+/// Prepend a minimal preamble (ephemeral ports, fast shutdown) to `body`
+/// unless it declares its own listeners.
+pub fn with_defaults(body: &str) -> String {
+    let mut out = String::new();
+    if !body.contains("listeners:") {
+        out.push_str("listeners:\n  - name: main\n    bind: 127.0.0.1:0\n");
+    }
+    if !body.contains("admin:") {
+        out.push_str("admin:\n  bind: 127.0.0.1:0\n");
+    }
+    if !body.contains("server:") {
+        out.push_str("server:\n  shutdown_grace: 5s\n");
+    }
+    out.push_str(body);
+    out
+}
+
+impl TestGateway {
+    pub async fn start(yaml: &str) -> TestGateway {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("switchyard.yaml");
+        std::fs::write(&path, with_defaults(yaml)).unwrap();
+        let spec = sy_config::load_file(&path).unwrap_or_else(|e| panic!("config invalid:\n{e}"));
+        let (client, server) = tokio::io::duplex(1 << 20);
+        let (log, task) = AccessLog::to_writer(client);
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        tokio::spawn(async move {
+            let mut reader = tokio::io::BufReader::new(server).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                sink.lock().unwrap().push(serde_json::from_str(&line).unwrap());
+            }
+        });
+        let gw = Gateway::start(spec, Some(path.clone()), log, Some(task)).await.unwrap();
+        let addr = gw.addrs[0];
+        let admin = format!("http://{}", gw.admin_addr.unwrap());
+        TestGateway { base: format!("http://{addr}"), addr, admin, gw: Some(gw), config_path: path, lines, _dir: dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Rewrite the config file (with the same preamble) and reload now.
+    pub fn rewrite(&self, yaml: &str) -> Result<u64, String> {
+        std::fs::write(&self.config_path, with_defaults(yaml)).unwrap();
+        self.gw.as_ref().unwrap().reload("test")
+    }
+
+    /// Access log lines written so far, waiting until at least `n` arrived.
+    pub async fn log_lines(&self, n: usize) -> Vec<serde_json::Value> {
+        for _ in 0..500 {
+            {
+                let l = self.lines.lock().unwrap();
+                if l.len() >= n {
+                    return l.clone();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.lines.lock().unwrap().clone()
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(gw) = self.gw.take() {
+            gw.shutdown().await;
+        }
+    }
+}
+
+/// A client that keeps connections alive and never retries by itself.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().pool_max_idle_per_host(64).build().unwrap()
+}
+
+/// Read a JSON error body and check the shape every error shares.
+pub async fn error_json(res: reqwest::Response) -> serde_json::Value {
+    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(ct.as_deref(), Some("application/json"));
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert!(v["error"]["message"].is_string(), "{v}");
+    assert!(v["error"]["code"].is_string(), "{v}");
+    v
+}

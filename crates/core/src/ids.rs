@@ -27,7 +27,9 @@ impl RequestId {
         if !raw.iter().all(|b| b.is_ascii_graphic()) {
             return None;
         }
-        std::str::from_utf8(raw).ok().map(|s| RequestId(Box::from(s)))
+        std::str::from_utf8(raw)
+            .ok()
+            .map(|s| RequestId(Box::from(s)))
     }
 
     /// The id as text.
@@ -63,7 +65,10 @@ mod tests {
 
     #[test]
     fn client_ids_are_validated() {
-        assert_eq!(RequestId::from_client(b"abc-123").unwrap().as_str(), "abc-123");
+        assert_eq!(
+            RequestId::from_client(b"abc-123").unwrap().as_str(),
+            "abc-123"
+        );
         assert!(RequestId::from_client(b"").is_none());
         assert!(RequestId::from_client(b"has space").is_none());
         assert!(RequestId::from_client(&[b'a'; 201]).is_none());

@@ -6,7 +6,19 @@ use std::ops::{Add, AddAssign};
 /// Integer so that ledgers add up exactly: summing a million `f64` prices
 /// drifts, summing micro-dollars does not. Saturating arithmetic: a budget
 /// check must never wrap around to a small number.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Money(pub i64);
 

@@ -3,7 +3,7 @@
 //! hyper's own `header_read_timeout` also runs while an HTTP/1.1 keep-alive
 //! connection sits idle, which would make the idle timeout and the slowloris
 //! guard the same number. Instead the server wraps each socket in
-//! [`TrackedIo`], which stamps every read and write, and a watchdog beside the
+//! [`TrackedIo`], which stamps reads on idle connections, and a watchdog beside the
 //! connection closes it when it is idle too long or when a request's headers
 //! take too long to arrive.
 
@@ -45,15 +45,23 @@ impl Activity {
         u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
+    /// Bytes arrived. Only an idle connection needs the time: while a request
+    /// is active the idle clock is not consulted, and the guard's drop stamps
+    /// the end of the response, so the hot path reads the clock about once
+    /// per request rather than once per read.
     fn on_read(&self) {
+        if self.active.load(Ordering::Relaxed) != 0 {
+            return;
+        }
         let now = self.now_ms();
         self.last_io.store(now, Ordering::Relaxed);
-        if self.active.load(Ordering::Relaxed) == 0 && self.head_started.load(Ordering::Relaxed) == 0 {
+        if self.head_started.load(Ordering::Relaxed) == 0 {
             self.head_started.store(now + 1, Ordering::Relaxed);
         }
     }
 
-    fn on_write(&self) {
+    /// A response finished: the connection is idle from now.
+    fn stamp(&self) {
         self.last_io.store(self.now_ms(), Ordering::Relaxed);
     }
 
@@ -114,13 +122,13 @@ pub struct ActiveGuard(Arc<Activity>);
 
 impl Drop for ActiveGuard {
     fn drop(&mut self) {
+        self.0.stamp();
         self.0.active.fetch_sub(1, Ordering::Relaxed);
-        self.0.on_write();
     }
 }
 
 pin_project_lite::pin_project! {
-    /// An IO stream that reports reads and writes to an [`Activity`].
+    /// An IO stream that reports reads to an [`Activity`].
     pub struct TrackedIo<T> {
         #[pin]
         inner: T,
@@ -136,7 +144,11 @@ impl<T> TrackedIo<T> {
 }
 
 impl<T: Read> Read for TrackedIo<T> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: ReadBufCursor<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = self.project();
         let res = this.inner.poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = res {
@@ -147,13 +159,12 @@ impl<T: Read> Read for TrackedIo<T> {
 }
 
 impl<T: Write> Write for TrackedIo<T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let this = self.project();
-        let res = this.inner.poll_write(cx, buf);
-        if let Poll::Ready(Ok(_)) = res {
-            this.activity.on_write();
-        }
-        res
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.project().inner.poll_write(cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -173,12 +184,7 @@ impl<T: Write> Write for TrackedIo<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let this = self.project();
-        let res = this.inner.poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(_)) = res {
-            this.activity.on_write();
-        }
-        res
+        self.project().inner.poll_write_vectored(cx, bufs)
     }
 }
 
@@ -218,6 +224,9 @@ mod tests {
         let a = Activity::new();
         drop(a.request_started());
         tokio::time::advance(Duration::from_secs(61)).await;
-        assert_eq!(a.verdict(Duration::from_secs(10), Duration::from_secs(60)), Verdict::Idle);
+        assert_eq!(
+            a.verdict(Duration::from_secs(10), Duration::from_secs(60)),
+            Verdict::Idle
+        );
     }
 }

@@ -52,11 +52,17 @@ pub fn build_client(opts: &ClientOptions) -> Result<UpstreamClient, TlsError> {
     http.set_connect_timeout(opts.connect_timeout);
     http.set_keepalive(Some(Duration::from_secs(60)));
     let tls = opts.tls.build()?;
-    let builder = HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http();
+    let builder = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http();
     let builder = match &opts.server_name {
         Some(name) => {
-            let name = rustls::pki_types::ServerName::try_from(name.clone())
-                .map_err(|e| TlsError::File { path: "server_name".into(), reason: e.to_string() })?;
+            let name = rustls::pki_types::ServerName::try_from(name.clone()).map_err(|e| {
+                TlsError::File {
+                    path: "server_name".into(),
+                    reason: e.to_string(),
+                }
+            })?;
             builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name))
         }
         None => builder,

@@ -2,8 +2,8 @@
 //! and graceful drain.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::activity::{Activity, ActiveGuard, TrackedIo, Verdict};
+use crate::activity::{ActiveGuard, Activity, TrackedIo, Verdict};
 use crate::body::Body;
 use crate::tls::ReloadingTls;
 
@@ -79,7 +79,11 @@ impl ConnInfo {
 /// Serves requests. Implemented by the proxy.
 pub trait Handler: Send + Sync + 'static {
     /// Answer one request. Must not fail: errors become responses.
-    fn call(&self, req: Request<Incoming>, conn: Arc<ConnInfo>) -> impl Future<Output = Response<Body>> + Send;
+    fn call(
+        &self,
+        req: Request<Incoming>,
+        conn: Arc<ConnInfo>,
+    ) -> impl Future<Output = Response<Body>> + Send;
 }
 
 /// Counters of one listener, read by the metrics endpoint.
@@ -100,7 +104,9 @@ pub struct ListenerStats {
 impl ListenerStats {
     /// Connections open now.
     pub fn open(&self) -> u64 {
-        self.accepted.load(Ordering::Relaxed).saturating_sub(self.closed.load(Ordering::Relaxed))
+        self.accepted
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.closed.load(Ordering::Relaxed))
     }
 }
 
@@ -125,8 +131,14 @@ impl Listener {
     /// `tracker` so the caller can wait for the drain. On shutdown, open
     /// connections finish their in-flight requests and then close, however
     /// long that takes (see [`Listener::run_draining_within`] for a bound).
-    pub async fn run<H: Handler>(self, handler: Arc<H>, shutdown: CancellationToken, tracker: TaskTracker) {
-        self.run_draining_within(handler, shutdown, tracker, None).await;
+    pub async fn run<H: Handler>(
+        self,
+        handler: Arc<H>,
+        shutdown: CancellationToken,
+        tracker: TaskTracker,
+    ) {
+        self.run_draining_within(handler, shutdown, tracker, None)
+            .await;
     }
 
     /// [`Listener::run`], but a connection still busy `grace` after
@@ -185,7 +197,7 @@ impl Listener {
 
     fn protocols(&self) -> Protocols {
         // hyper's own header-read timer also runs while a keep-alive
-        // connection idles (and defaults to 30 s); the watchdog in `drive`
+        // connection idles (and defaults to 30 s); the watchdog in `watch`
         // owns both limits instead, so it is turned off here.
         let mut h1 = http1::Builder::new();
         h1.timer(TokioTimer::new())
@@ -204,7 +216,11 @@ impl Listener {
             .max_pending_accept_reset_streams(self.limits.h2_max_pending_reset_streams)
             .max_local_error_reset_streams(Some(1024))
             .max_header_list_size(u32::try_from(self.limits.max_header_bytes).unwrap_or(u32::MAX));
-        Protocols { h1, auto, http2: self.http2 }
+        Protocols {
+            h1,
+            auto,
+            http2: self.http2,
+        }
     }
 }
 
@@ -245,7 +261,9 @@ impl<H: Handler> ConnTask<H> {
             }
             Some(tls) => {
                 let acceptor = tokio_rustls::TlsAcceptor::from(tls.current());
-                let handshake = tokio::time::timeout(self.limits.header_read_timeout, acceptor.accept(stream)).await;
+                let handshake =
+                    tokio::time::timeout(self.limits.header_read_timeout, acceptor.accept(stream))
+                        .await;
                 match handshake {
                     Ok(Ok(tls_stream)) => {
                         let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
@@ -266,11 +284,24 @@ impl<H: Handler> ConnTask<H> {
         self.stats.closed.fetch_add(1, Ordering::Relaxed);
     }
 
-    async fn drive<I>(&self, io: I, peer: SocketAddr, local: SocketAddr, tls: bool, alpn_h2: bool, activity: Arc<Activity>)
-    where
+    async fn drive<I>(
+        &self,
+        io: I,
+        peer: SocketAddr,
+        local: SocketAddr,
+        tls: bool,
+        alpn_h2: bool,
+        activity: Arc<Activity>,
+    ) where
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
-        let info = Arc::new(ConnInfo { peer, local, tls, listener: self.name.clone(), activity: activity.clone() });
+        let info = Arc::new(ConnInfo {
+            peer,
+            local,
+            tls,
+            listener: self.name.clone(),
+            activity: activity.clone(),
+        });
         let handler = self.handler.clone();
         let max_head = self.limits.max_header_bytes;
         let service = service_fn(move |req: Request<Incoming>| {
@@ -290,18 +321,25 @@ impl<H: Handler> ConnTask<H> {
         if h2_allowed {
             let conn = p.auto.serve_connection_with_upgrades(io, service);
             tokio::pin!(conn);
-            self.watch(conn, |c| c.graceful_shutdown(), peer, &activity).await;
+            self.watch(conn, |c| c.graceful_shutdown(), peer, &activity)
+                .await;
         } else {
             let conn = p.h1.serve_connection(io, service).with_upgrades();
             tokio::pin!(conn);
-            self.watch(conn, |c| c.graceful_shutdown(), peer, &activity).await;
+            self.watch(conn, |c| c.graceful_shutdown(), peer, &activity)
+                .await;
         }
     }
 
     /// Drive `conn` to its end while enforcing the header-read and idle
     /// limits, and drain it when the listener shuts down.
-    async fn watch<C, E>(&self, mut conn: Pin<&mut C>, graceful: impl Fn(Pin<&mut C>), peer: SocketAddr, activity: &Activity)
-    where
+    async fn watch<C, E>(
+        &self,
+        mut conn: Pin<&mut C>,
+        graceful: impl Fn(Pin<&mut C>),
+        peer: SocketAddr,
+        activity: &Activity,
+    ) where
         C: Future<Output = Result<(), E>>,
         E: std::fmt::Display,
     {
@@ -359,7 +397,11 @@ impl<H: Handler> ConnTask<H> {
 /// the same way, so one limit means the same on both.
 fn head_size<B>(req: &Request<B>) -> usize {
     let line = req.method().as_str().len() + req.uri().to_string().len() + 12;
-    let headers: usize = req.headers().iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum();
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum();
     line + headers + 2
 }
 
@@ -368,6 +410,112 @@ fn head_size<B>(req: &Request<B>) -> usize {
 fn headers_too_large() -> Response<Body> {
     let mut res = Response::new(crate::body::empty());
     *res.status_mut() = http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
-    res.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+    res.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Answers `/hang` never (saying so on the channel) and anything else at once.
+    struct Hangs(tokio::sync::mpsc::UnboundedSender<()>);
+
+    impl Handler for Hangs {
+        async fn call(&self, req: Request<Incoming>, conn: Arc<ConnInfo>) -> Response<Body> {
+            let _active = conn.request_started();
+            if req.uri().path() == "/hang" {
+                let _ = self.0.send(());
+                std::future::pending::<()>().await;
+            }
+            Response::new(crate::body::full("ok"))
+        }
+    }
+
+    async fn listener(limits: Limits) -> Listener {
+        Listener {
+            name: "t".into(),
+            socket: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            tls: None,
+            http2: false,
+            limits,
+            stats: Arc::new(ListenerStats::default()),
+        }
+    }
+
+    async fn send(addr: SocketAddr, raw: &str) -> TcpStream {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(raw.as_bytes()).await.unwrap();
+        s
+    }
+
+    #[tokio::test]
+    async fn drain_grace_cuts_hung_connections() {
+        let l = listener(Limits::default()).await;
+        let addr = l.socket.local_addr().unwrap();
+        let (stop, tracker) = (CancellationToken::new(), TaskTracker::new());
+        let (tx, mut hanging) = tokio::sync::mpsc::unbounded_channel();
+        let run = tokio::spawn(l.run_draining_within(
+            Arc::new(Hangs(tx)),
+            stop.clone(),
+            tracker.clone(),
+            Some(Duration::from_millis(200)),
+        ));
+        let mut hung = send(addr, "GET /hang HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        hanging.recv().await.unwrap();
+
+        let began = tokio::time::Instant::now();
+        stop.cancel();
+        tracker.close();
+        tokio::time::timeout(Duration::from_secs(3), tracker.wait())
+            .await
+            .expect("hung connection outlived the grace");
+        assert!(
+            began.elapsed() >= Duration::from_millis(150),
+            "{:?}",
+            began.elapsed()
+        );
+        let mut rest = Vec::new();
+        let n = tokio::time::timeout(Duration::from_secs(1), hung.read_to_end(&mut rest))
+            .await
+            .unwrap()
+            .unwrap_or(0);
+        assert_eq!(n, 0, "no response for a cut request");
+        run.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn small_header_limit_is_enforced_below_hypers_buffer() {
+        let l = listener(Limits {
+            max_header_bytes: 1024,
+            ..Limits::default()
+        })
+        .await;
+        let addr = l.socket.local_addr().unwrap();
+        let stop = CancellationToken::new();
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let run = tokio::spawn(l.run(Arc::new(Hangs(tx)), stop.clone(), TaskTracker::new()));
+        let big = format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(2000)
+        );
+        let mut s = send(addr, &big).await;
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+        let ok = format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nX-Small: {}\r\nConnection: close\r\n\r\n",
+            "a".repeat(900)
+        );
+        let mut s = send(addr, &ok).await;
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        stop.cancel();
+        run.await.unwrap();
+    }
 }

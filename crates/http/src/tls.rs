@@ -29,7 +29,10 @@ pub enum TlsError {
 }
 
 fn file_err(path: &Path, reason: impl ToString) -> TlsError {
-    TlsError::File { path: path.display().to_string(), reason: reason.to_string() }
+    TlsError::File {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    }
 }
 
 /// Read a PEM certificate chain.
@@ -128,7 +131,11 @@ impl ReloadingTls {
     /// Load the files now; fails if they are unusable.
     pub fn new(files: ServerTlsFiles, http2: bool) -> Result<Arc<Self>, TlsError> {
         let config = files.build(http2)?;
-        Ok(Arc::new(ReloadingTls { current: ArcSwap::from_pointee(config), files, http2 }))
+        Ok(Arc::new(ReloadingTls {
+            current: ArcSwap::from_pointee(config),
+            files,
+            http2,
+        }))
     }
 
     /// The config new connections should use.
@@ -186,13 +193,17 @@ impl ClientTlsFiles {
     pub fn build(&self) -> Result<ClientConfig, TlsError> {
         let roots = match &self.ca {
             Some(ca) => roots_from(ca)?,
-            None => RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() },
+            None => RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            },
         };
         let builder = ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()?
             .with_root_certificates(roots);
         let config = match (&self.client_cert, &self.client_key) {
-            (Some(cert), Some(key)) => builder.with_client_auth_cert(load_certs(cert)?, load_key(key)?)?,
+            (Some(cert), Some(key)) => {
+                builder.with_client_auth_cert(load_certs(cert)?, load_key(key)?)?
+            }
             _ => builder.with_no_client_auth(),
         };
         Ok(config)

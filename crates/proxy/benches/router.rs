@@ -28,22 +28,54 @@ fn route(i: usize, n: usize) -> (MatchSpec, Req) {
     let host_groups = (n / 20).max(1);
     let g = i % host_groups;
     let (hosts, host) = match i % 3 {
-        0 => (vec![format!("api{g}.example.com")], format!("API{g}.example.com:443")),
-        1 => (vec![format!("*.t{g}.example.com")], format!("x.t{g}.example.com")),
+        0 => (
+            vec![format!("api{g}.example.com")],
+            format!("API{g}.example.com:443"),
+        ),
+        1 => (
+            vec![format!("*.t{g}.example.com")],
+            format!("x.t{g}.example.com"),
+        ),
         _ => (vec![], "www.example.org".to_owned()),
     };
     let (path, req_path) = match i % 4 {
-        0 => (PathMatchSpec::Exact(format!("/v1/svc{i}/status")), format!("/v1/svc{i}/status")),
-        1 => (PathMatchSpec::Prefix(format!("/svc{i}")), format!("/svc{i}/some/deeper/path")),
+        0 => (
+            PathMatchSpec::Exact(format!("/v1/svc{i}/status")),
+            format!("/v1/svc{i}/status"),
+        ),
+        1 => (
+            PathMatchSpec::Prefix(format!("/svc{i}")),
+            format!("/svc{i}/some/deeper/path"),
+        ),
         2 => (
             PathMatchSpec::Template(format!("/svc{i}/users/{{id}}/orders/{{*rest}}")),
             format!("/svc{i}/users/u-123/orders/o-9/items"),
         ),
-        _ => (PathMatchSpec::Template(format!("/api/svc{i}/{{id}}")), format!("/api/svc{i}/42")),
+        _ => (
+            PathMatchSpec::Template(format!("/api/svc{i}/{{id}}")),
+            format!("/api/svc{i}/42"),
+        ),
     };
-    let methods = if i % 5 == 0 { vec!["GET".to_owned(), "POST".to_owned()] } else { vec![] };
-    let spec = MatchSpec { hosts, methods, path: Some(path), headers: vec![], query: vec![] };
-    (spec, Req { host, method: Method::GET, path: req_path })
+    let methods = if i % 5 == 0 {
+        vec!["GET".to_owned(), "POST".to_owned()]
+    } else {
+        vec![]
+    };
+    let spec = MatchSpec {
+        hosts,
+        methods,
+        path: Some(path),
+        headers: vec![],
+        query: vec![],
+    };
+    (
+        spec,
+        Req {
+            host,
+            method: Method::GET,
+            path: req_path,
+        },
+    )
 }
 
 fn table(n: usize) -> Result<(Router<usize>, Vec<Req>), String> {
@@ -92,8 +124,16 @@ fn main() -> Result<(), String> {
     hits_group.finish();
 
     let misses = [
-        Req { host: "api0.example.com".into(), method: Method::GET, path: "/v1/nothing/here".into() },
-        Req { host: "nobody.example.net".into(), method: Method::DELETE, path: "/svcx/users".into() },
+        Req {
+            host: "api0.example.com".into(),
+            method: Method::GET,
+            path: "/v1/nothing/here".into(),
+        },
+        Req {
+            host: "nobody.example.net".into(),
+            method: Method::DELETE,
+            path: "/svcx/users".into(),
+        },
     ];
     let mut miss_group = c.benchmark_group("router_miss");
     miss_group.throughput(Throughput::Elements(1));

@@ -29,7 +29,12 @@ impl AdminHandler {
         listeners: Vec<(String, Arc<ListenerStats>)>,
         ready: Arc<AtomicBool>,
     ) -> Arc<Self> {
-        Arc::new(AdminHandler { holder, metrics, listeners, ready })
+        Arc::new(AdminHandler {
+            holder,
+            metrics,
+            listeners,
+            ready,
+        })
     }
 
     fn render_metrics(&self) -> String {
@@ -41,7 +46,8 @@ impl AdminHandler {
         for rt in snap.pools.values() {
             for (t, m) in rt.pool.targets().iter().zip(&rt.metrics) {
                 m.healthy.set(i64::from(t.is_healthy() && !t.is_ejected()));
-                m.circuit_open.set(i64::from(t.breaker_state() != BreakerState::Closed));
+                m.circuit_open
+                    .set(i64::from(t.breaker_state() != BreakerState::Closed));
             }
         }
         self.metrics.encode()
@@ -51,27 +57,52 @@ impl AdminHandler {
 fn text(status: StatusCode, content_type: &'static str, body: String) -> Response<Body> {
     let mut res = Response::new(full(body));
     *res.status_mut() = status;
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     res
 }
 
 impl Handler for AdminHandler {
     async fn call(&self, req: Request<Incoming>, _conn: Arc<ConnInfo>) -> Response<Body> {
         if req.method() != Method::GET && req.method() != Method::HEAD {
-            return text(StatusCode::METHOD_NOT_ALLOWED, "application/json", r#"{"error":"use GET"}"#.into());
+            return text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "application/json",
+                r#"{"error":"use GET"}"#.into(),
+            );
         }
         match req.uri().path() {
-            "/healthz" => text(StatusCode::OK, "application/json", r#"{"status":"ok"}"#.into()),
+            "/healthz" => text(
+                StatusCode::OK,
+                "application/json",
+                r#"{"status":"ok"}"#.into(),
+            ),
             "/readyz" => {
                 let generation = self.holder.load().generation;
                 if self.ready.load(Ordering::Relaxed) {
-                    text(StatusCode::OK, "application/json", format!(r#"{{"status":"ready","config_generation":{generation}}}"#))
+                    text(
+                        StatusCode::OK,
+                        "application/json",
+                        format!(r#"{{"status":"ready","config_generation":{generation}}}"#),
+                    )
                 } else {
-                    text(StatusCode::SERVICE_UNAVAILABLE, "application/json", r#"{"status":"not ready"}"#.into())
+                    text(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "application/json",
+                        r#"{"status":"not ready"}"#.into(),
+                    )
                 }
             }
-            "/metrics" => text(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", self.render_metrics()),
-            _ => text(StatusCode::NOT_FOUND, "application/json", r#"{"error":"not found: try /healthz, /readyz or /metrics"}"#.into()),
+            "/metrics" => text(
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+                self.render_metrics(),
+            ),
+            _ => text(
+                StatusCode::NOT_FOUND,
+                "application/json",
+                r#"{"error":"not found: try /healthz, /readyz or /metrics"}"#.into(),
+            ),
         }
     }
 }

@@ -27,7 +27,12 @@ pin_project_lite::pin_project! {
 impl<B> LimitedBody<B> {
     /// Wrap `inner`.
     pub fn new(inner: B, limit: u64, exceeded: Arc<AtomicBool>) -> Self {
-        LimitedBody { inner, remaining: limit, limit, exceeded }
+        LimitedBody {
+            inner,
+            remaining: limit,
+            limit,
+            exceeded,
+        }
     }
 }
 
@@ -44,7 +49,10 @@ where
     type Data = Bytes;
     type Error = BoxError;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.project();
         match ready!(this.inner.poll_frame(cx)) {
             Some(Ok(frame)) => {
@@ -117,7 +125,10 @@ where
     type Data = Bytes;
     type Error = BoxError;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let mut this = self.project();
         if let Poll::Ready(res) = this.inner.poll_frame(cx) {
             if let (Some(idle), Some(sleep)) = (this.idle, this.idle_sleep.as_mut().as_pin_mut()) {
@@ -178,7 +189,11 @@ pin_project_lite::pin_project! {
 impl<B> TrackedBody<B> {
     /// Wrap `inner`.
     pub fn new(inner: B, on_end: Box<dyn OnBodyEnd>) -> Self {
-        TrackedBody { inner, bytes: 0, on_end: Some(on_end) }
+        TrackedBody {
+            inner,
+            bytes: 0,
+            on_end: Some(on_end),
+        }
     }
 }
 
@@ -189,7 +204,10 @@ where
     type Data = Bytes;
     type Error = B::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
         let mut this = self.project();
         let res = ready!(this.inner.as_mut().poll_frame(cx));
         match &res {

@@ -62,16 +62,27 @@ mod tests {
     #[test]
     fn walks_past_trusted_hops_from_the_right() {
         let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6, 2.2.2.2, 10.0.0.5"));
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 2.2.2.2, 10.0.0.5"),
+        );
         let (ip, _) = resolve("10.0.0.1".parse().unwrap(), &h, &cidrs(&["10.0.0.0/8"]));
-        assert_eq!(ip.to_string(), "2.2.2.2", "spoofed left-most entry must be ignored");
+        assert_eq!(
+            ip.to_string(),
+            "2.2.2.2",
+            "spoofed left-most entry must be ignored"
+        );
     }
 
     #[test]
     fn mapped_ipv6_peer_matches_ipv4_rule() {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", HeaderValue::from_static("3.3.3.3"));
-        let (ip, _) = resolve("::ffff:10.0.0.1".parse().unwrap(), &h, &cidrs(&["10.0.0.0/8"]));
+        let (ip, _) = resolve(
+            "::ffff:10.0.0.1".parse().unwrap(),
+            &h,
+            &cidrs(&["10.0.0.0/8"]),
+        );
         assert_eq!(ip.to_string(), "3.3.3.3");
     }
 }

@@ -123,11 +123,14 @@ impl ProxyError {
     /// Blame, for logs.
     pub fn class(&self) -> ErrorClass {
         match self {
-            ProxyError::BadRequest(_) | ProxyError::BodyRead(_) | ProxyError::NoRoute { .. } | ProxyError::BodyTooLarge(_) => {
-                ErrorClass::Client
-            }
+            ProxyError::BadRequest(_)
+            | ProxyError::BodyRead(_)
+            | ProxyError::NoRoute { .. }
+            | ProxyError::BodyTooLarge(_) => ErrorClass::Client,
             ProxyError::Policy(p) => p.class(),
-            ProxyError::NoTarget(_) | ProxyError::Upstream { .. } | ProxyError::Timeout { .. } => ErrorClass::Upstream,
+            ProxyError::NoTarget(_) | ProxyError::Upstream { .. } | ProxyError::Timeout { .. } => {
+                ErrorClass::Upstream
+            }
             ProxyError::Internal(_) => ErrorClass::Internal,
         }
     }
@@ -158,7 +161,10 @@ impl ProxyError {
         let mut res = Response::new(full(body.to_string()));
         *res.status_mut() = self.status();
         let h = res.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         if let ProxyError::Policy(p) = self {
             h.extend(p.headers());
         }

@@ -46,12 +46,15 @@ enum ReqBody {
 }
 
 /// Forward to `rt`. `path_and_query` is already rewritten.
-#[expect(clippy::too_many_arguments, reason = "one call site; a struct would only rename the arguments")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename the arguments"
+)]
 pub async fn forward(
     rt: &PoolRuntime,
     mut parts: http::request::Parts,
     body: Incoming,
-    path_and_query: &str,
+    path_and_query: http::uri::PathAndQuery,
     host_override: Option<&str>,
     ctx: &RequestContext,
     client_host: Option<&str>,
@@ -61,7 +64,11 @@ pub async fn forward(
     let spec = pool.spec();
     ex.upstream = Some(Arc::from(pool.name()));
     let upgrade = is_upgrade(&parts.headers);
-    let on_upgrade = if upgrade { parts.extensions.remove::<hyper::upgrade::OnUpgrade>() } else { None };
+    let on_upgrade = if upgrade {
+        parts.extensions.remove::<hyper::upgrade::OnUpgrade>()
+    } else {
+        None
+    };
     strip_hop_by_hop(&mut parts.headers, upgrade);
     if let Some(host) = host_override {
         if let Ok(v) = HeaderValue::from_str(host) {
@@ -87,14 +94,20 @@ pub async fn forward(
     let hint = http_body::Body::size_hint(&body);
     let mut req_body = if http_body::Body::is_end_stream(&body) {
         ReqBody::Bytes(Bytes::new())
-    } else if retry.is_some() && hint.exact().is_some_and(|n| n <= RETRY_BUFFER_LIMIT.min(limit)) {
+    } else if retry.is_some()
+        && hint
+            .exact()
+            .is_some_and(|n| n <= RETRY_BUFFER_LIMIT.min(limit))
+    {
         let limited = LimitedBody::new(body, limit, exceeded.clone());
         match limited.collect().await {
             Ok(c) => ReqBody::Bytes(c.to_bytes()),
             Err(e) => return Err(body_error(&exceeded, limit, e)),
         }
     } else {
-        ReqBody::Stream(Some(LimitedBody::new(body, limit, exceeded.clone()).boxed_unsync()))
+        ReqBody::Stream(Some(
+            LimitedBody::new(body, limit, exceeded.clone()).boxed_unsync(),
+        ))
     };
 
     let timeouts = &spec.timeouts;
@@ -105,7 +118,10 @@ pub async fn forward(
     let idempotent = is_idempotent(&parts.method) || retry.is_some_and(|r| r.retry_non_idempotent);
     let max_attempts = 1 + retry.map_or(0, |r| r.attempts);
 
-    let hash_key: Option<Vec<u8>> = spec.hash_on.as_ref().and_then(|h| hash_key(h, &parts.headers, ctx));
+    let hash_key: Option<Vec<u8>> = spec
+        .hash_on
+        .as_ref()
+        .and_then(|h| hash_key(h, &parts.headers, ctx));
     let mut tried: Vec<usize> = Vec::new();
     let mut last_err: Option<ProxyError> = None;
 
@@ -123,9 +139,15 @@ pub async fn forward(
         }
         // Retries prefer a target not yet tried; when every target has been
         // tried (a one-target pool), the same one may be tried again.
-        let mut choice = pool.select(&SelectInput { hash_key: hash_key.as_deref(), exclude: &tried });
+        let mut choice = pool.select(&SelectInput {
+            hash_key: hash_key.as_deref(),
+            exclude: &tried,
+        });
         if matches!(&choice, Err(no) if no.reason == NoTargetReason::AllTried) {
-            choice = pool.select(&SelectInput { hash_key: hash_key.as_deref(), exclude: &[] });
+            choice = pool.select(&SelectInput {
+                hash_key: hash_key.as_deref(),
+                exclude: &[],
+            });
         }
         let selected = match choice {
             Ok(s) => s,
@@ -154,23 +176,35 @@ pub async fn forward(
                 None => break,
             },
         };
-        let uri = Uri::builder()
-            .scheme(target.scheme().clone())
-            .authority(target.authority().clone())
-            .path_and_query(path_and_query)
-            .build()
+        let mut uri_parts = http::uri::Parts::default();
+        uri_parts.scheme = Some(target.scheme().clone());
+        uri_parts.authority = Some(target.authority().clone());
+        uri_parts.path_and_query = Some(path_and_query.clone());
+        let uri = Uri::from_parts(uri_parts)
             .map_err(|e| ProxyError::BadRequest(format!("cannot build upstream URI: {e}")))?;
         let mut req = Request::new(body);
         *req.method_mut() = parts.method.clone();
         *req.uri_mut() = uri;
-        *req.version_mut() = if spec.http2 { Version::HTTP_2 } else { Version::HTTP_11 };
-        *req.headers_mut() = parts.headers.clone();
+        *req.version_mut() = if spec.http2 {
+            Version::HTTP_2
+        } else {
+            Version::HTTP_11
+        };
+        // The last possible attempt takes the headers; earlier ones copy them.
+        *req.headers_mut() = if ex.attempts >= max_attempts || !replayable(&req_body) {
+            std::mem::take(&mut parts.headers)
+        } else {
+            parts.headers.clone()
+        };
 
         let guard = selected.start();
         let started = Instant::now();
         let send = rt.client.request(req);
         let wait_for = match (header_timeout, deadline) {
-            (Some(h), Some(d)) => Some((h.min(d.saturating_duration_since(started)), h <= d.saturating_duration_since(started))),
+            (Some(h), Some(d)) => Some((
+                h.min(d.saturating_duration_since(started)),
+                h <= d.saturating_duration_since(started),
+            )),
             (Some(h), None) => Some((h, true)),
             (None, Some(d)) => Some((d.saturating_duration_since(started), false)),
             (None, None) => None,
@@ -179,11 +213,17 @@ pub async fn forward(
             Some((t, is_header)) => match tokio::time::timeout(t, send).await {
                 Ok(r) => r,
                 Err(_) => {
-                    guard.finish(Outcome::Failure { kind: FailureKind::Timeout });
+                    guard.finish(Outcome::Failure {
+                        kind: FailureKind::Timeout,
+                    });
                     if let Some(m) = &metrics {
                         m.failure.inc();
                     }
-                    let kind = if is_header { TimeoutKind::ResponseHeader } else { TimeoutKind::Total };
+                    let kind = if is_header {
+                        TimeoutKind::ResponseHeader
+                    } else {
+                        TimeoutKind::Total
+                    };
                     last_err = Some(ProxyError::Timeout {
                         upstream: pool.name().into(),
                         target: target.authority().to_string(),
@@ -191,7 +231,10 @@ pub async fn forward(
                         ms: t.as_millis(),
                     });
                     // The request may have been processed: only idempotent ones are retried.
-                    if !idempotent || kind == TimeoutKind::Total || !may_retry(rt, &req_body, ex.attempts, max_attempts) {
+                    if !idempotent
+                        || kind == TimeoutKind::Total
+                        || !may_retry(rt, &req_body, ex.attempts, max_attempts)
+                    {
                         break;
                     }
                     continue;
@@ -207,8 +250,11 @@ pub async fn forward(
                 if let Some(m) = &metrics {
                     m.duration.observe(elapsed);
                 }
-                if retry_status && idempotent && may_retry(rt, &req_body, ex.attempts, max_attempts) {
-                    guard.finish(Outcome::Failure { kind: FailureKind::Status(status.as_u16()) });
+                if retry_status && idempotent && may_retry(rt, &req_body, ex.attempts, max_attempts)
+                {
+                    guard.finish(Outcome::Failure {
+                        kind: FailureKind::Status(status.as_u16()),
+                    });
                     if let Some(m) = &metrics {
                         m.failure.inc();
                     }
@@ -216,7 +262,10 @@ pub async fn forward(
                     drop(res);
                     continue;
                 }
-                guard.finish(Outcome::Success { latency: elapsed, status: status.as_u16() });
+                guard.finish(Outcome::Success {
+                    latency: elapsed,
+                    status: status.as_u16(),
+                });
                 if let Some(m) = &metrics {
                     if status.is_server_error() {
                         m.failure.inc();
@@ -300,7 +349,10 @@ fn replayable(b: &ReqBody) -> bool {
 }
 
 fn is_idempotent(m: &Method) -> bool {
-    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE)
+    matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
 }
 
 fn nonzero(d: Duration) -> Option<Duration> {
@@ -332,22 +384,32 @@ fn body_error(exceeded: &AtomicBool, limit: u64, e: BoxError) -> ProxyError {
 fn classify(e: &hyper_util::client::legacy::Error) -> (FailureKind, bool, bool) {
     if e.is_connect() {
         let timed_out = source_chain(e).any(|s| {
-            s.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+            s.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
                 || s.to_string().contains("timed out")
         });
-        let kind = if timed_out { FailureKind::Timeout } else { FailureKind::Connect };
+        let kind = if timed_out {
+            FailureKind::Timeout
+        } else {
+            FailureKind::Connect
+        };
         return (kind, true, timed_out);
     }
     (FailureKind::Reset, false, false)
 }
 
-fn source_chain<'a>(e: &'a (dyn std::error::Error + 'static)) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+fn source_chain<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
     std::iter::successors(Some(e), |e| e.source())
 }
 
 /// A one-line description of a client error for the 502 body.
 fn describe(e: &hyper_util::client::legacy::Error) -> String {
-    let root = source_chain(e).last().map(|s| s.to_string()).unwrap_or_else(|| e.to_string());
+    let root = source_chain(e)
+        .last()
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| e.to_string());
     if e.is_connect() {
         format!("connect failed: {root}")
     } else {
@@ -356,12 +418,17 @@ fn describe(e: &hyper_util::client::legacy::Error) -> String {
 }
 
 /// Answer a 101 and join the two upgraded connections.
-fn tunnel(mut upstream: Response<Incoming>, client: Option<hyper::upgrade::OnUpgrade>) -> Response<Body> {
+fn tunnel(
+    mut upstream: Response<Incoming>,
+    client: Option<hyper::upgrade::OnUpgrade>,
+) -> Response<Body> {
     let up = hyper::upgrade::on(&mut upstream);
     let (parts, _) = upstream.into_parts();
     if let Some(client) = client {
         tokio::spawn(async move {
-            let (Ok(c), Ok(u)) = (client.await, up.await) else { return };
+            let (Ok(c), Ok(u)) = (client.await, up.await) else {
+                return;
+            };
             let mut c = hyper_util::rt::TokioIo::new(c);
             let mut u = hyper_util::rt::TokioIo::new(u);
             let _ = tokio::io::copy_bidirectional(&mut c, &mut u).await;

@@ -43,9 +43,10 @@ struct Record {
     request_id: RequestId,
     client_ip: std::net::IpAddr,
     method: Method,
-    path: String,
+    /// The client's URI; cloning shares its bytes.
+    uri: http::Uri,
     protocol: &'static str,
-    host: String,
+    host: Option<HeaderValue>,
     route: Option<Arc<str>>,
     exchange: Exchange,
     status: u16,
@@ -62,7 +63,11 @@ struct Finisher {
 
 impl OnBodyEnd for Finisher {
     fn finish(self: Box<Self>, bytes: u64, _completed: bool) {
-        let Finisher { record: r, log, _active } = *self;
+        let Finisher {
+            record: r,
+            log,
+            _active,
+        } = *self;
         if !log.enabled() {
             return;
         }
@@ -71,9 +76,14 @@ impl OnBodyEnd for Finisher {
             request_id: r.request_id.as_str(),
             client_ip: r.client_ip.to_string(),
             method: r.method.as_str(),
-            path: &r.path,
+            path: r.uri.path(),
             protocol: r.protocol,
-            host: &r.host,
+            host: r
+                .host
+                .as_ref()
+                .and_then(|h| h.to_str().ok())
+                .or(r.uri.host())
+                .unwrap_or(""),
             route: r.route.as_deref(),
             upstream: r.exchange.upstream.as_deref(),
             target: r.exchange.target.as_deref(),
@@ -109,16 +119,15 @@ impl Handler for Proxy {
             .get(&X_REQUEST_ID)
             .and_then(|v| RequestId::from_client(v.as_bytes()))
             .unwrap_or_else(RequestId::generate);
-        let host = host_of(&parts).unwrap_or_default().to_string();
         let mut record = Record {
             ts: SystemTime::now(),
             started,
             request_id: request_id.clone(),
             client_ip: conn.peer.ip(),
             method: parts.method.clone(),
-            path: parts.uri.path().to_string(),
+            uri: parts.uri.clone(),
             protocol: protocol(parts.version),
-            host,
+            host: parts.headers.get(header::HOST).cloned(),
             route: None,
             exchange: Exchange::default(),
             status: 0,
@@ -126,16 +135,17 @@ impl Handler for Proxy {
             consumer: None,
             head_time: Default::default(),
         };
-        let (response, metrics) = match handle(&snap, parts, body, &conn, &request_id, &mut record).await {
-            Ok((res, m)) => (res, m),
-            Err((e, m)) => {
-                record.error = Some(e.code());
-                if e.class() == sy_core::ErrorClass::Internal {
-                    tracing::error!(request_id = %request_id, error = ?e, "internal error");
+        let (response, metrics) =
+            match handle(&snap, parts, body, &conn, &request_id, &mut record).await {
+                Ok((res, m)) => (res, m),
+                Err((e, m)) => {
+                    record.error = Some(e.code());
+                    if e.class() == sy_core::ErrorClass::Internal {
+                        tracing::error!(request_id = %request_id, error = ?e, "internal error");
+                    }
+                    (e.to_response(request_id.as_str()), m)
                 }
-                (e.to_response(request_id.as_str()), m)
-            }
-        };
+            };
         let (mut parts, body) = response.into_parts();
         if let Ok(v) = HeaderValue::from_str(request_id.as_str()) {
             parts.headers.insert(&X_REQUEST_ID, v);
@@ -143,7 +153,11 @@ impl Handler for Proxy {
         record.status = parts.status.as_u16();
         record.head_time = started.elapsed();
         metrics.record(record.status, record.head_time);
-        let finisher = Box::new(Finisher { record, log: self.access_log.clone(), _active: active });
+        let finisher = Box::new(Finisher {
+            record,
+            log: self.access_log.clone(),
+            _active: active,
+        });
         Response::from_parts(parts, TrackedBody::new(body, finisher).boxed_unsync())
     }
 }
@@ -162,26 +176,51 @@ async fn handle(
     if let Err(msg) = check_path(parts.uri.path()) {
         return Err((ProxyError::BadRequest(msg), unmatched()));
     }
-    let (client_ip, peer_trusted) = client_ip::resolve(conn.peer.ip(), &parts.headers, &snap.trusted_proxies);
+    let (client_ip, peer_trusted) =
+        client_ip::resolve(conn.peer.ip(), &parts.headers, &snap.trusted_proxies);
     record.client_ip = client_ip;
-    let host = host_of(&parts).map(str::to_string);
-    let path = parts.uri.path().to_string();
-    let query = parts.uri.query().map(str::to_string);
+    // Cheap clones (shared bytes) so routing can borrow them while policies
+    // mutate `parts`.
+    let uri = parts.uri.clone();
+    let host_value = match uri.authority() {
+        Some(_) => None,
+        None => parts.headers.get(header::HOST).cloned(),
+    };
+    let host: Option<&str> = match uri.authority() {
+        Some(a) => Some(a.as_str()),
+        None => host_value.as_ref().and_then(|h| h.to_str().ok()),
+    };
+    let path = uri.path();
     let found = snap.router.find(&RouteRequest {
-        host: host.as_deref(),
+        host,
         method: &parts.method,
-        path: &path,
-        query: query.as_deref(),
+        path,
+        query: uri.query(),
         headers: &parts.headers,
     });
     let Some(found) = found else {
-        return Err((ProxyError::NoRoute { method: parts.method.to_string(), path }, unmatched()));
+        return Err((
+            ProxyError::NoRoute {
+                method: parts.method.to_string(),
+                path: path.to_string(),
+            },
+            unmatched(),
+        ));
     };
     let route: &Arc<Route> = found.value;
     record.route = Some(route.name.clone());
     let m = route.metrics.clone();
-    let listener_limit = snap.body_limits.get(&*conn.listener).copied().unwrap_or(10 * 1024 * 1024);
-    let mut ctx = RequestContext::new(request_id.clone(), conn.peer, route.name.clone(), listener_limit);
+    let listener_limit = snap
+        .body_limits
+        .iter()
+        .find(|(name, _)| **name == *conn.listener)
+        .map_or(10 * 1024 * 1024, |(_, limit)| *limit);
+    let mut ctx = RequestContext::new(
+        request_id.clone(),
+        conn.peer,
+        route.name.clone(),
+        listener_limit,
+    );
     ctx.client_ip = client_ip;
 
     // Content-Length beyond the listener's limit is refused before any policy runs.
@@ -199,7 +238,11 @@ async fn handle(
         }
         record.consumer = ctx.consumer.as_ref().map(|c| c.name.clone());
         match &route.target {
-            RouteTarget::Respond { status, headers, body } => {
+            RouteTarget::Respond {
+                status,
+                headers,
+                body,
+            } => {
                 let mut res = Response::new(sy_http::full(body.clone()));
                 *res.status_mut() = *status;
                 *res.headers_mut() = headers.clone();
@@ -217,7 +260,10 @@ async fn handle(
                         });
                     }
                 };
-                Ok(snap.ai.handle(models, parts, bytes, request_id.as_str()).await)
+                Ok(snap
+                    .ai
+                    .handle(models, parts, bytes, request_id.as_str())
+                    .await)
             }
             RouteTarget::Pool(_) | RouteTarget::Split(..) => {
                 let rt = match &route.target {
@@ -225,24 +271,49 @@ async fn handle(
                     RouteTarget::Split(branches, total) => pick_split(branches, *total),
                     _ => return Err(ProxyError::Internal("target changed".into())),
                 };
-                let new_path = match &route.rewrite {
+                // Rewrite only when asked; otherwise the client's path and
+                // query are passed on as they are (shared bytes, no copy).
+                // Policies may have changed the query (a removed key parameter).
+                let pq: http::uri::PathAndQuery = match &route.rewrite {
                     Some(rw) if rw.path.is_some() || rw.strip_prefix.is_some() => {
-                        rewrite_path(rw, &path, &found.params).map_err(|e| ProxyError::BadRequest(e.to_string()))?
+                        let new_path = rewrite_path(rw, path, &found.params)
+                            .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
+                        let joined = match parts.uri.query() {
+                            Some(q) => format!("{new_path}?{q}"),
+                            None => new_path,
+                        };
+                        joined.parse().map_err(|e| {
+                            ProxyError::BadRequest(format!("rewritten path is not valid: {e}"))
+                        })?
                     }
-                    _ => path.clone(),
+                    _ => match parts.uri.path_and_query() {
+                        Some(pq) => pq.clone(),
+                        None => http::uri::PathAndQuery::from_static("/"),
+                    },
                 };
-                // Policies may have rewritten the query (e.g. removed a key parameter).
-                let pq = match parts.uri.query() {
-                    Some(q) => format!("{new_path}?{q}"),
-                    None => new_path,
-                };
-                add_forwarded(&mut parts.headers, client_ip, peer_trusted, conn.tls, host.as_deref());
+                add_forwarded(
+                    &mut parts.headers,
+                    conn.peer.ip(),
+                    peer_trusted,
+                    conn.tls,
+                    host,
+                );
                 if let Ok(v) = HeaderValue::from_str(request_id.as_str()) {
                     parts.headers.insert(&X_REQUEST_ID, v);
                 }
                 propagate_traceparent(&mut parts.headers);
                 let host_override = route.rewrite.as_ref().and_then(|r| r.host.as_deref());
-                forward(rt, parts, body, &pq, host_override, &ctx, host.as_deref(), &mut record.exchange).await
+                forward(
+                    rt,
+                    parts,
+                    body,
+                    pq,
+                    host_override,
+                    &ctx,
+                    host,
+                    &mut record.exchange,
+                )
+                .await
             }
         }
     }
@@ -271,17 +342,23 @@ async fn handle(
     }
 }
 
-fn pick_split(branches: &[(Arc<crate::snapshot::PoolRuntime>, u32)], total: u32) -> &Arc<crate::snapshot::PoolRuntime> {
+fn pick_split(
+    branches: &[(Arc<crate::snapshot::PoolRuntime>, u32)],
+    total: u32,
+) -> &Arc<crate::snapshot::PoolRuntime> {
     let roll = fastrand::u32(0..total.max(1));
-    branches.iter().find(|(_, cum)| roll < *cum).or(branches.last()).map(|(p, _)| p).unwrap_or_else(|| &branches[0].0)
-}
-
-fn host_of(parts: &http::request::Parts) -> Option<&str> {
-    parts.uri.authority().map(|a| a.as_str()).or_else(|| parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()))
+    branches
+        .iter()
+        .find(|(_, cum)| roll < *cum)
+        .or(branches.last())
+        .map(|(p, _)| p)
+        .unwrap_or_else(|| &branches[0].0)
 }
 
 fn content_length(h: &http::HeaderMap) -> Option<u64> {
-    h.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|s| s.parse().ok())
+    h.get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.parse().ok())
 }
 
 fn protocol(v: http::Version) -> &'static str {
@@ -306,9 +383,14 @@ pub fn check_path(path: &str) -> Result<(), String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
             match hex {
-                Some(b) if b < 0x20 || b == 0x7f => return Err("the request path contains an encoded control character".into()),
+                Some(b) if b < 0x20 || b == 0x7f => {
+                    return Err("the request path contains an encoded control character".into());
+                }
                 Some(_) => i += 3,
                 None => return Err("the request path has malformed percent-encoding".into()),
             }

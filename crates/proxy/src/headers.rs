@@ -54,17 +54,27 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
 /// Whether the request asks to switch protocols (WebSocket and friends).
 pub fn is_upgrade(headers: &HeaderMap) -> bool {
     headers.contains_key(header::UPGRADE)
-        && headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .any(|v| v.to_str().unwrap_or("").split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")))
+        && headers.get_all(header::CONNECTION).iter().any(|v| {
+            v.to_str()
+                .unwrap_or("")
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+        })
 }
 
-/// Append the client to `X-Forwarded-For` and `Forwarded`, and set
-/// `X-Forwarded-Proto` and `X-Forwarded-Host` when not already set by a
-/// trusted hop. When the peer is not trusted, any client-sent forwarding
-/// headers are replaced rather than extended: they would be lies.
-pub fn add_forwarded(headers: &mut HeaderMap, client: IpAddr, peer_trusted: bool, tls: bool, host: Option<&str>) {
+/// Append `peer` (the address this hop received the request from) to
+/// `X-Forwarded-For` and `Forwarded`, and set `X-Forwarded-Proto` and
+/// `X-Forwarded-Host` when not already set by a trusted hop. When the peer is
+/// not trusted, any client-sent forwarding headers are replaced rather than
+/// extended: they would be lies.
+pub fn add_forwarded(
+    headers: &mut HeaderMap,
+    peer: IpAddr,
+    peer_trusted: bool,
+    tls: bool,
+    host: Option<&str>,
+) {
+    let client = peer;
     let proto = if tls { "https" } else { "http" };
     if !peer_trusted {
         headers.remove(&X_FORWARDED_FOR);
@@ -112,14 +122,22 @@ pub fn add_forwarded(headers: &mut HeaderMap, client: IpAddr, peer_trusted: bool
 /// Keep a valid W3C `traceparent` and make this hop a child span of it, or
 /// start a new trace when it is absent or malformed. Returns the value sent.
 pub fn propagate_traceparent(headers: &mut HeaderMap) -> HeaderValue {
-    let parent = headers.get(&TRACEPARENT).and_then(|v| v.to_str().ok()).and_then(parse_traceparent);
+    let parent = headers
+        .get(&TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_traceparent);
     let (trace_id, flags) = match parent {
         Some((trace, flags)) => (trace, flags),
-        None => (format!("{:016x}{:016x}", fastrand::u64(1..), fastrand::u64(..)), "01".to_string()),
+        None => (
+            format!("{:016x}{:016x}", fastrand::u64(1..), fastrand::u64(..)),
+            "01".to_string(),
+        ),
     };
     let span_id = fastrand::u64(1..);
     let value = format!("00-{trace_id}-{span_id:016x}-{flags}");
-    let v = HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("00-00000000000000000000000000000001-0000000000000001-00"));
+    let v = HeaderValue::from_str(&value).unwrap_or_else(|_| {
+        HeaderValue::from_static("00-00000000000000000000000000000001-0000000000000001-00")
+    });
     headers.insert(&TRACEPARENT, v.clone());
     v
 }
@@ -127,9 +145,19 @@ pub fn propagate_traceparent(headers: &mut HeaderMap) -> HeaderValue {
 /// `(trace_id, flags)` of a version-00 traceparent, if well formed and not all zeros.
 fn parse_traceparent(v: &str) -> Option<(String, String)> {
     let mut parts = v.trim().split('-');
-    let (version, trace, span, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if version != "00" || !hex(trace, 32) || !hex(span, 16) || !hex(flags, 2) || parts.next().is_some() {
+    let (version, trace, span, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |s: &str, n: usize| {
+        s.len() == n
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    if version != "00"
+        || !hex(trace, 32)
+        || !hex(span, 16)
+        || !hex(flags, 2)
+        || parts.next().is_some()
+    {
         return None;
     }
     if trace.bytes().all(|b| b == b'0') || span.bytes().all(|b| b == b'0') {
@@ -145,7 +173,10 @@ mod tests {
     #[test]
     fn strips_hop_by_hop_and_connection_listed() {
         let mut h = HeaderMap::new();
-        h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive, x-secret"));
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, x-secret"),
+        );
         h.insert("x-secret", HeaderValue::from_static("1"));
         h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
         h.insert(header::TE, HeaderValue::from_static("trailers"));
@@ -170,10 +201,19 @@ mod tests {
     fn forwarded_headers_from_untrusted_peer_are_replaced() {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6"));
-        add_forwarded(&mut h, "10.0.0.1".parse().unwrap(), false, true, Some("api.test"));
+        add_forwarded(
+            &mut h,
+            "10.0.0.1".parse().unwrap(),
+            false,
+            true,
+            Some("api.test"),
+        );
         assert_eq!(h.get("x-forwarded-for").unwrap(), "10.0.0.1");
         assert_eq!(h.get("x-forwarded-proto").unwrap(), "https");
-        assert_eq!(h.get("forwarded").unwrap(), "for=10.0.0.1;proto=https;host=\"api.test\"");
+        assert_eq!(
+            h.get("forwarded").unwrap(),
+            "for=10.0.0.1;proto=https;host=\"api.test\""
+        );
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4"));
         add_forwarded(&mut h, "::1".parse().unwrap(), true, false, None);
@@ -184,7 +224,10 @@ mod tests {
     #[test]
     fn traceparent_keeps_trace_and_makes_new_span() {
         let mut h = HeaderMap::new();
-        h.insert("traceparent", HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+        h.insert(
+            "traceparent",
+            HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        );
         let v = propagate_traceparent(&mut h);
         let s = v.to_str().unwrap();
         assert!(s.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{s}");

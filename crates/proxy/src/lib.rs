@@ -20,4 +20,6 @@ pub mod upstream;
 pub use admin::AdminHandler;
 pub use error::{ProxyError, TimeoutKind};
 pub use handler::{Proxy, check_path};
-pub use snapshot::{CompileDeps, PoolRuntime, Route, RouteTarget, Snapshot, SnapshotHolder, compile};
+pub use snapshot::{
+    CompileDeps, PoolRuntime, Route, RouteTarget, Snapshot, SnapshotHolder, compile,
+};

@@ -37,7 +37,9 @@ pub struct PoolRuntime {
 
 impl std::fmt::Debug for PoolRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PoolRuntime").field("pool", &self.pool.name()).finish()
+        f.debug_struct("PoolRuntime")
+            .field("pool", &self.pool.name())
+            .finish()
     }
 }
 
@@ -86,8 +88,8 @@ pub struct Snapshot {
     pub pools: HashMap<String, Arc<PoolRuntime>>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<Cidr>,
-    /// Body limit per listener name.
-    pub body_limits: HashMap<String, u64>,
+    /// Body limit per listener name (a handful: a scan beats hashing).
+    pub body_limits: Vec<(Arc<str>, u64)>,
     /// The AI gateway.
     pub ai: Arc<AiGateway>,
     /// Metrics for requests that match no route.
@@ -96,7 +98,10 @@ pub struct Snapshot {
 
 impl std::fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Snapshot").field("generation", &self.generation).field("routes", &self.router.len()).finish()
+        f.debug_struct("Snapshot")
+            .field("generation", &self.generation)
+            .field("routes", &self.router.len())
+            .finish()
     }
 }
 
@@ -122,7 +127,10 @@ impl SnapshotHolder {
     /// Start with `first`.
     pub fn new(first: Snapshot) -> Arc<Self> {
         let generation = AtomicU64::new(first.generation);
-        Arc::new(SnapshotHolder { current: ArcSwap::from_pointee(first), generation })
+        Arc::new(SnapshotHolder {
+            current: ArcSwap::from_pointee(first),
+            generation,
+        })
     }
 
     /// The snapshot serving now.
@@ -144,7 +152,12 @@ impl SnapshotHolder {
 
 /// Compile a validated spec. `previous` lends pools whose spec is unchanged.
 /// Returns every problem found.
-pub fn compile(spec: &ConfigSpec, previous: Option<&Snapshot>, generation: u64, deps: &CompileDeps) -> Result<Snapshot, Vec<String>> {
+pub fn compile(
+    spec: &ConfigSpec,
+    previous: Option<&Snapshot>,
+    generation: u64,
+    deps: &CompileDeps,
+) -> Result<Snapshot, Vec<String>> {
     let mut errors = Vec::new();
 
     let mut pools = HashMap::new();
@@ -164,7 +177,10 @@ pub fn compile(spec: &ConfigSpec, previous: Option<&Snapshot>, generation: u64, 
     }
 
     let directory = Arc::new(sy_policy::directory_from_config(&spec.consumers));
-    let policy_deps = PolicyDeps { consumers: directory, limiter: deps.limiter.clone() };
+    let policy_deps = PolicyDeps {
+        consumers: directory,
+        limiter: deps.limiter.clone(),
+    };
 
     let mut builder = Router::builder();
     for route in &spec.routes {
@@ -172,7 +188,10 @@ pub fn compile(spec: &ConfigSpec, previous: Option<&Snapshot>, generation: u64, 
             RouteTargetSpec::Upstream(name) => match pools.get(name) {
                 Some(p) => RouteTarget::Pool(p.clone()),
                 None => {
-                    errors.push(format!("route {}: upstream `{name}` is not defined", route.name));
+                    errors.push(format!(
+                        "route {}: upstream `{name}` is not defined",
+                        route.name
+                    ));
                     continue;
                 }
             },
@@ -185,7 +204,10 @@ pub fn compile(spec: &ConfigSpec, previous: Option<&Snapshot>, generation: u64, 
                             total = total.saturating_add(b.weight);
                             acc.push((p.clone(), total));
                         }
-                        None => errors.push(format!("route {}: upstream `{}` is not defined", route.name, b.upstream)),
+                        None => errors.push(format!(
+                            "route {}: upstream `{}` is not defined",
+                            route.name, b.upstream
+                        )),
                     }
                 }
                 if total == 0 {
@@ -198,15 +220,25 @@ pub fn compile(spec: &ConfigSpec, previous: Option<&Snapshot>, generation: u64, 
             RouteTargetSpec::Respond(r) => {
                 let mut headers = HeaderMap::new();
                 for (k, v) in &r.headers {
-                    match (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) {
+                    match (
+                        HeaderName::try_from(k.as_str()),
+                        HeaderValue::try_from(v.as_str()),
+                    ) {
                         (Ok(k), Ok(v)) => {
                             headers.insert(k, v);
                         }
-                        _ => errors.push(format!("route {}: invalid response header `{k}`", route.name)),
+                        _ => errors.push(format!(
+                            "route {}: invalid response header `{k}`",
+                            route.name
+                        )),
                     }
                 }
                 let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
-                RouteTarget::Respond { status, headers, body: Bytes::from(r.body.clone()) }
+                RouteTarget::Respond {
+                    status,
+                    headers,
+                    body: Bytes::from(r.body.clone()),
+                }
             }
         };
         if let Some(rw) = &route.rewrite {
@@ -249,7 +281,11 @@ pub fn compile(spec: &ConfigSpec, previous: Option<&Snapshot>, generation: u64, 
         router: builder.build(),
         pools,
         trusted_proxies: spec.trusted_proxies.clone(),
-        body_limits: spec.listeners.iter().map(|l| (l.name.clone(), l.limits.max_body_bytes.0)).collect(),
+        body_limits: spec
+            .listeners
+            .iter()
+            .map(|l| (Arc::from(l.name.as_str()), l.limits.max_body_bytes.0))
+            .collect(),
         ai,
         unmatched: deps.metrics.route("<none>"),
     })
@@ -271,8 +307,16 @@ fn build_pool(spec: &UpstreamSpec, deps: &CompileDeps) -> Result<Arc<PoolRuntime
         server_name: tls.server_name,
     };
     let client = build_client(&opts).map_err(|e| vec![format!("upstream {}: {e}", spec.name)])?;
-    let metrics = pool.targets().iter().map(|t| deps.metrics.target(&spec.name, t.url())).collect();
-    let rt = Arc::new(PoolRuntime { pool: pool.clone(), client: client.clone(), metrics });
+    let metrics = pool
+        .targets()
+        .iter()
+        .map(|t| deps.metrics.target(&spec.name, t.url()))
+        .collect();
+    let rt = Arc::new(PoolRuntime {
+        pool: pool.clone(),
+        client: client.clone(),
+        metrics,
+    });
     if tokio::runtime::Handle::try_current().is_ok() {
         let probe_client = client;
         let probe: ProbeFn = Arc::new(move |t: ProbeTarget| {
@@ -286,9 +330,16 @@ fn build_pool(spec: &UpstreamSpec, deps: &CompileDeps) -> Result<Arc<PoolRuntime
 
 /// One active health probe: GET the path; 2xx and 3xx are healthy.
 async fn probe_once(client: &UpstreamClient, t: &ProbeTarget) -> bool {
-    let uri = Uri::builder().scheme(t.scheme.clone()).authority(t.authority.clone()).path_and_query(&*t.path).build();
+    let uri = Uri::builder()
+        .scheme(t.scheme.clone())
+        .authority(t.authority.clone())
+        .path_and_query(&*t.path)
+        .build();
     let Ok(uri) = uri else { return false };
-    let Ok(req) = http::Request::get(uri).header("user-agent", "switchyard-health").body(sy_http::empty()) else {
+    let Ok(req) = http::Request::get(uri)
+        .header("user-agent", "switchyard-health")
+        .body(sy_http::empty())
+    else {
         return false;
     };
     match tokio::time::timeout(t.timeout, client.request(req)).await {

@@ -22,11 +22,22 @@ use tokio_util::task::TaskTracker;
 pub fn serve(config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     init_tracing();
     let spec = load(config.as_deref()).map_err(|e| anyhow!("{e}"))?;
-    let mut rt = tokio::runtime::Builder::new_multi_thread();
-    if spec.server.workers > 0 {
-        rt.worker_threads(spec.server.workers);
-    }
-    let rt = rt.enable_all().thread_name("switchyard").build().context("starting the runtime")?;
+    // One worker means one thread: the current-thread scheduler then avoids
+    // the work-stealing machinery (atomics, cross-thread wake-ups) entirely.
+    let mut rt = if spec.server.workers == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        if spec.server.workers > 0 {
+            b.worker_threads(spec.server.workers);
+        }
+        b
+    };
+    let rt = rt
+        .enable_all()
+        .thread_name("switchyard")
+        .build()
+        .context("starting the runtime")?;
     rt.block_on(async move {
         let (access_log, log_task) = if spec.access_log.enabled {
             let (l, t) = AccessLog::stdout();
@@ -34,7 +45,10 @@ pub fn serve(config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         } else {
             (AccessLog::disabled(), None)
         };
-        Gateway::start(spec, config, access_log, log_task).await?.run_until_signalled().await
+        Gateway::start(spec, config, access_log, log_task)
+            .await?
+            .run_until_signalled()
+            .await
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -84,14 +98,24 @@ pub struct Gateway {
 impl Gateway {
     /// Compile `spec`, bind every listener and start serving. `config_path`
     /// is what reloads re-read (and what the file watcher watches).
-    pub async fn start(spec: ConfigSpec, config_path: Option<PathBuf>, access_log: AccessLog, log_task: Option<tokio::task::JoinHandle<()>>) -> anyhow::Result<Gateway> {
+    pub async fn start(
+        spec: ConfigSpec,
+        config_path: Option<PathBuf>,
+        access_log: AccessLog,
+        log_task: Option<tokio::task::JoinHandle<()>>,
+    ) -> anyhow::Result<Gateway> {
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let metrics = Metrics::new();
         let limiter = Arc::new(sy_state::LocalLimiter::default());
-        let deps = CompileDeps { metrics: metrics.clone(), limiter: limiter.clone(), shutdown: shutdown.clone() };
+        let deps = CompileDeps {
+            metrics: metrics.clone(),
+            limiter: limiter.clone(),
+            shutdown: shutdown.clone(),
+        };
 
-        let first = sy_proxy::compile(&spec, None, 1, &deps).map_err(|e| anyhow!("invalid configuration:\n{}", e.join("\n")))?;
+        let first = sy_proxy::compile(&spec, None, 1, &deps)
+            .map_err(|e| anyhow!("invalid configuration:\n{}", e.join("\n")))?;
         let holder = SnapshotHolder::new(first);
         metrics.reload(true, 1);
         let proxy = Proxy::new(holder.clone(), access_log);
@@ -114,11 +138,21 @@ impl Gateway {
         let mut admin_addr = None;
         let admin = match &spec.admin {
             Some(a) => {
-                let addr: SocketAddr = a.bind.parse().with_context(|| format!("admin bind address `{}`", a.bind))?;
-                let socket = TcpListener::bind(addr).await.with_context(|| format!("binding admin listener {addr}"))?;
+                let addr: SocketAddr = a
+                    .bind
+                    .parse()
+                    .with_context(|| format!("admin bind address `{}`", a.bind))?;
+                let socket = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding admin listener {addr}"))?;
                 admin_addr = Some(socket.local_addr()?);
                 tracing::info!(addr = %socket.local_addr()?, "admin listening");
-                let handler = AdminHandler::new(holder.clone(), metrics.clone(), stats.clone(), ready.clone());
+                let handler = AdminHandler::new(
+                    holder.clone(),
+                    metrics.clone(),
+                    stats.clone(),
+                    ready.clone(),
+                );
                 let listener = Listener {
                     name: "admin".into(),
                     socket,
@@ -134,8 +168,14 @@ impl Gateway {
             }
             None => None,
         };
+        let grace = spec.server.shutdown_grace.get();
         for listener in bound {
-            tokio::spawn(listener.run(proxy.clone(), shutdown.clone(), tracker.clone()));
+            tokio::spawn(listener.run_draining_within(
+                proxy.clone(),
+                shutdown.clone(),
+                tracker.clone(),
+                Some(grace),
+            ));
         }
         ready.store(true, Ordering::Relaxed);
 
@@ -185,7 +225,13 @@ impl Gateway {
     /// Re-read the config file, compile and swap. On any error the current
     /// snapshot keeps serving and the error is logged and returned.
     pub fn reload(&self, why: &str) -> Result<u64, String> {
-        reload(&self.config_path, &self.holder, &self.deps, &self.listeners, why)
+        reload(
+            &self.config_path,
+            &self.holder,
+            &self.deps,
+            &self.listeners,
+            why,
+        )
     }
 
     /// Serve until SIGTERM or SIGINT, reloading on SIGHUP and file changes.
@@ -213,7 +259,9 @@ impl Gateway {
     /// Reload whenever the watched file changes (for tests and embedders
     /// that do not want signal handling). Returns when the gateway shuts down.
     pub fn spawn_file_reloads(&mut self) {
-        let Some(mut rx) = self.reload_rx.take() else { return };
+        let Some(mut rx) = self.reload_rx.take() else {
+            return;
+        };
         let holder = self.holder.clone();
         let deps = self.deps.clone();
         let listeners = self.listeners.clone();
@@ -237,11 +285,17 @@ impl Gateway {
     /// grace period, then stop the admin listener and flush the access log.
     pub async fn shutdown(mut self) {
         let grace = self.grace;
-        tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down: draining in-flight requests");
+        tracing::info!(
+            grace_ms = grace.as_millis() as u64,
+            "shutting down: draining in-flight requests"
+        );
         self.ready.store(false, Ordering::Relaxed);
         self.shutdown.cancel();
         self.tracker.close();
-        if tokio::time::timeout(grace, self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("grace period over; closing remaining connections");
         }
         if let Some((t, stop)) = self.admin.take() {
@@ -258,9 +312,18 @@ impl Gateway {
     }
 }
 
-fn reload(path: &Option<PathBuf>, holder: &Arc<SnapshotHolder>, deps: &CompileDeps, listeners: &[ListenerSpec], why: &str) -> Result<u64, String> {
+fn reload(
+    path: &Option<PathBuf>,
+    holder: &Arc<SnapshotHolder>,
+    deps: &CompileDeps,
+    listeners: &[ListenerSpec],
+    why: &str,
+) -> Result<u64, String> {
     let Some(path) = path else {
-        tracing::info!(trigger = why, "reload requested, but running on embedded defaults; nothing to reload");
+        tracing::info!(
+            trigger = why,
+            "reload requested, but running on embedded defaults; nothing to reload"
+        );
         return Err("running on embedded defaults; nothing to reload".into());
     };
     let spec = match sy_config::load_file(path) {
@@ -292,15 +355,25 @@ fn reload(path: &Option<PathBuf>, holder: &Arc<SnapshotHolder>, deps: &CompileDe
     }
 }
 
-fn watch_file(path: &Path, tx: tokio::sync::mpsc::Sender<&'static str>) -> anyhow::Result<notify::RecommendedWatcher> {
+fn watch_file(
+    path: &Path,
+    tx: tokio::sync::mpsc::Sender<&'static str>,
+) -> anyhow::Result<notify::RecommendedWatcher> {
     use notify::{RecursiveMode, Watcher};
-    let file = std::fs::canonicalize(path).with_context(|| format!("config file {}", path.display()))?;
+    let file =
+        std::fs::canonicalize(path).with_context(|| format!("config file {}", path.display()))?;
     // Watch the directory: editors and config managers replace files by rename.
-    let dir = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let dir = file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     let name = file.file_name().map(|n| n.to_os_string());
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         if let Ok(ev) = res {
-            let ours = ev.paths.iter().any(|p| p.file_name().map(|n| n.to_os_string()) == name);
+            let ours = ev
+                .paths
+                .iter()
+                .any(|p| p.file_name().map(|n| n.to_os_string()) == name);
             if ours && !ev.kind.is_access() {
                 let _ = tx.try_send("file change");
             }
@@ -311,12 +384,21 @@ fn watch_file(path: &Path, tx: tokio::sync::mpsc::Sender<&'static str>) -> anyho
 }
 
 async fn bind_listener(l: &ListenerSpec) -> anyhow::Result<Listener> {
-    let addr: SocketAddr = l.bind.parse().with_context(|| format!("listener {}: bind address `{}`", l.name, l.bind))?;
-    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
+    let addr: SocketAddr = l
+        .bind
+        .parse()
+        .with_context(|| format!("listener {}: bind address `{}`", l.name, l.bind))?;
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
     socket.set_reuse_address(true)?;
     socket.set_nonblocking(true)?;
     socket.set_nodelay(true)?;
-    socket.bind(&addr.into()).with_context(|| format!("listener {}: binding {addr}", l.name))?;
+    socket
+        .bind(&addr.into())
+        .with_context(|| format!("listener {}: binding {addr}", l.name))?;
     socket.listen(4096)?;
     let socket = TcpListener::from_std(socket.into())?;
     let tls = match &l.tls {

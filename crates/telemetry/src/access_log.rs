@@ -171,7 +171,10 @@ mod tests {
         task.await.unwrap();
         let mut text = String::new();
         server.read_to_string(&mut text).await.unwrap();
-        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[2]["status"], 202);
         assert_eq!(lines[0]["ts"], "1970-01-01T00:00:00.000Z");

@@ -13,7 +13,8 @@ use prometheus_client::metrics::{MetricType, TypedMetric};
 /// Latency buckets in seconds: 100 µs to 60 s, dense below 10 ms where a
 /// gateway's own overhead lives.
 pub const LATENCY_BUCKETS: [f64; 16] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0,
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    10.0, 60.0,
 ];
 
 #[derive(Debug)]

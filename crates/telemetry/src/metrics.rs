@@ -80,18 +80,35 @@ impl Metrics {
     pub fn route(&self, route: &str) -> RouteMetrics {
         RouteMetrics {
             by_class: CLASSES.map(|c| {
-                self.requests.get_or_create(&RouteStatus { route: route.into(), status: c }).clone()
+                self.requests
+                    .get_or_create(&RouteStatus {
+                        route: route.into(),
+                        status: c,
+                    })
+                    .clone()
             }),
-            duration: self.duration.get_or_create(&RouteLabel { route: route.into() }).clone(),
+            duration: self
+                .duration
+                .get_or_create(&RouteLabel {
+                    route: route.into(),
+                })
+                .clone(),
         }
     }
 
     /// Handles for one upstream target.
     pub fn target(&self, upstream: &str, target: &str) -> UpstreamMetrics {
-        let t = TargetLabel { upstream: upstream.into(), target: target.into() };
+        let t = TargetLabel {
+            upstream: upstream.into(),
+            target: target.into(),
+        };
         let outcome = |o: &'static str| {
             self.upstream_requests
-                .get_or_create(&TargetOutcome { upstream: upstream.into(), target: target.into(), outcome: o })
+                .get_or_create(&TargetOutcome {
+                    upstream: upstream.into(),
+                    target: target.into(),
+                    outcome: o,
+                })
                 .clone()
         };
         UpstreamMetrics {
@@ -100,10 +117,17 @@ impl Metrics {
             duration: self.upstream_duration.get_or_create(&t).clone(),
             healthy: self.upstream_healthy.get_or_create(&t).clone(),
             circuit_open: self.upstream_circuit_open.get_or_create(&t).clone(),
-            retries: self.retries.get_or_create(&UpstreamLabel { upstream: upstream.into() }).clone(),
+            retries: self
+                .retries
+                .get_or_create(&UpstreamLabel {
+                    upstream: upstream.into(),
+                })
+                .clone(),
             budget_exhausted: self
                 .retry_budget_exhausted
-                .get_or_create(&UpstreamLabel { upstream: upstream.into() })
+                .get_or_create(&UpstreamLabel {
+                    upstream: upstream.into(),
+                })
                 .clone(),
         }
     }
@@ -111,34 +135,53 @@ impl Metrics {
     /// Set a listener's open-connection gauge (sampled at scrape time).
     pub fn set_open_connections(&self, listener: &str, open: u64) {
         self.open_connections
-            .get_or_create(&ListenerLabel { listener: listener.into() })
+            .get_or_create(&ListenerLabel {
+                listener: listener.into(),
+            })
             .set(i64::try_from(open).unwrap_or(i64::MAX));
     }
 
     /// Count a configuration reload attempt and, on success, its generation.
     pub fn reload(&self, ok: bool, generation: u64) {
-        self.reloads.get_or_create(&ResultLabel { result: if ok { "success" } else { "failure" } }).inc();
+        self.reloads
+            .get_or_create(&ResultLabel {
+                result: if ok { "success" } else { "failure" },
+            })
+            .inc();
         if ok {
-            self.config_generation.set(i64::try_from(generation).unwrap_or(i64::MAX));
+            self.config_generation
+                .set(i64::try_from(generation).unwrap_or(i64::MAX));
         }
     }
 
     /// Render the Prometheus text exposition format.
     pub fn encode(&self) -> String {
         let mut registry = Registry::with_prefix("switchyard");
-        registry.register("requests", "Requests answered, by route and status class", self.requests.clone());
+        registry.register(
+            "requests",
+            "Requests answered, by route and status class",
+            self.requests.clone(),
+        );
         registry.register(
             "request_duration_seconds",
             "Time from request head to response head, by route",
             self.duration.clone(),
         );
-        registry.register("upstream_requests", "Upstream attempts by target and outcome", self.upstream_requests.clone());
+        registry.register(
+            "upstream_requests",
+            "Upstream attempts by target and outcome",
+            self.upstream_requests.clone(),
+        );
         registry.register(
             "upstream_duration_seconds",
             "Upstream time to response head, by target",
             self.upstream_duration.clone(),
         );
-        registry.register("upstream_healthy", "1 when a target is eligible for traffic", self.upstream_healthy.clone());
+        registry.register(
+            "upstream_healthy",
+            "1 when a target is eligible for traffic",
+            self.upstream_healthy.clone(),
+        );
         registry.register(
             "upstream_circuit_open",
             "1 when a target's circuit breaker is open or half-open",
@@ -150,9 +193,21 @@ impl Metrics {
             "Retries skipped because the retry budget was spent",
             self.retry_budget_exhausted.clone(),
         );
-        registry.register("open_connections", "Client connections open, by listener", self.open_connections.clone());
-        registry.register("config_reloads", "Configuration reloads by result", self.reloads.clone());
-        registry.register("config_generation", "Generation of the configuration serving now", self.config_generation.clone());
+        registry.register(
+            "open_connections",
+            "Client connections open, by listener",
+            self.open_connections.clone(),
+        );
+        registry.register(
+            "config_reloads",
+            "Configuration reloads by result",
+            self.reloads.clone(),
+        );
+        registry.register(
+            "config_generation",
+            "Generation of the configuration serving now",
+            self.config_generation.clone(),
+        );
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
@@ -206,10 +261,29 @@ mod tests {
         r.record(200, std::time::Duration::from_micros(300));
         r.record(503, std::time::Duration::from_millis(2));
         let text = m.encode();
-        assert!(text.contains(r#"switchyard_requests_total{route="users",status="2xx"} 1"#), "{text}");
-        assert!(text.contains(r#"switchyard_requests_total{route="users",status="5xx"} 1"#), "{text}");
-        assert!(text.contains(r#"switchyard_request_duration_seconds_bucket{le="0.0005",route="users"} 1"#), "{text}");
-        assert!(text.contains(r#"switchyard_request_duration_seconds_bucket{le="+Inf",route="users"} 2"#), "{text}");
-        assert!(text.contains(r#"switchyard_request_duration_seconds_count{route="users"} 2"#), "{text}");
+        assert!(
+            text.contains(r#"switchyard_requests_total{route="users",status="2xx"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"switchyard_requests_total{route="users",status="5xx"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"switchyard_request_duration_seconds_bucket{le="0.0005",route="users"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"switchyard_request_duration_seconds_bucket{le="+Inf",route="users"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"switchyard_request_duration_seconds_count{route="users"} 2"#),
+            "{text}"
+        );
     }
 }

@@ -65,7 +65,8 @@ impl Conditions {
         let mut methods = Vec::with_capacity(spec.methods.len());
         for (i, m) in spec.methods.iter().enumerate() {
             let upper = m.to_ascii_uppercase();
-            let method = Method::from_bytes(upper.as_bytes()).map_err(|e| format!("methods[{i}]: `{m}`: {e}"))?;
+            let method = Method::from_bytes(upper.as_bytes())
+                .map_err(|e| format!("methods[{i}]: `{m}`: {e}"))?;
             if !methods.contains(&method) {
                 methods.push(method);
             }
@@ -83,9 +84,16 @@ impl Conditions {
                 return Err(format!("query[{i}].name: empty"));
             }
             let test = ValueTest::compile(q).map_err(|e| format!("query[{i}]: {e}"))?;
-            query.push(QueryCondition { name: q.name.as_bytes().into(), test });
+            query.push(QueryCondition {
+                name: q.name.as_bytes().into(),
+                test,
+            });
         }
-        Ok(Self { methods: methods.into(), headers: headers.into(), query: query.into() })
+        Ok(Self {
+            methods: methods.into(),
+            headers: headers.into(),
+            query: query.into(),
+        })
     }
 
     /// The condition count used for specificity: headers + query, plus one
@@ -98,14 +106,20 @@ impl Conditions {
     pub(crate) fn matches(&self, req: &RouteRequest<'_>) -> bool {
         (self.methods.is_empty() || self.methods.contains(req.method))
             && self.headers.iter().all(|h| header_matches(h, req.headers))
-            && self.query.iter().all(|q| query_matches(q, req.query.unwrap_or("")))
+            && self
+                .query
+                .iter()
+                .all(|q| query_matches(q, req.query.unwrap_or("")))
     }
 }
 
 fn header_matches(c: &HeaderCondition, headers: &HeaderMap) -> bool {
     match c.test {
         ValueTest::Present(p) => headers.contains_key(&c.name) == p,
-        _ => headers.get_all(&c.name).iter().any(|v| c.test.value_matches(v.as_bytes())),
+        _ => headers
+            .get_all(&c.name)
+            .iter()
+            .any(|v| c.test.value_matches(v.as_bytes())),
     }
 }
 
@@ -119,7 +133,10 @@ fn query_matches(c: &QueryCondition, query: &str) -> bool {
 
 /// `a=1&b&c=` → (`a`, `1`), (`b`, ``), (`c`, ``); empty pieces are skipped.
 pub(crate) fn query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
-    query.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, "")))
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
 }
 
 /// Form-style decoding: `+` is a space, `%XY` a byte; a `%` not followed by
@@ -134,7 +151,10 @@ pub(crate) fn percent_decode(s: &str) -> Cow<'_, [u8]> {
     while let Some(&b) = bytes.get(i) {
         let decoded = match b {
             b'+' => Some((b' ', 1)),
-            b'%' => match (bytes.get(i + 1).and_then(|&h| hex(h)), bytes.get(i + 2).and_then(|&l| hex(l))) {
+            b'%' => match (
+                bytes.get(i + 1).and_then(|&h| hex(h)),
+                bytes.get(i + 2).and_then(|&l| hex(l)),
+            ) {
                 (Some(h), Some(l)) => Some((h << 4 | l, 3)),
                 _ => None,
             },

@@ -85,7 +85,18 @@ mod tests {
     #[test]
     fn distinct_keys_hash_apart() {
         let s = Seeded;
-        let keys = ["", "a", "ab", "ab\0", "abcdefgh", "abcdefgh\0", "abcdefghi", "svc1", "svc10", "svc100"];
+        let keys = [
+            "",
+            "a",
+            "ab",
+            "ab\0",
+            "abcdefgh",
+            "abcdefgh\0",
+            "abcdefghi",
+            "svc1",
+            "svc10",
+            "svc100",
+        ];
         let mut hashes: Vec<u64> = keys.iter().map(|k| s.hash_one(k)).collect();
         hashes.sort_unstable();
         hashes.dedup();

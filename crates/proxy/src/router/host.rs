@@ -20,20 +20,26 @@ impl HostPattern {
         if h.is_empty() {
             return Err("empty host".to_owned());
         }
-        if h.bytes().any(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'?' | b'#' | b'@')) {
+        if h.bytes()
+            .any(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'?' | b'#' | b'@'))
+        {
             return Err(format!("`{raw}` is not a host name"));
         }
         if h.contains(':') && !h.starts_with('[') {
             return Err(format!("`{raw}`: hosts must not carry a port"));
         }
         match h.strip_prefix("*.") {
-            Some(suffix) if !suffix.is_empty() && !suffix.contains('*') && !suffix.starts_with('.') => {
+            Some(suffix)
+                if !suffix.is_empty() && !suffix.contains('*') && !suffix.starts_with('.') =>
+            {
                 Ok(Self::Wildcard(suffix.into()))
             }
-            Some(_) => Err(format!("`{raw}`: a wildcard needs a suffix, as in `*.example.com`")),
-            None if h.contains('*') => {
-                Err(format!("`{raw}`: `*` is only allowed as the whole first label (`*.example.com`)"))
-            }
+            Some(_) => Err(format!(
+                "`{raw}`: a wildcard needs a suffix, as in `*.example.com`"
+            )),
+            None if h.contains('*') => Err(format!(
+                "`{raw}`: `*` is only allowed as the whole first label (`*.example.com`)"
+            )),
             None => Ok(Self::Exact(h.into())),
         }
     }

@@ -12,7 +12,11 @@ pub(crate) struct InlineVec<T: Copy + Default, const N: usize> {
 
 impl<T: Copy + Default, const N: usize> Default for InlineVec<T, N> {
     fn default() -> Self {
-        Self { inline: [T::default(); N], len: 0, spill: Vec::new() }
+        Self {
+            inline: [T::default(); N],
+            len: 0,
+            spill: Vec::new(),
+        }
     }
 }
 
@@ -43,11 +47,19 @@ impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
     }
 
     pub(crate) fn as_slice(&self) -> &[T] {
-        if self.spill.is_empty() { self.inline.get(..self.len).unwrap_or(&[]) } else { &self.spill }
+        if self.spill.is_empty() {
+            self.inline.get(..self.len).unwrap_or(&[])
+        } else {
+            &self.spill
+        }
     }
 
     pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
-        if self.spill.is_empty() { self.inline.get_mut(..self.len).unwrap_or(&mut []) } else { &mut self.spill }
+        if self.spill.is_empty() {
+            self.inline.get_mut(..self.len).unwrap_or(&mut [])
+        } else {
+            &mut self.spill
+        }
     }
 }
 

@@ -65,6 +65,8 @@ mod rewrite;
 #[cfg(test)]
 mod reference_tests;
 #[cfg(test)]
+mod rewrite_tests;
+#[cfg(test)]
 mod tests;
 
 use std::cmp::Reverse;
@@ -206,7 +208,13 @@ impl<T> RouterBuilder<T> {
             None => PathPattern::Any,
         };
         let conditions = Conditions::compile(spec)?;
-        self.routes.push(Pending { value, priority, hosts, path, conditions });
+        self.routes.push(Pending {
+            value,
+            priority,
+            hosts,
+            path,
+            conditions,
+        });
         Ok(())
     }
 
@@ -235,8 +243,16 @@ impl<T> RouterBuilder<T> {
             let path = p.path.rank();
             let conditions = p.conditions.count();
             let mut push = |host: Option<usize>, host_rank: HostRank| {
-                let spec = Specificity { path, host: host_rank, conditions };
-                entries.push(Entry { route, host, key: (Reverse(p.priority), Reverse(spec), route) });
+                let spec = Specificity {
+                    path,
+                    host: host_rank,
+                    conditions,
+                };
+                entries.push(Entry {
+                    route,
+                    host,
+                    key: (Reverse(p.priority), Reverse(spec), route),
+                });
             };
             if p.hosts.is_empty() {
                 push(None, HostRank::Any);
@@ -257,7 +273,9 @@ impl<T> RouterBuilder<T> {
         };
         for (rank, e) in entries.iter().enumerate() {
             let rank = u32::try_from(rank).unwrap_or(u32::MAX);
-            let Some(p) = self.routes.get(e.route as usize) else { continue };
+            let Some(p) = self.routes.get(e.route as usize) else {
+                continue;
+            };
             let bucket = match e.host.and_then(|i| p.hosts.get(i)) {
                 None => &mut router.any_host,
                 Some(HostPattern::Exact(h)) => router.exact_hosts.entry(h.clone()).or_default(),
@@ -298,7 +316,11 @@ pub(crate) enum PathRank {
     Prefix(usize),
     /// Template: literal segments, segments before any catch-all, and
     /// whether it has no catch-all.
-    Template { literals: usize, segments: usize, no_catch_all: bool },
+    Template {
+        literals: usize,
+        segments: usize,
+        no_catch_all: bool,
+    },
     /// Exact path.
     Exact,
 }
@@ -413,15 +435,25 @@ impl<T> Router<T> {
 }
 
 /// Copies a group's captures out of the request path.
-fn build_params<'r>(names: &'r [Box<str>], g: &Group<'_>, caps: &[(u32, u32)], path: &str) -> Params<'r> {
+fn build_params<'r>(
+    names: &'r [Box<str>],
+    g: &Group<'_>,
+    caps: &[(u32, u32)],
+    path: &str,
+) -> Params<'r> {
     if names.is_empty() {
         return Params::default();
     }
-    let mut p = Params { names, values: String::new(), ends: InlineVec::default() };
+    let mut p = Params {
+        names,
+        values: String::new(),
+        ends: InlineVec::default(),
+    };
     let start = g.caps_start as usize;
     let own = caps.get(start..start + g.caps_len as usize).unwrap_or(&[]);
     for &(s, e) in own.iter().chain(g.rest.iter()) {
-        p.values.push_str(path.get(s as usize..e as usize).unwrap_or(""));
+        p.values
+            .push_str(path.get(s as usize..e as usize).unwrap_or(""));
         p.ends.push(p.values.len());
     }
     p

@@ -60,7 +60,10 @@ pub(crate) enum PathPattern {
     Any,
     Exact(Box<str>),
     /// Normalised prefix (no trailing `/` unless it is `/`) and its segments.
-    Prefix { prefix: Box<str>, segments: Vec<Box<str>> },
+    Prefix {
+        prefix: Box<str>,
+        segments: Vec<Box<str>>,
+    },
     Template(Vec<Segment>),
 }
 
@@ -73,13 +76,18 @@ impl PathPattern {
             return Err(format!("`{raw}` must start with `/`"));
         }
         if raw.contains(['?', '#']) {
-            return Err(format!("`{raw}`: a path cannot contain `?` or `#` (use a query condition)"));
+            return Err(format!(
+                "`{raw}`: a path cannot contain `?` or `#` (use a query condition)"
+            ));
         }
         Ok(match spec {
             PathMatchSpec::Exact(p) => Self::Exact(p.as_str().into()),
             PathMatchSpec::Prefix(p) => {
                 let prefix = normalize_prefix(p);
-                Self::Prefix { segments: split(prefix).map(Into::into).collect(), prefix: prefix.into() }
+                Self::Prefix {
+                    segments: split(prefix).map(Into::into).collect(),
+                    prefix: prefix.into(),
+                }
             }
             PathMatchSpec::Template(t) => Self::Template(parse_template(t)?),
         })
@@ -91,8 +99,14 @@ impl PathPattern {
             Self::Exact(_) => PathRank::Exact,
             Self::Prefix { prefix, .. } => PathRank::Prefix(prefix.len()),
             Self::Template(segs) => PathRank::Template {
-                literals: segs.iter().filter(|s| matches!(s, Segment::Literal(_))).count(),
-                segments: segs.iter().filter(|s| !matches!(s, Segment::CatchAll(_))).count(),
+                literals: segs
+                    .iter()
+                    .filter(|s| matches!(s, Segment::Literal(_)))
+                    .count(),
+                segments: segs
+                    .iter()
+                    .filter(|s| !matches!(s, Segment::CatchAll(_)))
+                    .count(),
                 no_catch_all: !matches!(segs.last(), Some(Segment::CatchAll(_))),
             },
         }
@@ -100,7 +114,9 @@ impl PathPattern {
 
     /// Names of the captures, in the order the lookup records them.
     pub(crate) fn capture_names(&self) -> Box<[Box<str>]> {
-        let Self::Template(segs) = self else { return Box::default() };
+        let Self::Template(segs) = self else {
+            return Box::default();
+        };
         segs.iter()
             .filter_map(|s| match s {
                 Segment::Param(n) | Segment::CatchAll(n) => Some(n.clone()),
@@ -121,7 +137,11 @@ pub(crate) fn normalize_prefix(p: &str) -> &str {
 
 /// Segments of a normalised prefix: none for `/`.
 fn split(prefix: &str) -> impl Iterator<Item = &str> {
-    prefix.get(1..).filter(|s| !s.is_empty()).into_iter().flat_map(|s| s.split('/'))
+    prefix
+        .get(1..)
+        .filter(|s| !s.is_empty())
+        .into_iter()
+        .flat_map(|s| s.split('/'))
 }
 
 /// Parses `/users/{id}/files/{*rest}`. Braces must enclose a whole segment;
@@ -134,7 +154,9 @@ pub(crate) fn parse_template(t: &str) -> Result<Vec<Segment>, String> {
     for (i, part) in parts.iter().enumerate() {
         let Some(inner) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) else {
             if part.contains(['{', '}']) {
-                return Err(format!("`{t}`: `{{name}}` must be a whole segment, found `{part}`"));
+                return Err(format!(
+                    "`{t}`: `{{name}}` must be a whole segment, found `{part}`"
+                ));
             }
             out.push(Segment::Literal((*part).into()));
             continue;
@@ -144,7 +166,9 @@ pub(crate) fn parse_template(t: &str) -> Result<Vec<Segment>, String> {
             None => (inner, false),
         };
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(format!("`{t}`: bad capture name `{inner}` (letters, digits, `_`)"));
+            return Err(format!(
+                "`{t}`: bad capture name `{inner}` (letters, digits, `_`)"
+            ));
         }
         if names.contains(&name) {
             return Err(format!("`{t}`: capture `{name}` appears twice"));
@@ -260,7 +284,12 @@ fn off(n: usize) -> u32 {
 impl<'r, 'q> Collector<'r, 'q> {
     /// `path` must be at most `u32::MAX` bytes long.
     pub(crate) fn new(path: &'q str) -> Self {
-        Self { path, groups: InlineVec::default(), caps: InlineVec::default(), stack: InlineVec::default() }
+        Self {
+            path,
+            groups: InlineVec::default(),
+            caps: InlineVec::default(),
+            stack: InlineVec::default(),
+        }
     }
 
     /// Adds every group of `index` that matches the path.
@@ -278,7 +307,13 @@ impl<'r, 'q> Collector<'r, 'q> {
         }
     }
 
-    fn push(&mut self, ranks: &'r [u32], rest: Option<(u32, u32)>, matched_prefix: usize, with_caps: bool) {
+    fn push(
+        &mut self,
+        ranks: &'r [u32],
+        rest: Option<(u32, u32)>,
+        matched_prefix: usize,
+        with_caps: bool,
+    ) {
         let caps_start = off(self.caps.as_slice().len());
         let mut caps_len = 0;
         if with_caps {
@@ -288,7 +323,14 @@ impl<'r, 'q> Collector<'r, 'q> {
             }
         }
         let matched_prefix = off(matched_prefix);
-        self.groups.push(Group { ranks, cursor: 0, caps_start, caps_len, rest, matched_prefix });
+        self.groups.push(Group {
+            ranks,
+            cursor: 0,
+            caps_start,
+            caps_len,
+            rest,
+            matched_prefix,
+        });
     }
 
     /// Visits `node`, reached at byte `pos` of the path (at a `/` or the end).
@@ -299,8 +341,17 @@ impl<'r, 'q> Collector<'r, 'q> {
             self.push(node.prefix.as_slice(), None, pos, false);
         }
         if !node.catch_all.as_slice().is_empty() {
-            let rest = if pos >= len { (len, len) } else { (pos + 1, len) };
-            self.push(node.catch_all.as_slice(), Some((off(rest.0), off(rest.1))), pos, true);
+            let rest = if pos >= len {
+                (len, len)
+            } else {
+                (pos + 1, len)
+            };
+            self.push(
+                node.catch_all.as_slice(),
+                Some((off(rest.0), off(rest.1))),
+                pos,
+                true,
+            );
         }
         if pos >= len {
             if !node.template.as_slice().is_empty() {

@@ -8,8 +8,24 @@ use sy_config::{MatchSpec, PathMatchSpec, ValueMatchSpec};
 use super::*;
 
 const SEGMENTS: &[&str] = &["a", "b", "users", "1", ""];
-const HOSTS: &[&str] = &["a.test", "b.a.test", "x.b.a.test", "*.a.test", "*.b.a.test", "*.test", "other.test"];
-const REQUEST_HOSTS: &[&str] = &["a.test", "b.a.test", "x.b.a.test", "y.x.b.a.test", "other.test", "test", "zzz"];
+const HOSTS: &[&str] = &[
+    "a.test",
+    "b.a.test",
+    "x.b.a.test",
+    "*.a.test",
+    "*.b.a.test",
+    "*.test",
+    "other.test",
+];
+const REQUEST_HOSTS: &[&str] = &[
+    "a.test",
+    "b.a.test",
+    "x.b.a.test",
+    "y.x.b.a.test",
+    "other.test",
+    "test",
+    "zzz",
+];
 const METHODS: &[Method] = &[Method::GET, Method::POST, Method::DELETE];
 
 /// A route as the reference sees it.
@@ -27,7 +43,9 @@ fn random_path(rng: &mut fastrand::Rng, max: usize) -> String {
     if n == 0 {
         return "/".into();
     }
-    (0..n).map(|_| format!("/{}", pick(rng, SEGMENTS))).collect()
+    (0..n)
+        .map(|_| format!("/{}", pick(rng, SEGMENTS)))
+        .collect()
 }
 
 fn random_template(rng: &mut fastrand::Rng) -> String {
@@ -46,11 +64,25 @@ fn random_template(rng: &mut fastrand::Rng) -> String {
 }
 
 fn random_value_match(rng: &mut fastrand::Rng, name: &str, values: &[&str]) -> ValueMatchSpec {
-    let base = ValueMatchSpec { name: name.into(), exact: None, regex: None, present: None };
+    let base = ValueMatchSpec {
+        name: name.into(),
+        exact: None,
+        regex: None,
+        present: None,
+    };
     match rng.u8(0..3) {
-        0 => ValueMatchSpec { exact: Some(pick(rng, values).to_string()), ..base },
-        1 => ValueMatchSpec { present: Some(true), ..base },
-        _ => ValueMatchSpec { present: Some(false), ..base },
+        0 => ValueMatchSpec {
+            exact: Some(pick(rng, values).to_string()),
+            ..base
+        },
+        1 => ValueMatchSpec {
+            present: Some(true),
+            ..base
+        },
+        _ => ValueMatchSpec {
+            present: Some(false),
+            ..base
+        },
     }
 }
 
@@ -79,7 +111,8 @@ fn random_route(rng: &mut fastrand::Rng) -> Spec {
         _ => Some(PathMatchSpec::Template(random_template(rng))),
     };
     if rng.u8(0..4) == 0 {
-        spec.headers.push(random_value_match(rng, "x-a", &["1", "2"]));
+        spec.headers
+            .push(random_value_match(rng, "x-a", &["1", "2"]));
     }
     if rng.u8(0..4) == 0 {
         spec.query.push(random_value_match(rng, "q", &["1", "a b"]));
@@ -108,19 +141,41 @@ fn random_request(rng: &mut fastrand::Rng) -> Request {
     if rng.u8(0..5) == 0 {
         path.push('/');
     }
-    let query = pick(rng, &[None, Some("q=1"), Some("q=a+b"), Some("q=a%20b"), Some("x=1&q"), Some("q=2&q=1")])
-        .map(str::to_owned);
+    let query = pick(
+        rng,
+        &[
+            None,
+            Some("q=1"),
+            Some("q=a+b"),
+            Some("q=a%20b"),
+            Some("x=1&q"),
+            Some("q=2&q=1"),
+        ],
+    )
+    .map(str::to_owned);
     let mut headers = HeaderMap::new();
     match rng.u8(0..3) {
         0 => {}
         1 => {
-            headers.insert(HeaderName::from_static("x-a"), HeaderValue::from_static("1"));
+            headers.insert(
+                HeaderName::from_static("x-a"),
+                HeaderValue::from_static("1"),
+            );
         }
         _ => {
-            headers.insert(HeaderName::from_static("x-a"), HeaderValue::from_static("2"));
+            headers.insert(
+                HeaderName::from_static("x-a"),
+                HeaderValue::from_static("2"),
+            );
         }
     }
-    Request { host, method: pick(rng, METHODS).clone(), path, query, headers }
+    Request {
+        host,
+        method: pick(rng, METHODS).clone(),
+        path,
+        query,
+        headers,
+    }
 }
 
 // ----- the reference: one route at a time, straight from the rules -----
@@ -143,7 +198,8 @@ fn ref_host_match(spec: &MatchSpec, host: Option<&str>) -> Option<(u8, usize)> {
     spec.hosts
         .iter()
         .filter_map(|p| match p.strip_prefix("*.") {
-            Some(s) => (host.ends_with(&format!(".{s}")) && host.len() > s.len() + 1).then_some((1, s.len())),
+            Some(s) => (host.ends_with(&format!(".{s}")) && host.len() > s.len() + 1)
+                .then_some((1, s.len())),
             None => (host == *p).then_some((2, 0)),
         })
         .max()
@@ -158,9 +214,15 @@ type Key = (i32, PathKey, (u8, usize), usize, std::cmp::Reverse<usize>);
 fn ref_path_match(spec: &MatchSpec, path: &str) -> Option<(PathKey, Captures, usize)> {
     match &spec.path {
         None => Some(((0, 0, 0, false), vec![], 0)),
-        Some(PathMatchSpec::Exact(p)) => (path == p).then(|| ((3, 0, 0, false), vec![], path.len())),
+        Some(PathMatchSpec::Exact(p)) => {
+            (path == p).then(|| ((3, 0, 0, false), vec![], path.len()))
+        }
         Some(PathMatchSpec::Prefix(p)) => {
-            let p = if p.len() > 1 && p.ends_with('/') { &p[..p.len() - 1] } else { p.as_str() };
+            let p = if p.len() > 1 && p.ends_with('/') {
+                &p[..p.len() - 1]
+            } else {
+                p.as_str()
+            };
             let hit = if p == "/" {
                 path.starts_with('/')
             } else {
@@ -198,7 +260,11 @@ fn ref_path_match(spec: &MatchSpec, path: &str) -> Option<(PathKey, Captures, us
                 }
                 segments += 1;
             }
-            (psegs.len() == tsegs.len()).then_some(((2, literals, segments, true), params, path.len()))
+            (psegs.len() == tsegs.len()).then_some((
+                (2, literals, segments, true),
+                params,
+                path.len(),
+            ))
         }
     }
 }
@@ -235,13 +301,22 @@ fn reference(routes: &[Spec], req: &Request) -> Option<Outcome> {
     let mut best: Option<(Key, Outcome)> = None;
     for (i, route) in routes.iter().enumerate() {
         let s = &route.spec;
-        let Some(host_key) = ref_host_match(s, req.host.as_deref()) else { continue };
-        let Some((path_key, params, covered)) = ref_path_match(s, &req.path) else { continue };
+        let Some(host_key) = ref_host_match(s, req.host.as_deref()) else {
+            continue;
+        };
+        let Some((path_key, params, covered)) = ref_path_match(s, &req.path) else {
+            continue;
+        };
         if !s.methods.is_empty() && !s.methods.iter().any(|m| m == req.method.as_str()) {
             continue;
         }
         let headers_ok = s.headers.iter().all(|h| {
-            let values: Vec<Vec<u8>> = req.headers.get_all(h.name.as_str()).iter().map(|v| v.as_bytes().to_vec()).collect();
+            let values: Vec<Vec<u8>> = req
+                .headers
+                .get_all(h.name.as_str())
+                .iter()
+                .map(|v| v.as_bytes().to_vec())
+                .collect();
             ref_value(h, &values)
         });
         let query_ok = s.query.iter().all(|q| {
@@ -261,7 +336,13 @@ fn reference(routes: &[Spec], req: &Request) -> Option<Outcome> {
             continue;
         }
         let conditions = s.headers.len() + s.query.len() + usize::from(!s.methods.is_empty());
-        let key = (route.priority, path_key, host_key, conditions, std::cmp::Reverse(i));
+        let key = (
+            route.priority,
+            path_key,
+            host_key,
+            conditions,
+            std::cmp::Reverse(i),
+        );
         if best.as_ref().is_none_or(|(k, ..)| key > *k) {
             best = Some((key, (i, params, covered)));
         }
@@ -273,7 +354,9 @@ fn run(seed: u64, tables: usize, max_routes: usize, requests: usize) {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut matched = 0;
     for _ in 0..tables {
-        let routes: Vec<Spec> = (0..rng.usize(1..=max_routes)).map(|_| random_route(&mut rng)).collect();
+        let routes: Vec<Spec> = (0..rng.usize(1..=max_routes))
+            .map(|_| random_route(&mut rng))
+            .collect();
         let mut builder = Router::builder();
         for (i, r) in routes.iter().enumerate() {
             builder.add(&r.spec, r.priority, i).unwrap();
@@ -289,13 +372,20 @@ fn run(seed: u64, tables: usize, max_routes: usize, requests: usize) {
                 headers: &req.headers,
             };
             let got = router.find(&rr).map(|m| {
-                let params: Vec<(String, String)> = m.params.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+                let params: Vec<(String, String)> = m
+                    .params
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect();
                 (*m.value, params, m.matched_prefix)
             });
             let want = reference(&routes, &req);
             if got != want {
-                let table: Vec<String> =
-                    routes.iter().enumerate().map(|(i, r)| format!("{i}: prio {} {:?}", r.priority, r.spec)).collect();
+                let table: Vec<String> = routes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| format!("{i}: prio {} {:?}", r.priority, r.spec))
+                    .collect();
                 panic!(
                     "seed {seed}: host {:?} {} {} ?{:?} {:?}\n got {got:?}\nwant {want:?}\nroutes:\n{}",
                     req.host,

@@ -29,7 +29,11 @@ pub enum RewriteError {
 ///   `/`: with `/api`, `/api/users` → `/users`, `/api` → `/`; a path without
 ///   the prefix (`/apix`) is returned unchanged, as is every path for `/`.
 /// * neither: `path` unchanged.
-pub fn rewrite_path(rewrite: &RewriteSpec, path: &str, params: &Params<'_>) -> Result<String, RewriteError> {
+pub fn rewrite_path(
+    rewrite: &RewriteSpec,
+    path: &str,
+    params: &Params<'_>,
+) -> Result<String, RewriteError> {
     if let Some(template) = &rewrite.path {
         return substitute(template, params);
     }
@@ -57,9 +61,11 @@ fn substitute(template: &str, params: &Params<'_>) -> Result<String, RewriteErro
     for piece in pieces(template)? {
         match piece {
             Piece::Text(t) => out.push_str(t),
-            Piece::Capture(name) => {
-                out.push_str(params.get(name).ok_or_else(|| RewriteError::MissingParam(name.to_owned()))?)
-            }
+            Piece::Capture(name) => out.push_str(
+                params
+                    .get(name)
+                    .ok_or_else(|| RewriteError::MissingParam(name.to_owned()))?,
+            ),
         }
     }
     Ok(out)
@@ -73,7 +79,9 @@ enum Piece<'t> {
 /// Splits a rewrite template into text and captures.
 fn pieces(template: &str) -> Result<Vec<Piece<'_>>, RewriteError> {
     if !template.starts_with('/') {
-        return Err(RewriteError::BadTemplate(format!("`{template}` must start with `/`")));
+        return Err(RewriteError::BadTemplate(format!(
+            "`{template}` must start with `/`"
+        )));
     }
     let mut out = Vec::new();
     let mut rest = template;
@@ -81,7 +89,9 @@ fn pieces(template: &str) -> Result<Vec<Piece<'_>>, RewriteError> {
         let open = rest.find('{').unwrap_or(rest.len());
         let (text, tail) = rest.split_at(open);
         if text.contains('}') {
-            return Err(RewriteError::BadTemplate(format!("`{template}`: unbalanced `}}`")));
+            return Err(RewriteError::BadTemplate(format!(
+                "`{template}`: unbalanced `}}`"
+            )));
         }
         if !text.is_empty() {
             out.push(Piece::Text(text));
@@ -90,12 +100,16 @@ fn pieces(template: &str) -> Result<Vec<Piece<'_>>, RewriteError> {
             break;
         }
         let Some(close) = tail.find('}') else {
-            return Err(RewriteError::BadTemplate(format!("`{template}`: unclosed `{{`")));
+            return Err(RewriteError::BadTemplate(format!(
+                "`{template}`: unclosed `{{`"
+            )));
         };
         let inner = tail.get(1..close).unwrap_or("");
         let name = inner.strip_prefix('*').unwrap_or(inner);
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(RewriteError::BadTemplate(format!("`{template}`: bad capture name `{inner}`")));
+            return Err(RewriteError::BadTemplate(format!(
+                "`{template}`: bad capture name `{inner}`"
+            )));
         }
         out.push(Piece::Capture(name));
         rest = tail.get(close + 1..).unwrap_or("");
@@ -112,7 +126,9 @@ pub fn check_rewrite(rewrite: &RewriteSpec, path: Option<&PathMatchSpec>) -> Res
             return Err(format!("rewrite.strip_prefix: `{p}` must start with `/`"));
         }
     }
-    let Some(template) = &rewrite.path else { return Ok(()) };
+    let Some(template) = &rewrite.path else {
+        return Ok(());
+    };
     if rewrite.strip_prefix.is_some() {
         return Err("rewrite: `path` and `strip_prefix` cannot both be set".to_owned());
     }
@@ -130,7 +146,9 @@ pub fn check_rewrite(rewrite: &RewriteSpec, path: Option<&PathMatchSpec>) -> Res
     for piece in pieces {
         if let Piece::Capture(name) = piece {
             if !known(name) {
-                return Err(format!("rewrite.path: `{{{name}}}` is not captured by the route's path template"));
+                return Err(format!(
+                    "rewrite.path: `{{{name}}}` is not captured by the route's path template"
+                ));
             }
         }
     }

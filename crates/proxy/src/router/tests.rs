@@ -1,7 +1,7 @@
 //! Table-driven tests of every match kind, precedence rule and rewrite.
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
-use sy_config::{MatchSpec, PathMatchSpec, RewriteSpec, ValueMatchSpec};
+use sy_config::{MatchSpec, PathMatchSpec, ValueMatchSpec};
 
 use super::*;
 
@@ -14,8 +14,12 @@ pub(super) struct R {
     spec: MatchSpec,
 }
 
-fn r(name: &'static str) -> R {
-    R { name, priority: 0, spec: MatchSpec::default() }
+pub(super) fn r(name: &'static str) -> R {
+    R {
+        name,
+        priority: 0,
+        spec: MatchSpec::default(),
+    }
 }
 
 impl R {
@@ -39,7 +43,7 @@ impl R {
         self.spec.path = Some(PathMatchSpec::Prefix(p.into()));
         self
     }
-    fn template(mut self, p: &str) -> Self {
+    pub(super) fn template(mut self, p: &str) -> Self {
         self.spec.path = Some(PathMatchSpec::Template(p.into()));
         self
     }
@@ -54,37 +58,52 @@ impl R {
 }
 
 fn vm(name: &str) -> ValueMatchSpec {
-    ValueMatchSpec { name: name.into(), exact: None, regex: None, present: None }
+    ValueMatchSpec {
+        name: name.into(),
+        exact: None,
+        regex: None,
+        present: None,
+    }
 }
 fn v_exact(name: &str, v: &str) -> ValueMatchSpec {
-    ValueMatchSpec { exact: Some(v.into()), ..vm(name) }
+    ValueMatchSpec {
+        exact: Some(v.into()),
+        ..vm(name)
+    }
 }
 fn v_regex(name: &str, v: &str) -> ValueMatchSpec {
-    ValueMatchSpec { regex: Some(v.into()), ..vm(name) }
+    ValueMatchSpec {
+        regex: Some(v.into()),
+        ..vm(name)
+    }
 }
 fn v_present(name: &str, p: bool) -> ValueMatchSpec {
-    ValueMatchSpec { present: Some(p), ..vm(name) }
+    ValueMatchSpec {
+        present: Some(p),
+        ..vm(name)
+    }
 }
 
-fn build(routes: Vec<R>) -> Router<&'static str> {
+pub(super) fn build(routes: Vec<R>) -> Router<&'static str> {
     let mut b = Router::builder();
     for route in routes {
-        b.add(&route.spec, route.priority, route.name).unwrap_or_else(|e| panic!("{}: {e}", route.name));
+        b.add(&route.spec, route.priority, route.name)
+            .unwrap_or_else(|e| panic!("{}: {e}", route.name));
     }
     b.build()
 }
 
 /// A request: `"GET host /path?query"`; host `-` means none. Headers as
 /// `name: value` pairs.
-struct Q {
+pub(super) struct Q {
     method: Method,
     host: Option<String>,
-    path: String,
+    pub(super) path: String,
     query: Option<String>,
     headers: HeaderMap,
 }
 
-fn q(line: &str) -> Q {
+pub(super) fn q(line: &str) -> Q {
     let mut parts = line.splitn(3, ' ');
     let method = Method::from_bytes(parts.next().unwrap_or("GET").as_bytes()).unwrap();
     let host = parts.next().filter(|h| *h != "-").map(str::to_owned);
@@ -93,15 +112,24 @@ fn q(line: &str) -> Q {
         Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
         None => (target.to_owned(), None),
     };
-    Q { method, host, path, query, headers: HeaderMap::new() }
+    Q {
+        method,
+        host,
+        path,
+        query,
+        headers: HeaderMap::new(),
+    }
 }
 
 impl Q {
     fn h(mut self, name: &'static str, value: &str) -> Self {
-        self.headers.append(HeaderName::from_static(name), HeaderValue::from_str(value).unwrap());
+        self.headers.append(
+            HeaderName::from_static(name),
+            HeaderValue::from_str(value).unwrap(),
+        );
         self
     }
-    fn req(&self) -> RouteRequest<'_> {
+    pub(super) fn req(&self) -> RouteRequest<'_> {
         RouteRequest {
             host: self.host.as_deref(),
             method: &self.method,
@@ -175,7 +203,14 @@ fn root_prefix_matches_every_path() {
 
 #[test]
 fn path_less_route_matches_anything() {
-    check(vec![r("any")], &[("GET - /", Some("any")), ("OPTIONS - *", Some("any")), ("GET - ", Some("any"))]);
+    check(
+        vec![r("any")],
+        &[
+            ("GET - /", Some("any")),
+            ("OPTIONS - *", Some("any")),
+            ("GET - ", Some("any")),
+        ],
+    );
 }
 
 #[test]
@@ -189,9 +224,21 @@ fn templates_capture_segments() {
     let cases: &[Case<'_>] = &[
         ("GET - /users/42", Some("user"), &[("id", "42")]),
         ("GET - /users/a%2Fb", Some("user"), &[("id", "a%2Fb")]),
-        ("GET - /users/42/orders/7/items", Some("orders"), &[("id", "42"), ("rest", "7/items")]),
-        ("GET - /users/42/orders/", Some("orders"), &[("id", "42"), ("rest", "")]),
-        ("GET - /users/42/orders", Some("orders"), &[("id", "42"), ("rest", "")]),
+        (
+            "GET - /users/42/orders/7/items",
+            Some("orders"),
+            &[("id", "42"), ("rest", "7/items")],
+        ),
+        (
+            "GET - /users/42/orders/",
+            Some("orders"),
+            &[("id", "42"), ("rest", "")],
+        ),
+        (
+            "GET - /users/42/orders",
+            Some("orders"),
+            &[("id", "42"), ("rest", "")],
+        ),
         ("GET - /x/y", Some("pair"), &[("a", "x"), ("b", "y")]),
         // `{id}` (and `{b}` of `/{a}/{b}`) needs a non-empty segment.
         ("GET - /users/", None, &[]),
@@ -285,8 +332,14 @@ fn hosts_exact_wildcard_port_case() {
 #[test]
 fn long_upper_case_host_is_normalised() {
     let long = format!("{}.example.com", "A".repeat(300));
-    let router = build(vec![r("wild").hosts(&["*.example.com"]), r("long").hosts(&[&long.to_lowercase()])]);
-    assert_eq!(find(&router, &q(&format!("GET {long}:443 /"))), Some("long"));
+    let router = build(vec![
+        r("wild").hosts(&["*.example.com"]),
+        r("long").hosts(&[&long.to_lowercase()]),
+    ]);
+    assert_eq!(
+        find(&router, &q(&format!("GET {long}:443 /"))),
+        Some("long")
+    );
     assert_eq!(find(&router, &q(&format!("GET B{long} /"))), Some("wild"));
 }
 
@@ -295,8 +348,16 @@ fn route_with_several_hosts_ranks_by_the_matching_one() {
     // `multi` is exact for a.test but only a wildcard for b.test, where the
     // exact `b` route is more specific.
     check(
-        vec![r("multi").hosts(&["*.test", "a.test"]), r("b").hosts(&["b.test"]), r("wild").hosts(&["*.test"])],
-        &[("GET a.test /", Some("multi")), ("GET b.test /", Some("b")), ("GET c.test /", Some("multi"))],
+        vec![
+            r("multi").hosts(&["*.test", "a.test"]),
+            r("b").hosts(&["b.test"]),
+            r("wild").hosts(&["*.test"]),
+        ],
+        &[
+            ("GET a.test /", Some("multi")),
+            ("GET b.test /", Some("b")),
+            ("GET c.test /", Some("multi")),
+        ],
     );
 }
 
@@ -305,7 +366,10 @@ fn route_with_several_hosts_ranks_by_the_matching_one() {
 #[test]
 fn method_lists() {
     check(
-        vec![r("read").methods(&["GET", "head"]).prefix("/"), r("write").methods(&["POST", "PUT"]).prefix("/")],
+        vec![
+            r("read").methods(&["GET", "head"]).prefix("/"),
+            r("write").methods(&["POST", "PUT"]).prefix("/"),
+        ],
         &[
             ("GET - /x", Some("read")),
             ("HEAD - /x", Some("read")),
@@ -321,19 +385,27 @@ fn headers_exact_regex_present_absent() {
     let router = build(vec![
         r("exact").header(v_exact("x-env", "prod")),
         r("regex").header(v_regex("X-Version", "v[0-9]+")),
-        r("absent").header(v_present("authorization", false)).prefix("/open"),
+        r("absent")
+            .header(v_present("authorization", false))
+            .prefix("/open"),
         r("present").header(v_present("authorization", true)),
     ]);
     let cases = [
         (q("GET - /").h("x-env", "prod"), Some("exact")),
         (q("GET - /").h("x-env", "Prod"), None),
-        (q("GET - /").h("x-env", "staging").h("x-env", "prod"), Some("exact")),
+        (
+            q("GET - /").h("x-env", "staging").h("x-env", "prod"),
+            Some("exact"),
+        ),
         (q("GET - /").h("x-version", "v12"), Some("regex")),
         // Anchored at both ends.
         (q("GET - /").h("x-version", "xv12"), None),
         (q("GET - /").h("x-version", "v12-beta"), None),
         (q("GET - /").h("authorization", "Bearer x"), Some("present")),
-        (q("GET - /open/x").h("authorization", "Bearer x"), Some("present")),
+        (
+            q("GET - /open/x").h("authorization", "Bearer x"),
+            Some("present"),
+        ),
         (q("GET - /open/x"), Some("absent")),
         (q("GET - /"), None),
     ];
@@ -358,7 +430,9 @@ fn query_conditions_are_percent_decoded() {
             r("name").query(v_exact("my key", "1")),
             r("regex").query(v_regex("v", "[0-9]+")),
             r("flag").query(v_present("debug", true)),
-            r("absent").query(v_present("debug", false)).prefix("/plain"),
+            r("absent")
+                .query(v_present("debug", false))
+                .prefix("/plain"),
         ],
         &[
             ("GET - /?q=a%20b%2Fc", Some("exact")),
@@ -396,10 +470,20 @@ fn percent_decoding_edge_cases() {
 #[test]
 fn priority_beats_specificity() {
     check(
-        vec![r("exact").exact("/a/b").hosts(&["h.test"]), r("catch").prefix("/").prio(10), r("neg").exact("/z").prio(-1)],
-        &[("GET h.test /a/b", Some("catch")), ("GET - /z", Some("catch"))],
+        vec![
+            r("exact").exact("/a/b").hosts(&["h.test"]),
+            r("catch").prefix("/").prio(10),
+            r("neg").exact("/z").prio(-1),
+        ],
+        &[
+            ("GET h.test /a/b", Some("catch")),
+            ("GET - /z", Some("catch")),
+        ],
     );
-    check(vec![r("neg").prefix("/").prio(-1), r("zero").prefix("/")], &[("GET - /", Some("zero"))]);
+    check(
+        vec![r("neg").prefix("/").prio(-1), r("zero").prefix("/")],
+        &[("GET - /", Some("zero"))],
+    );
 }
 
 #[test]
@@ -412,7 +496,12 @@ fn path_specificity_order() {
             r("template").template("/a/{x}"),
             r("exact").exact("/a/b"),
         ],
-        &[("GET - /a/b", Some("exact")), ("GET - /a/c", Some("template")), ("GET - /a", Some("prefix")), ("GET - /b", Some("none"))],
+        &[
+            ("GET - /a/b", Some("exact")),
+            ("GET - /a/c", Some("template")),
+            ("GET - /a", Some("prefix")),
+            ("GET - /b", Some("none")),
+        ],
     );
 }
 
@@ -438,7 +527,10 @@ fn template_specificity_order() {
     );
     // Equal literals and segments: no catch-all beats catch-all.
     check(
-        vec![r("rest").template("/a/{b}/{*rest}"), r("plain").template("/a/{b}")],
+        vec![
+            r("rest").template("/a/{b}/{*rest}"),
+            r("plain").template("/a/{b}"),
+        ],
         &[("GET - /a/x", Some("plain")), ("GET - /a/x/", Some("rest"))],
     );
 }
@@ -446,7 +538,12 @@ fn template_specificity_order() {
 #[test]
 fn longer_prefix_wins() {
     check(
-        vec![r("root").prefix("/"), r("a").prefix("/a"), r("ab").prefix("/a/b"), r("abc").prefix("/a/b/c/")],
+        vec![
+            r("root").prefix("/"),
+            r("a").prefix("/a"),
+            r("ab").prefix("/a/b"),
+            r("abc").prefix("/a/b/c/"),
+        ],
         &[
             ("GET - /a/b/c/d", Some("abc")),
             ("GET - /a/b/cd", Some("ab")),
@@ -483,7 +580,10 @@ fn more_conditions_win_after_host() {
         vec![
             r("plain").prefix("/"),
             r("method").prefix("/").methods(&["GET"]),
-            r("two").prefix("/").methods(&["GET"]).header(v_present("x-a", true)),
+            r("two")
+                .prefix("/")
+                .methods(&["GET"])
+                .header(v_present("x-a", true)),
             r("host").prefix("/").hosts(&["h.test"]),
         ],
         &[
@@ -496,7 +596,10 @@ fn more_conditions_win_after_host() {
     let router = build(vec![
         r("plain").prefix("/"),
         r("method").prefix("/").methods(&["GET"]),
-        r("two").prefix("/").methods(&["GET"]).header(v_present("x-a", true)),
+        r("two")
+            .prefix("/")
+            .methods(&["GET"])
+            .header(v_present("x-a", true)),
     ]);
     assert_eq!(find(&router, &q("GET - /").h("x-a", "1")), Some("two"));
 }
@@ -504,11 +607,18 @@ fn more_conditions_win_after_host() {
 #[test]
 fn config_order_breaks_ties() {
     check(
-        vec![r("first").prefix("/a"), r("second").prefix("/a/"), r("third").prefix("/a")],
+        vec![
+            r("first").prefix("/a"),
+            r("second").prefix("/a/"),
+            r("third").prefix("/a"),
+        ],
         &[("GET - /a/x", Some("first"))],
     );
     check(
-        vec![r("first").template("/u/{id}"), r("second").template("/u/{name}")],
+        vec![
+            r("first").template("/u/{id}"),
+            r("second").template("/u/{name}"),
+        ],
         &[("GET - /u/1", Some("first"))],
     );
 }
@@ -535,8 +645,16 @@ fn falls_through_to_next_candidate_when_conditions_fail() {
 #[test]
 fn no_match() {
     check(
-        vec![r("a").exact("/a").hosts(&["a.test"]), r("b").prefix("/b").methods(&["POST"])],
-        &[("GET a.test /b", None), ("GET b.test /a", None), ("GET - /b", None), ("GET - /c", None)],
+        vec![
+            r("a").exact("/a").hosts(&["a.test"]),
+            r("b").prefix("/b").methods(&["POST"]),
+        ],
+        &[
+            ("GET a.test /b", None),
+            ("GET b.test /a", None),
+            ("GET - /b", None),
+            ("GET - /c", None),
+        ],
     );
     let empty = build(vec![]);
     assert!(empty.is_empty());
@@ -561,7 +679,13 @@ fn bad_specs_are_rejected_with_the_field() {
         (r("x").template("/{id}/{id}"), "path"),
         (r("x").template("/{a-b}"), "path"),
         (r("x").header(vm("x-a")), "headers[0]"),
-        (r("x").header(ValueMatchSpec { present: Some(true), ..v_exact("x-a", "1") }), "headers[0]"),
+        (
+            r("x").header(ValueMatchSpec {
+                present: Some(true),
+                ..v_exact("x-a", "1")
+            }),
+            "headers[0]",
+        ),
         (r("x").header(v_exact("bad name", "1")), "headers[0].name"),
         (r("x").header(v_regex("x-a", "(")), "headers[0]"),
         (r("x").query(v_exact("", "1")), "query[0].name"),
@@ -585,19 +709,61 @@ fn odd_inputs_never_panic() {
         r("e").exact("/"),
         r("h").hosts(&["*.test"]).template("/{a}"),
     ]);
-    let paths = ["", "/", "//", "///", "/x//", "x", "*", "/é/ü", "/%", "/%zz/..", &"/a".repeat(5000)];
-    let hosts = [None, Some(""), Some(":"), Some("["), Some("]:"), Some("[::1"), Some("."), Some(".."), Some("É.test"), Some("a.test:")];
-    let queries = [None, Some(""), Some("&"), Some("="), Some("%"), Some("a=%f")];
+    let paths = [
+        "",
+        "/",
+        "//",
+        "///",
+        "/x//",
+        "x",
+        "*",
+        "/é/ü",
+        "/%",
+        "/%zz/..",
+        &"/a".repeat(5000),
+    ];
+    let hosts = [
+        None,
+        Some(""),
+        Some(":"),
+        Some("["),
+        Some("]:"),
+        Some("[::1"),
+        Some("."),
+        Some(".."),
+        Some("É.test"),
+        Some("a.test:"),
+    ];
+    let queries = [
+        None,
+        Some(""),
+        Some("&"),
+        Some("="),
+        Some("%"),
+        Some("a=%f"),
+    ];
     let headers = HeaderMap::new();
     for p in paths {
         for h in hosts {
             for qs in queries {
-                let req = RouteRequest { host: h, method: &Method::GET, path: p, query: qs, headers: &headers };
+                let req = RouteRequest {
+                    host: h,
+                    method: &Method::GET,
+                    path: p,
+                    query: qs,
+                    headers: &headers,
+                };
                 let _ = router.find(&req);
             }
         }
     }
-    let req = RouteRequest { host: Some("a.test"), method: &Method::GET, path: "/x", query: None, headers: &headers };
+    let req = RouteRequest {
+        host: Some("a.test"),
+        method: &Method::GET,
+        path: "/x",
+        query: None,
+        headers: &headers,
+    };
     assert_eq!(router.find(&req).map(|m| *m.value), Some("h"));
 }
 
@@ -609,76 +775,15 @@ fn many_captures_spill_to_the_heap() {
     b.add(&r("x").template(&template).spec, 0, "deep").unwrap();
     let router = b.build();
     let headers = HeaderMap::new();
-    let req = RouteRequest { host: None, method: &Method::GET, path: &path, query: None, headers: &headers };
+    let req = RouteRequest {
+        host: None,
+        method: &Method::GET,
+        path: &path,
+        query: None,
+        headers: &headers,
+    };
     let m = router.find(&req).unwrap();
     assert_eq!(m.params.len(), 20);
     assert_eq!(m.params.get("p0"), Some("v0"));
     assert_eq!(m.params.get("p19"), Some("v19"));
-}
-
-// ----- rewrite -----
-
-fn rw(strip: Option<&str>, path: Option<&str>) -> RewriteSpec {
-    RewriteSpec { strip_prefix: strip.map(Into::into), path: path.map(Into::into), host: None }
-}
-
-#[test]
-fn strip_prefix_keeps_a_leading_slash() {
-    let none = Params::default();
-    let cases = [
-        ("/api", "/api/users", "/users"),
-        ("/api/", "/api/users/1", "/users/1"),
-        ("/api", "/api", "/"),
-        ("/api", "/api/", "/"),
-        ("/api", "/apix/users", "/apix/users"),
-        ("/api", "/other", "/other"),
-        ("/", "/a/b", "/a/b"),
-        ("/a/b", "/a/b/c%20d", "/c%20d"),
-    ];
-    for (prefix, path, want) in cases {
-        assert_eq!(rewrite_path(&rw(Some(prefix), None), path, &none).unwrap(), want, "{prefix} on {path}");
-    }
-    assert_eq!(rewrite_path(&rw(None, None), "/same", &none).unwrap(), "/same");
-}
-
-#[test]
-fn path_template_substitutes_captures() {
-    let router = build(vec![r("t").template("/users/{id}/files/{*rest}")]);
-    let req = q("GET - /users/4%202/files/a/b.txt");
-    let m = router.find(&req.req()).unwrap();
-    let cases: &[(&str, Result<&str, RewriteError>)] = &[
-        ("/v2/users/{id}", Ok("/v2/users/4%202")),
-        ("/store/{rest}", Ok("/store/a/b.txt")),
-        ("/store/{*rest}?", Ok("/store/a/b.txt?")),
-        ("/{id}-{id}", Ok("/4%202-4%202")),
-        ("/x/{nope}", Err(RewriteError::MissingParam("nope".into()))),
-        ("/x/{id", Err(RewriteError::BadTemplate("`/x/{id`: unclosed `{`".into()))),
-        ("/x/id}", Err(RewriteError::BadTemplate("`/x/id}`: unbalanced `}`".into()))),
-        ("/x/{}", Err(RewriteError::BadTemplate("`/x/{}`: bad capture name ``".into()))),
-        ("x/{id}", Err(RewriteError::BadTemplate("`x/{id}` must start with `/`".into()))),
-    ];
-    for (template, want) in cases {
-        let got = rewrite_path(&rw(None, Some(template)), &req.path, &m.params);
-        assert_eq!(got.as_deref().map_err(Clone::clone), want.clone(), "{template}");
-    }
-    // `path` wins over `strip_prefix`.
-    assert_eq!(rewrite_path(&rw(Some("/users"), Some("/{id}")), &req.path, &m.params).unwrap(), "/4%202");
-}
-
-#[test]
-fn check_rewrite_validates_against_the_template() {
-    let tpl = PathMatchSpec::Template("/u/{id}/{*rest}".into());
-    assert!(check_rewrite(&rw(None, Some("/v/{id}/{rest}")), Some(&tpl)).is_ok());
-    assert!(check_rewrite(&rw(Some("/u"), None), Some(&tpl)).is_ok());
-    assert!(check_rewrite(&rw(None, None), None).is_ok());
-    let bad = [
-        (rw(None, Some("/v/{other}")), Some(&tpl)),
-        (rw(None, Some("/v/{id}")), None),
-        (rw(None, Some("v")), Some(&tpl)),
-        (rw(Some("/u"), Some("/v")), Some(&tpl)),
-        (rw(Some("u"), None), None),
-    ];
-    for (spec, path) in bad {
-        assert!(check_rewrite(&spec, path).is_err(), "{spec:?}");
-    }
 }

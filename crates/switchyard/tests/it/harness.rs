@@ -53,13 +53,25 @@ impl TestGateway {
         tokio::spawn(async move {
             let mut reader = tokio::io::BufReader::new(server).lines();
             while let Ok(Some(line)) = reader.next_line().await {
-                sink.lock().unwrap().push(serde_json::from_str(&line).unwrap());
+                sink.lock()
+                    .unwrap()
+                    .push(serde_json::from_str(&line).unwrap());
             }
         });
-        let gw = Gateway::start(spec, Some(path.clone()), log, Some(task)).await.unwrap();
+        let gw = Gateway::start(spec, Some(path.clone()), log, Some(task))
+            .await
+            .unwrap();
         let addr = gw.addrs[0];
         let admin = format!("http://{}", gw.admin_addr.unwrap());
-        TestGateway { base: format!("http://{addr}"), addr, admin, gw: Some(gw), config_path: path, lines, _dir: dir }
+        TestGateway {
+            base: format!("http://{addr}"),
+            addr,
+            admin,
+            gw: Some(gw),
+            config_path: path,
+            lines,
+            _dir: dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -95,12 +107,19 @@ impl TestGateway {
 
 /// A client that keeps connections alive and never retries by itself.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().pool_max_idle_per_host(64).build().unwrap()
+    reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap()
 }
 
 /// Read a JSON error body and check the shape every error shares.
 pub async fn error_json(res: reqwest::Response) -> serde_json::Value {
-    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string());
     assert_eq!(ct.as_deref(), Some("application/json"));
     let v: serde_json::Value = res.json().await.unwrap();
     assert!(v["error"]["message"].is_string(), "{v}");

@@ -2,8 +2,20 @@
 //! upstream servers (sy-testkit mocks), called with real HTTP clients.
 
 // Test helpers outside #[test] functions fail loudly by design.
-#![expect(clippy::unwrap_used, clippy::panic, reason = "test code fails loudly")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code fails loudly"
+)]
 
+mod bad_input;
+mod cli;
+mod drain;
 mod harness;
+mod policies;
+mod protocols;
+mod raw;
 mod routing;
+mod tls;
 mod upstreams;

@@ -21,12 +21,20 @@ pub struct RawResponse {
 
 impl RawResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> serde_json::Value {
-        assert_eq!(self.header("content-type"), Some("application/json"), "{self:?}");
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/json"),
+            "{self:?}"
+        );
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
     }
 }
 
@@ -40,7 +48,10 @@ impl Conn {
     pub async fn open(addr: SocketAddr) -> Conn {
         let stream = TcpStream::connect(addr).await.unwrap();
         stream.set_nodelay(true).unwrap();
-        Conn { stream, buf: Vec::new() }
+        Conn {
+            stream,
+            buf: Vec::new(),
+        }
     }
 
     pub async fn send(&mut self, bytes: &[u8]) {
@@ -72,33 +83,51 @@ impl Conn {
             if let Some(i) = find(&self.buf, b"\r\n\r\n") {
                 break i;
             }
-            assert!(self.fill().await, "connection closed before a response head; got {:?}", String::from_utf8_lossy(&self.buf));
+            assert!(
+                self.fill().await,
+                "connection closed before a response head; got {:?}",
+                String::from_utf8_lossy(&self.buf)
+            );
         };
         let head = String::from_utf8_lossy(&self.buf[..head_end]).into_owned();
         self.buf.drain(..head_end + 4);
         let mut lines = head.split("\r\n");
         let status_line = lines.next().unwrap();
-        let status: u16 = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+        let status: u16 = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
         let headers: Vec<(String, String)> = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
             .collect();
-        let get = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-        let body = if status == 101 || status == 204 || status == 304 || (100..200).contains(&status) {
-            Vec::new()
-        } else if let Some(len) = get("content-length") {
-            let len: usize = len.parse().unwrap();
-            while self.buf.len() < len {
-                assert!(self.fill().await, "connection closed inside the body");
-            }
-            self.buf.drain(..len).collect()
-        } else if get("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
-            self.read_chunked().await
-        } else {
-            while self.fill().await {}
-            std::mem::take(&mut self.buf)
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
         };
-        RawResponse { status, headers, body }
+        let body =
+            if status == 101 || status == 204 || status == 304 || (100..200).contains(&status) {
+                Vec::new()
+            } else if let Some(len) = get("content-length") {
+                let len: usize = len.parse().unwrap();
+                while self.buf.len() < len {
+                    assert!(self.fill().await, "connection closed inside the body");
+                }
+                self.buf.drain(..len).collect()
+            } else if get("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
+                self.read_chunked().await
+            } else {
+                while self.fill().await {}
+                std::mem::take(&mut self.buf)
+            };
+        RawResponse {
+            status,
+            headers,
+            body,
+        }
     }
 
     async fn read_chunked(&mut self) -> Vec<u8> {
@@ -111,7 +140,8 @@ impl Conn {
                 assert!(self.fill().await, "connection closed inside a chunk size");
             };
             let size_text = String::from_utf8_lossy(&self.buf[..line_end]).into_owned();
-            let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
+            let size =
+                usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
             self.buf.drain(..line_end + 2);
             while self.buf.len() < size + 2 {
                 assert!(self.fill().await, "connection closed inside a chunk");
@@ -129,10 +159,11 @@ impl Conn {
     /// `None` if the connection is still open.
     pub async fn closed_within(&mut self, limit: Duration) -> Option<Duration> {
         let start = Instant::now();
-        let wait = async {
-            while self.fill().await {}
-        };
-        tokio::time::timeout(limit, wait).await.ok().map(|()| start.elapsed())
+        let wait = async { while self.fill().await {} };
+        tokio::time::timeout(limit, wait)
+            .await
+            .ok()
+            .map(|()| start.elapsed())
     }
 }
 

@@ -66,10 +66,23 @@ routes:
     assert_eq!(v["query"], "x=1");
     assert_eq!(v["upstream"], "a");
     // Priority: the canary header beats the plain prefix.
-    let v = echo_json(c.get(gw.url("/api/echo")).header("x-canary", "yes").send().await.unwrap()).await;
+    let v = echo_json(
+        c.get(gw.url("/api/echo"))
+            .header("x-canary", "yes")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(v["upstream"], "b");
     // Template with catch-all, rewritten.
-    let v = echo_json(c.get(gw.url("/users/42/orders/7/items")).send().await.unwrap()).await;
+    let v = echo_json(
+        c.get(gw.url("/users/42/orders/7/items"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(v["upstream"], "a");
     // Template requires GET.
     let res = c.post(gw.url("/users/42/orders/7")).send().await.unwrap();
@@ -80,15 +93,39 @@ routes:
     let v = echo_json(c.get(gw.url("/svc/thing")).send().await.unwrap()).await;
     assert_eq!(v["upstream"], "a");
     // Exact host beats wildcard; wildcard matches other subdomains; host port ignored.
-    let v = echo_json(c.get(gw.url("/h")).header("host", "api.example.test:8080").send().await.unwrap()).await;
+    let v = echo_json(
+        c.get(gw.url("/h"))
+            .header("host", "api.example.test:8080")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(v["upstream"], "a");
-    let v = echo_json(c.get(gw.url("/h")).header("host", "Web.Example.Test").send().await.unwrap()).await;
+    let v = echo_json(
+        c.get(gw.url("/h"))
+            .header("host", "Web.Example.Test")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(v["upstream"], "b");
-    let res = c.get(gw.url("/h")).header("host", "example.test").send().await.unwrap();
+    let res = c
+        .get(gw.url("/h"))
+        .header("host", "example.test")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
 
     // No route: 404 in the shared error shape, with the request id.
-    let res = c.get(gw.url("/nothing/here")).header("x-request-id", "abc-123").send().await.unwrap();
+    let res = c
+        .get(gw.url("/nothing/here"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(res.headers()["x-request-id"], "abc-123");
     let v = error_json(res).await;
@@ -117,7 +154,10 @@ routes:
         .header("x-forwarded-for", "6.6.6.6")
         .header("connection", "x-drop-me")
         .header("x-drop-me", "secret")
-        .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
         .send()
         .await
         .unwrap();
@@ -128,11 +168,22 @@ routes:
     // The peer is not a trusted proxy: its X-Forwarded-For is replaced.
     assert_eq!(h["x-forwarded-for"], "127.0.0.1");
     assert_eq!(h["x-forwarded-proto"], "http");
-    assert!(h["forwarded"].as_str().unwrap().starts_with("for=127.0.0.1;proto=http"));
+    assert!(
+        h["forwarded"]
+            .as_str()
+            .unwrap()
+            .starts_with("for=127.0.0.1;proto=http")
+    );
     assert_eq!(h["x-request-id"], rid.as_str());
-    assert!(h.get("x-drop-me").is_none(), "headers named in Connection are hop-by-hop: {h}");
+    assert!(
+        h.get("x-drop-me").is_none(),
+        "headers named in Connection are hop-by-hop: {h}"
+    );
     let tp = h["traceparent"].as_str().unwrap();
-    assert!(tp.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-") && !tp.contains("00f067aa0ba902b7"), "{tp}");
+    assert!(
+        tp.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-") && !tp.contains("00f067aa0ba902b7"),
+        "{tp}"
+    );
     // The client's Host is preserved by default.
     assert_eq!(h["host"], gw.addr.to_string());
     let lines = gw.log_lines(1).await;
@@ -147,8 +198,12 @@ routes:
 
 #[tokio::test]
 async fn weighted_split_divides_traffic() {
-    let a = MockUpstream::start(MockOptions::named("stable")).await.unwrap();
-    let b = MockUpstream::start(MockOptions::named("canary")).await.unwrap();
+    let a = MockUpstream::start(MockOptions::named("stable"))
+        .await
+        .unwrap();
+    let b = MockUpstream::start(MockOptions::named("canary"))
+        .await
+        .unwrap();
     let gw = TestGateway::start(&format!(
         r#"
 upstreams:
@@ -194,8 +249,18 @@ routes:
     assert_eq!(res.status(), 503);
     assert_eq!(res.headers()["retry-after"], "60");
     assert_eq!(res.text().await.unwrap(), "back soon");
-    let metrics = c.get(format!("{}/metrics", gw.admin)).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains(r#"switchyard_requests_total{route="maintenance",status="5xx"} 1"#), "{metrics}");
+    let metrics = c
+        .get(format!("{}/metrics", gw.admin))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"switchyard_requests_total{route="maintenance",status="5xx"} 1"#),
+        "{metrics}"
+    );
     let ready = c.get(format!("{}/readyz", gw.admin)).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     gw.shutdown().await;

@@ -64,7 +64,10 @@ routes:
     let seq: Vec<String> = futures_seq(&c, &gw.url("/"), 6).await;
     assert_eq!(seq.iter().filter(|s| *s == "a").count(), 3);
     assert_eq!(seq.iter().filter(|s| *s == "b").count(), 3);
-    assert!(seq.windows(2).all(|w| w[0] != w[1]), "strict alternation: {seq:?}");
+    assert!(
+        seq.windows(2).all(|w| w[0] != w[1]),
+        "strict alternation: {seq:?}"
+    );
     gw.shutdown().await;
 
     // Weighted: exactly 3:1 over whole cycles.
@@ -80,14 +83,23 @@ routes:
     let mut seen = HashMap::new();
     for round in 0..3 {
         for user in 0..40 {
-            let res = c.get(gw.url("/")).header("x-user", format!("user-{user}")).send().await.unwrap();
+            let res = c
+                .get(gw.url("/"))
+                .header("x-user", format!("user-{user}"))
+                .send()
+                .await
+                .unwrap();
             let t = res.headers()["x-upstream"].to_str().unwrap().to_string();
             let prev = seen.entry(user).or_insert_with(|| t.clone());
             assert_eq!(*prev, t, "user-{user} moved in round {round}");
         }
     }
     let used: std::collections::HashSet<_> = seen.values().collect();
-    assert_eq!(used.len(), 2, "keys spread over both weighted targets: {used:?}");
+    assert_eq!(
+        used.len(),
+        2,
+        "keys spread over both weighted targets: {used:?}"
+    );
     gw.shutdown().await;
 }
 
@@ -118,7 +130,12 @@ routes:
     for _ in 0..4 {
         let c = c.clone();
         let url = gw.url("/delay/1500");
-        slow.push(tokio::spawn(async move { c.get(url).send().await.unwrap().headers()["x-upstream"].to_str().unwrap().to_string() }));
+        slow.push(tokio::spawn(async move {
+            c.get(url).send().await.unwrap().headers()["x-upstream"]
+                .to_str()
+                .unwrap()
+                .to_string()
+        }));
         // Let each one reach its target before the next is balanced.
         wait_until(|| ms[0].requests() + ms[1].requests() >= slow.len() as u64).await;
     }
@@ -171,8 +188,18 @@ routes:
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(ok, "b was never ejected");
-    let m = c.get(&metrics_url).send().await.unwrap().text().await.unwrap();
-    let line = format!(r#"switchyard_upstream_healthy{{upstream="p",target="{}"}} 0"#, ms[1].url());
+    let m = c
+        .get(&metrics_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = format!(
+        r#"switchyard_upstream_healthy{{upstream="p",target="{}"}} 0"#,
+        ms[1].url()
+    );
     assert!(m.contains(&line), "expected {line} in\n{m}");
     ms[1].set_healthy(true);
     let mut back = false;
@@ -219,7 +246,10 @@ routes:
     let lines = gw.log_lines(10).await;
     let retried = lines.iter().filter(|l| l["attempts"] == 2).count();
     // b failed twice, then was ejected: at most two requests needed a retry.
-    assert!((1..=2).contains(&retried), "retried {retried} times: {lines:?}");
+    assert!(
+        (1..=2).contains(&retried),
+        "retried {retried} times: {lines:?}"
+    );
     gw.shutdown().await;
 }
 
@@ -247,8 +277,15 @@ routes:
     assert_eq!(res.status(), 503);
     let v = error_json(res).await;
     assert_eq!(v["error"]["code"], "circuit_open");
-    assert_eq!(v["error"]["message"], "circuit open for every target in upstream p");
-    assert_eq!(ms[0].requests(), 3, "an open circuit sends nothing upstream");
+    assert_eq!(
+        v["error"]["message"],
+        "circuit open for every target in upstream p"
+    );
+    assert_eq!(
+        ms[0].requests(),
+        3,
+        "an open circuit sends nothing upstream"
+    );
     gw.shutdown().await;
 }
 
@@ -256,7 +293,10 @@ routes:
 async fn timeouts_and_upstream_errors_say_what_failed() {
     let ms = mocks(&["a"]).await;
     // A port with nothing listening: bind, read the port, drop.
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let gw = TestGateway::start(&format!(
         r#"
 upstreams:
@@ -279,17 +319,27 @@ routes:
     assert_eq!(v["error"]["code"], "upstream_response_timeout");
     assert_eq!(v["error"]["type"], "timeout_error");
     let msg = v["error"]["message"].as_str().unwrap();
-    assert!(msg.contains("upstream slow") && msg.contains("response_header timeout after 300 ms"), "{msg}");
+    assert!(
+        msg.contains("upstream slow") && msg.contains("response_header timeout after 300 ms"),
+        "{msg}"
+    );
 
     let res = c.get(gw.url("/dead")).send().await.unwrap();
     assert_eq!(res.status(), 502);
     let v = error_json(res).await;
     assert_eq!(v["error"]["code"], "upstream_error");
     let msg = v["error"]["message"].as_str().unwrap();
-    assert!(msg.contains(&format!("upstream dead target {dead}")) && msg.contains("connect failed"), "{msg}");
+    assert!(
+        msg.contains(&format!("upstream dead target {dead}")) && msg.contains("connect failed"),
+        "{msg}"
+    );
 
     // Idle timeout between body chunks cuts the stream (headers already sent).
-    let res = c.get(gw.url("/stream?chunks=3&interval_ms=2000")).send().await.unwrap();
+    let res = c
+        .get(gw.url("/stream?chunks=3&interval_ms=2000"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let err = res.bytes().await;
     assert!(err.is_err(), "the body must be cut by the idle timeout");
@@ -344,9 +394,22 @@ routes:
             failures += 1;
         }
     }
-    assert!(failures >= 15, "budget should stop most retries, got {failures} failures of 60");
-    let m = c.get(format!("{}/metrics", gw.admin)).send().await.unwrap().text().await.unwrap();
-    assert!(m.contains(r#"switchyard_retry_budget_exhausted_total{upstream="stingy"}"#), "{m}");
+    assert!(
+        failures >= 15,
+        "budget should stop most retries, got {failures} failures of 60"
+    );
+    let m = c
+        .get(format!("{}/metrics", gw.admin))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains(r#"switchyard_retry_budget_exhausted_total{upstream="stingy"}"#),
+        "{m}"
+    );
     gw.shutdown().await;
 }
 
@@ -362,7 +425,11 @@ routes:
         targets(&ms, &[1])
     ))
     .await;
-    let mut res = client().get(gw.url("/stream?chunks=4&interval_ms=200")).send().await.unwrap();
+    let mut res = client()
+        .get(gw.url("/stream?chunks=4&interval_ms=200"))
+        .send()
+        .await
+        .unwrap();
     let start = tokio::time::Instant::now();
     let mut arrivals = Vec::new();
     let mut body = String::new();
@@ -373,7 +440,10 @@ routes:
     assert_eq!(body, "chunk 0\nchunk 1\nchunk 2\nchunk 3\n");
     // The first chunk must not wait for the rest (which take 600 ms upstream).
     assert!(arrivals.len() >= 3, "chunks were coalesced: {arrivals:?}");
-    assert!(arrivals[0] < Duration::from_millis(400), "first chunk held back: {arrivals:?}");
+    assert!(
+        arrivals[0] < Duration::from_millis(400),
+        "first chunk held back: {arrivals:?}"
+    );
     gw.shutdown().await;
 }
 
@@ -407,21 +477,39 @@ routes:
         }));
     }
     for i in 0..10 {
-        let (name, url) = if i % 2 == 0 { ("r2", ms[1].url()) } else { ("r1", ms[0].url()) };
+        let (name, url) = if i % 2 == 0 {
+            ("r2", ms[1].url())
+        } else {
+            ("r1", ms[0].url())
+        };
         let generation = gw.rewrite(&cfg(name, &url)).unwrap();
         assert_eq!(generation, 2 + i);
         // A broken config is rejected and the current one keeps serving.
-        assert!(gw.rewrite("routes: [{ name: x, target: { upstream: missing } }]").is_err());
-        std::fs::write(&gw.config_path, crate::harness::with_defaults(&cfg(name, &url))).unwrap();
+        assert!(
+            gw.rewrite("routes: [{ name: x, target: { upstream: missing } }]")
+                .is_err()
+        );
+        std::fs::write(
+            &gw.config_path,
+            crate::harness::with_defaults(&cfg(name, &url)),
+        )
+        .unwrap();
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
     stop.store(true, Ordering::Relaxed);
     for w in workers {
         w.await.unwrap();
     }
-    assert_eq!(failed.load(Ordering::Relaxed), 0, "requests failed during reloads");
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "requests failed during reloads"
+    );
     assert!(ok.load(Ordering::Relaxed) > 50);
-    assert!(ms[0].requests() > 0 && ms[1].requests() > 0, "both generations served");
+    assert!(
+        ms[0].requests() > 0 && ms[1].requests() > 0,
+        "both generations served"
+    );
     let gw = Arc::into_inner(gw).unwrap();
     gw.shutdown().await;
 }

@@ -40,6 +40,21 @@ pub enum AiError {
         /// The allowed method, for the `Allow` header.
         allow: &'static str,
     },
+    /// The prompt estimate plus the completion cap exceeds the deployment's
+    /// context window (400).
+    #[error(
+        "This model's maximum context length is {window} tokens. However, you requested {total} tokens ({prompt} in the messages, {completion} in the completion). Please reduce the length of the messages or completion."
+    )]
+    ContextLengthExceeded {
+        /// The deployment's context window.
+        window: u64,
+        /// Estimated prompt tokens.
+        prompt: u64,
+        /// The completion cap asked for (0 when none).
+        completion: u64,
+        /// Prompt plus completion.
+        total: u64,
+    },
     /// The provider answered with an error; its status is passed on.
     #[error("{message}")]
     Provider {
@@ -65,7 +80,9 @@ impl AiError {
     /// The HTTP status sent to the client.
     pub fn status(&self) -> StatusCode {
         match self {
-            AiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            AiError::InvalidRequest(_) | AiError::ContextLengthExceeded { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             AiError::ModelNotFound { .. } | AiError::UnknownEndpoint { .. } => {
                 StatusCode::NOT_FOUND
             }
@@ -82,6 +99,7 @@ impl AiError {
     pub fn class(&self) -> ErrorClass {
         match self {
             AiError::InvalidRequest(_)
+            | AiError::ContextLengthExceeded { .. }
             | AiError::ModelNotFound { .. }
             | AiError::UnknownEndpoint { .. }
             | AiError::MethodNotAllowed { .. } => ErrorClass::Client,
@@ -96,6 +114,7 @@ impl AiError {
     pub fn reason(&self) -> &'static str {
         match self {
             AiError::InvalidRequest(_) => "invalid_request",
+            AiError::ContextLengthExceeded { .. } => "context_length_exceeded",
             AiError::ModelNotFound { .. } => "model_not_found",
             AiError::UnknownEndpoint { .. } => "unknown_endpoint",
             AiError::MethodNotAllowed { .. } => "method_not_allowed",
@@ -109,6 +128,12 @@ impl AiError {
     pub fn to_body(&self) -> ErrorBody {
         match self {
             AiError::InvalidRequest(e) => e.to_body(),
+            AiError::ContextLengthExceeded { .. } => ErrorBody::new(
+                self.to_string(),
+                "invalid_request_error",
+                Some("messages".into()),
+                Some("context_length_exceeded".into()),
+            ),
             AiError::ModelNotFound { .. } => ErrorBody::new(
                 self.to_string(),
                 "invalid_request_error",

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{Method, Response};
-use sy_core::TokenUsage;
+use sy_core::{Money, TokenUsage};
 use sy_http::Body;
 
 use crate::AiError;
@@ -31,13 +31,34 @@ pub struct AiCallInfo {
     pub deployment: String,
     /// Token counts; set when the response is built (whole answers) or when
     /// the stream's usage chunk passes (streams; stays empty if the stream
-    /// is cut before it).
+    /// is cut before it: then a local estimate, flagged `estimated`, is set
+    /// when the stream ends or is dropped).
     pub usage: Arc<OnceLock<TokenUsage>>,
+    /// The call's cost, set with `usage` when the deployment has a price
+    /// (stays empty for unpriced deployments).
+    pub cost: Arc<OnceLock<Money>>,
+}
+
+impl AiCallInfo {
+    /// Info for a call of public `model` answered by `deployment`, usage
+    /// and cost not yet known.
+    pub fn new(model: impl Into<String>, deployment: impl Into<String>) -> AiCallInfo {
+        AiCallInfo {
+            model: model.into(),
+            deployment: deployment.into(),
+            usage: Arc::new(OnceLock::new()),
+            cost: Arc::new(OnceLock::new()),
+        }
+    }
 }
 
 /// The endpoints this slice serves, after the API base is stripped.
 enum Endpoint<'a> {
     ChatCompletions,
+    /// Anthropic's `messages`.
+    Messages,
+    /// Anthropic's `messages/count_tokens`.
+    CountTokens,
     Models,
     Model(&'a str),
 }
@@ -59,8 +80,10 @@ impl AiGateway {
 
     /// Serve one AI API request. `allowed_models` empty = every model. The
     /// proxy already collected `body` (under the route's body limit). Never
-    /// panics; every failure is an OpenAI-shaped JSON error
-    /// `{"error":{"message","type","param","code"}}` with the right status.
+    /// panics; every failure is a JSON error with the right status, shaped
+    /// for the endpoint's dialect: OpenAI's
+    /// `{"error":{"message","type","param","code"}}`, or Anthropic's
+    /// `{"type":"error","error":{"type","message"}}` on `/v1/messages*`.
     ///
     /// The path is the client's full path. Everything up to and including a
     /// `/v1` segment is the API base and ignored, so `/v1/models` and
@@ -73,11 +96,17 @@ impl AiGateway {
         body: Bytes,
         request_id: &str,
     ) -> Response<Body> {
+        // Errors answer in the dialect of the endpoint asked for.
+        let anthropic = matches!(
+            endpoint_of(parts.uri.path()),
+            Some(Endpoint::Messages | Endpoint::CountTokens)
+        );
         match self
             .dispatch(allowed_models, &parts, body, request_id)
             .await
         {
             Ok(response) => response,
+            Err(error) if anthropic => endpoints::messages::error_response(error, request_id),
             Err(error) => error.into_response(),
         }
     }
@@ -95,7 +124,9 @@ impl AiGateway {
             path: path.to_owned(),
         })?;
         let (allow, ok) = match endpoint {
-            Endpoint::ChatCompletions => ("POST", parts.method == Method::POST),
+            Endpoint::ChatCompletions | Endpoint::Messages | Endpoint::CountTokens => {
+                ("POST", parts.method == Method::POST)
+            }
             Endpoint::Models | Endpoint::Model(_) => ("GET", parts.method == Method::GET),
         };
         if !ok {
@@ -109,6 +140,10 @@ impl AiGateway {
             Endpoint::ChatCompletions => {
                 endpoints::chat::handle(self, allowed, &body, request_id).await
             }
+            Endpoint::Messages => {
+                endpoints::messages::handle(self, allowed, &body, request_id).await
+            }
+            Endpoint::CountTokens => endpoints::messages::count_tokens(self, allowed, &body),
             Endpoint::Models => Ok(endpoints::models::list(self, allowed)),
             Endpoint::Model(id) => endpoints::models::get(self, allowed, &percent_decode(id)),
         }
@@ -123,6 +158,8 @@ fn endpoint_of(path: &str) -> Option<Endpoint<'_>> {
     let rest = rest.trim_end_matches('/');
     match rest {
         "/chat/completions" => Some(Endpoint::ChatCompletions),
+        "/messages" => Some(Endpoint::Messages),
+        "/messages/count_tokens" => Some(Endpoint::CountTokens),
         "/models" => Some(Endpoint::Models),
         _ => rest
             .strip_prefix("/models/")
@@ -184,6 +221,14 @@ mod tests {
         ));
         assert!(endpoint_of("/v1/models/").is_some_and(|e| matches!(e, Endpoint::Models)));
         assert!(endpoint_of("/v1/completions").is_none());
+        assert!(matches!(
+            endpoint_of("/v1/messages"),
+            Some(Endpoint::Messages)
+        ));
+        assert!(matches!(
+            endpoint_of("/anthropic/v1/messages/count_tokens"),
+            Some(Endpoint::CountTokens)
+        ));
     }
 
     #[test]

@@ -16,6 +16,7 @@
 mod endpoints;
 mod error;
 mod gateway;
+pub mod pricing;
 pub mod providers;
 pub mod registry;
 mod respond;
@@ -29,3 +30,6 @@ pub const HEADER_DEPLOYMENT: &str = "x-switchyard-model-deployment";
 pub const HEADER_PROMPT_TOKENS: &str = "x-switchyard-prompt-tokens";
 /// Response header with the completion token count (non-streaming answers).
 pub const HEADER_COMPLETION_TOKENS: &str = "x-switchyard-completion-tokens";
+/// Response header with the call's cost in USD, six decimals (non-streaming
+/// answers from priced deployments).
+pub const HEADER_COST: &str = "x-switchyard-cost-usd";

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use sy_config::{ModelSpec, ProviderSpec};
 
+use crate::pricing::{self, Price};
 use crate::providers::{self, Provider};
 
 /// A public model name and what serves it.
@@ -29,6 +30,11 @@ pub struct Deployment {
     pub model: String,
     /// Relative share of traffic (used once routing strategies land).
     pub weight: u32,
+    /// Price per million tokens: the built-in table's, overridden by
+    /// config; `None` leaves calls unpriced.
+    pub price: Option<Price>,
+    /// Context window in tokens, when configured.
+    pub context_window: Option<u64>,
     pub(crate) provider: Arc<dyn Provider>,
 }
 
@@ -38,6 +44,8 @@ impl std::fmt::Debug for Deployment {
             .field("provider_name", &self.provider_name)
             .field("model", &self.model)
             .field("weight", &self.weight)
+            .field("price", &self.price)
+            .field("context_window", &self.context_window)
             .finish_non_exhaustive()
     }
 }
@@ -77,11 +85,19 @@ impl Registry {
     ) -> Result<Registry, Vec<String>> {
         let mut errors = Vec::new();
         let mut built: HashMap<&str, Arc<dyn Provider>> = HashMap::new();
+        let vendors: HashMap<&str, Option<&str>> = providers
+            .iter()
+            .map(|p| (p.name.as_str(), pricing::vendor_for(p)))
+            .collect();
         for (i, spec) in providers.iter().enumerate() {
-            if built
-                .insert(spec.name.as_str(), providers::build(spec))
-                .is_some()
-            {
+            let provider = match providers::build(spec) {
+                Ok(provider) => provider,
+                Err(e) => {
+                    errors.push(format!("providers[{i}] (`{}`): {e}", spec.name));
+                    continue;
+                }
+            };
+            if built.insert(spec.name.as_str(), provider).is_some() {
                 errors.push(format!(
                     "providers[{i}]: duplicate provider name `{}`",
                     spec.name
@@ -103,6 +119,11 @@ impl Registry {
                         provider_name: d.provider.clone(),
                         model: d.model.clone(),
                         weight: d.weight,
+                        price: pricing::deployment_price(
+                            vendors.get(d.provider.as_str()).copied().flatten(),
+                            d,
+                        ),
+                        context_window: d.context_window,
                         provider: Arc::clone(provider),
                     }),
                     None => errors.push(format!(

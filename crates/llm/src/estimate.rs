@@ -1,65 +1,33 @@
-//! A deterministic local token estimate.
+//! The local token estimate, kept under its original names.
 //!
-//! Used where no provider count exists yet: the mock provider's usage, limit
-//! reservations before a call, and streams cut before the usage chunk. It is
-//! a stand-in until a real tokenizer (tiktoken-rs) arrives.
-//!
-//! The rule, chosen to be close to BPE tokenizers on English while staying
-//! trivially reproducible by hand:
-//! - text is split on Unicode whitespace; each word costs
-//!   `ceil(chars / 4)` tokens (so `"hi"` is 1, `"tokenizer"` is 3);
-//! - each message costs [`MESSAGE_OVERHEAD`] tokens on top of its content,
-//!   name and tool calls (role and separators);
-//! - a prompt costs [`PROMPT_OVERHEAD`] tokens on top of its messages (the
-//!   assistant reply primer), plus the text of every tool definition.
+//! Callers that have no provider model at hand (the mock provider's usage,
+//! the public-name-only paths) use these; they delegate to
+//! [`crate::tokens`] with the request's own `model` (or, for bare text, the
+//! default `cl100k_base` vocabulary). Code that knows the deployment's model
+//! should call [`crate::tokens::count_prompt_tokens`] with it directly.
 
 use crate::chat::{ChatRequest, Message};
+use crate::tokens;
 
 /// Tokens added per message for the role and separators.
-pub const MESSAGE_OVERHEAD: u64 = 3;
+pub const MESSAGE_OVERHEAD: u64 = tokens::TOKENS_PER_MESSAGE;
 
 /// Tokens added per prompt for priming the assistant's reply.
-pub const PROMPT_OVERHEAD: u64 = 3;
+pub const PROMPT_OVERHEAD: u64 = tokens::REPLY_PRIMER;
 
-/// Estimated tokens of a text.
+/// Estimated tokens of a text (`cl100k_base`).
 pub fn text_tokens(text: &str) -> u64 {
-    text.split_whitespace()
-        .map(|word| (word.chars().count() as u64).div_ceil(4))
-        .sum()
+    tokens::count_with(tokens::Encoding::Cl100kBase, text)
 }
 
-/// Estimated tokens of one message, overhead included.
+/// Estimated tokens of one message, overhead included (`cl100k_base`).
 pub fn message_tokens(message: &Message) -> u64 {
-    let mut tokens = MESSAGE_OVERHEAD + text_tokens(&message.text_content());
-    if let Some(name) = &message.name {
-        tokens += text_tokens(name);
-    }
-    for call in message.tool_calls.iter().flatten() {
-        tokens += text_tokens(&call.function.name) + text_tokens(&call.function.arguments);
-    }
-    tokens
+    tokens::count_message_tokens(message, "")
 }
 
-/// Estimated prompt tokens of a request: messages, tool definitions and the
-/// reply primer.
+/// Estimated prompt tokens of a request, counted for `request.model`.
 pub fn prompt_tokens(request: &ChatRequest) -> u64 {
-    let messages: u64 = request.messages.iter().map(message_tokens).sum();
-    let tools: u64 = request
-        .tools()
-        .iter()
-        .map(|tool| {
-            let f = &tool.function;
-            let params = f
-                .parameters
-                .as_ref()
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            text_tokens(&f.name)
-                + text_tokens(f.description.as_deref().unwrap_or(""))
-                + text_tokens(&params)
-        })
-        .sum();
-    PROMPT_OVERHEAD + messages + tools
+    tokens::count_prompt_tokens(request, &request.model)
 }
 
 #[cfg(test)]
@@ -68,23 +36,19 @@ mod tests {
     use crate::chat::Role;
 
     #[test]
-    fn words_cost_a_token_per_four_chars() {
+    fn delegates_to_the_tokenizer() {
         assert_eq!(text_tokens(""), 0);
-        assert_eq!(text_tokens("hi"), 1);
-        assert_eq!(text_tokens("tokenizer"), 3);
-        assert_eq!(text_tokens("  héllo\n wörld  "), 4);
-    }
-
-    #[test]
-    fn prompt_adds_overheads() {
+        assert_eq!(text_tokens("tiktoken is great!"), 6);
         let req = ChatRequest::new(
-            "m",
+            "mock-1",
             vec![
                 Message::text(Role::System, "be brief"),
                 Message::text(Role::User, "hello there"),
             ],
         );
-        // system: 3 + (1 + 2); user: 3 + (2 + 2); primer 3.
-        assert_eq!(prompt_tokens(&req), 6 + 7 + 3);
+        // system: 3 + "system"(1) + "be brief"(2); user: 3 + "user"(1) +
+        // "hello there"(2); primer 3.
+        assert_eq!(prompt_tokens(&req), 6 + 6 + 3);
+        assert_eq!(message_tokens(&req.messages[1]), 6);
     }
 }

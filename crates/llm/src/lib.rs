@@ -13,18 +13,24 @@
 //!
 //! Contents:
 //! - [`chat`]: request, response and stream-chunk types.
+//! - [`anthropic`]: the Anthropic Messages dialect: request parsing and
+//!   translation to and from the canonical form, the stream event encoder,
+//!   Anthropic-shaped errors.
 //! - [`openai`]: the OpenAI dialect: request parsing with OpenAI-shaped
 //!   validation errors, the error body.
 //! - [`sse`]: server-sent events encoder and incremental decoder.
 //! - [`usage`]: the wire `usage` object and its conversion to
 //!   [`sy_core::TokenUsage`].
-//! - [`estimate`]: a deterministic local token estimator used until
-//!   provider-reported usage (or a real tokenizer) is available.
+//! - [`tokens`]: token counts with OpenAI's BPE vocabularies (tiktoken-rs),
+//!   chat overheads, tool definitions and images.
+//! - [`estimate`]: the original estimator names, delegating to [`tokens`].
 
+pub mod anthropic;
 pub mod chat;
 pub mod estimate;
 pub mod openai;
 pub mod sse;
+pub mod tokens;
 pub mod usage;
 
 pub use chat::{ChatChunk, ChatRequest, ChatResponse};

@@ -260,10 +260,10 @@ async fn handle(
                         });
                     }
                 };
-                Ok(snap
-                    .ai
-                    .handle(models, parts, bytes, request_id.as_str())
-                    .await)
+                // Boxed: hyper keeps one slot per connection for the request
+                // future and reuses it, so a large future inline here would
+                // stay allocated on every idle keep-alive connection.
+                Ok(Box::pin(snap.ai.handle(models, parts, bytes, request_id.as_str())).await)
             }
             RouteTarget::Pool(_) | RouteTarget::Split(..) => {
                 let rt = match &route.target {
@@ -303,7 +303,8 @@ async fn handle(
                 }
                 propagate_traceparent(&mut parts.headers);
                 let host_override = route.rewrite.as_ref().and_then(|r| r.host.as_deref());
-                forward(
+                // Boxed for the same reason as the AI call.
+                Box::pin(forward(
                     rt,
                     parts,
                     body,
@@ -312,7 +313,7 @@ async fn handle(
                     &ctx,
                     host,
                     &mut record.exchange,
-                )
+                ))
                 .await
             }
         }

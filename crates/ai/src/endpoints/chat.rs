@@ -1,23 +1,24 @@
 //! `POST /v1/chat/completions`.
 //!
-//! Parse → find the model (honouring the route's allow-list) → pick the
-//! deployment → call the provider → stamp the gateway's id, time and the
-//! public model name on what comes back → answer whole, or stream it as SSE
-//! chunk by chunk.
-
-use std::sync::{Arc, OnceLock};
+//! Parse → find the model (honouring the route's allow-list), pick the
+//! deployment, count the prompt and check the context window, call the
+//! provider ([`super::upstream`], shared with `messages`) → stamp the
+//! gateway's id, time and the public model name on what comes back →
+//! answer whole (with token and cost headers), or stream it as SSE chunk by
+//! chunk → settle usage and cost ([`super::meter`]).
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http::{Response, StatusCode};
-use sy_core::TokenUsage;
 use sy_http::Body;
-use sy_llm::{ChatChunk, ChatRequest, ChatResponse, estimate, openai, sse};
+use sy_llm::{ChatChunk, ChatResponse, openai, sse};
 
+use super::meter::{Meter, StreamMeter};
+use super::upstream::{self, Called};
 use crate::gateway::unix_now;
 use crate::providers::{ChunkStream, ProviderReply};
 use crate::{
-    AiCallInfo, AiError, AiGateway, HEADER_COMPLETION_TOKENS, HEADER_DEPLOYMENT,
+    AiError, AiGateway, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_DEPLOYMENT,
     HEADER_PROMPT_TOKENS, respond,
 };
 
@@ -28,38 +29,24 @@ pub(crate) async fn handle(
     request_id: &str,
 ) -> Result<Response<Body>, AiError> {
     let request = openai::parse_chat_request(body)?;
-    let not_found = || AiError::ModelNotFound {
-        model: request.model.clone(),
-    };
-    let model = gateway
-        .registry
-        .get(&request.model, allowed)
-        .ok_or_else(not_found)?;
-    let deployment = model
-        .pick()
-        .ok_or_else(|| AiError::Internal(format!("model `{}` has no deployment", model.name)))?;
     let stamp = Stamp {
         id: format!("chatcmpl-{request_id}"),
         created: unix_now(),
         model: request.model.clone(),
     };
-    let info = AiCallInfo {
-        model: request.model.clone(),
-        deployment: deployment.label(),
-        usage: Arc::new(OnceLock::new()),
-    };
+    // Model lookup, context check and the provider call, shared with the
+    // other dialects.
+    let Called {
+        info, meter, reply, ..
+    } = upstream::call_model(gateway, allowed, &request).await?;
 
-    let mut response = match deployment
-        .provider
-        .chat(&request, &deployment.model)
-        .await?
-    {
-        ProviderReply::Complete(answer) => complete(&request, *answer, &stamp, &info),
+    let mut response = match reply {
+        ProviderReply::Complete(answer) => complete(*answer, &stamp, &meter),
         ProviderReply::Stream(chunks) => stream(
             chunks,
             stamp,
             request.include_usage(),
-            Arc::clone(&info.usage),
+            StreamMeter::new(meter),
         ),
     };
     respond::set_header(&mut response, HEADER_DEPLOYMENT, &info.deployment);
@@ -74,21 +61,19 @@ struct Stamp {
     model: String,
 }
 
-fn complete(
-    request: &ChatRequest,
-    mut answer: ChatResponse,
-    stamp: &Stamp,
-    info: &AiCallInfo,
-) -> Response<Body> {
+fn complete(mut answer: ChatResponse, stamp: &Stamp, meter: &Meter) -> Response<Body> {
     answer.id.clone_from(&stamp.id);
     answer.created = stamp.created;
     answer.model.clone_from(&stamp.model);
     let tokens = match &answer.usage {
         Some(usage) => usage.to_tokens(),
-        None => estimate_answer(request, &answer),
+        None => meter.estimate_answer(&answer),
     };
-    let _ = info.usage.set(tokens);
+    let cost = meter.settle(tokens);
     let mut response = respond::json(StatusCode::OK, &answer);
+    if let Some(cost) = cost {
+        respond::set_header(&mut response, HEADER_COST, &cost.to_string());
+    }
     respond::set_header(
         &mut response,
         HEADER_PROMPT_TOKENS,
@@ -102,41 +87,12 @@ fn complete(
     response
 }
 
-/// Usage when a provider reported none: the local estimate, marked so.
-fn estimate_answer(request: &ChatRequest, answer: &ChatResponse) -> TokenUsage {
-    let completion = answer
-        .choices
-        .iter()
-        .map(|c| {
-            let text = estimate::text_tokens(c.message.content.as_deref().unwrap_or(""));
-            let calls: u64 = c
-                .message
-                .tool_calls
-                .iter()
-                .flatten()
-                .map(|t| {
-                    estimate::text_tokens(&t.function.name)
-                        + estimate::text_tokens(&t.function.arguments)
-                })
-                .sum();
-            text + calls
-        })
-        .sum();
-    TokenUsage {
-        prompt: estimate::prompt_tokens(request),
-        completion,
-        cached: 0,
-        reasoning: 0,
-        estimated: true,
-    }
-}
-
 /// Where a forwarded stream is.
 struct Forward {
     chunks: ChunkStream,
     stamp: Stamp,
     include_usage: bool,
-    usage: Arc<OnceLock<TokenUsage>>,
+    meter: StreamMeter,
     ended: bool,
 }
 
@@ -148,13 +104,13 @@ fn stream(
     chunks: ChunkStream,
     stamp: Stamp,
     include_usage: bool,
-    usage: Arc<OnceLock<TokenUsage>>,
+    meter: StreamMeter,
 ) -> Response<Body> {
     let state = Forward {
         chunks,
         stamp,
         include_usage,
-        usage,
+        meter,
         ended: false,
     };
     let frames = futures_util::stream::unfold(state, |mut st| async move {
@@ -163,7 +119,7 @@ fn stream(
         }
         loop {
             let frame = match st.chunks.next().await {
-                Some(Ok(chunk)) => match forward_chunk(&st, chunk) {
+                Some(Ok(chunk)) => match forward_chunk(&mut st, chunk) {
                     Some(frame) => frame,
                     None => continue,
                 },
@@ -183,15 +139,13 @@ fn stream(
 }
 
 /// The event for one chunk, or `None` when the chunk is not for the client.
-fn forward_chunk(st: &Forward, mut chunk: ChatChunk) -> Option<Bytes> {
-    if let Some(usage) = &chunk.usage {
-        let _ = st.usage.set(usage.to_tokens());
-        if !st.include_usage {
-            if chunk.choices.is_empty() {
-                return None;
-            }
-            chunk.usage = None;
+fn forward_chunk(st: &mut Forward, mut chunk: ChatChunk) -> Option<Bytes> {
+    st.meter.observe(&chunk);
+    if chunk.usage.is_some() && !st.include_usage {
+        if chunk.choices.is_empty() {
+            return None;
         }
+        chunk.usage = None;
     }
     chunk.id.clone_from(&st.stamp.id);
     chunk.created = st.stamp.created;
@@ -205,6 +159,7 @@ fn forward_chunk(st: &Forward, mut chunk: ChatChunk) -> Option<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AiCallInfo;
     use http_body_util::BodyExt;
     use sy_llm::chat::{ChunkChoice, Delta};
 
@@ -234,12 +189,14 @@ mod tests {
             created: 7,
             model: "public".into(),
         };
-        let usage = Arc::new(OnceLock::new());
+        let info = AiCallInfo::new("public", "mock/gpt-4o");
+        let price = crate::pricing::lookup("openai", "gpt-4o").map(|e| e.price);
+        let meter = Meter::for_test(&info, "gpt-4o", price, 10);
         let response = stream(
             futures_util::stream::iter(items).boxed(),
             stamp,
             false,
-            Arc::clone(&usage),
+            StreamMeter::new(meter),
         );
         let body = response.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(
@@ -252,6 +209,18 @@ mod tests {
                 "\n\n"
             )
         );
-        assert!(usage.get().is_none(), "no usage chunk passed");
+        // No usage chunk passed: the estimate settles when the stream ends.
+        let usage = info.usage.get().copied().unwrap();
+        assert!(usage.estimated);
+        assert_eq!(
+            (usage.prompt, usage.completion),
+            (10, 1),
+            "\"Hel\" is 1 token"
+        );
+        // 10 × $2.50/M → 25 µ$; 1 × $10/M → 10 µ$.
+        assert_eq!(
+            info.cost.get().copied(),
+            Some(sy_core::Money::from_micros(35))
+        );
     }
 }

@@ -1,4 +1,7 @@
 //! One module per API endpoint.
 
 pub(crate) mod chat;
+pub(crate) mod messages;
+pub(crate) mod meter;
 pub(crate) mod models;
+pub(crate) mod upstream;

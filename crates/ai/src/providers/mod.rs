@@ -1,8 +1,8 @@
 //! Providers: whatever answers a canonical chat request.
 //!
-//! The trait is the seam between the endpoint and a backend. This slice has
-//! the in-process [`mock::MockProvider`]; HTTP providers (translation in
-//! `sy-providers`, sending through `sy-http`) implement the same trait.
+//! The trait is the seam between the endpoint and a backend: the
+//! in-process [`mock::MockProvider`], and [`HttpProvider`] for every real
+//! provider (translation in `sy-providers`, sending through `sy-http`).
 
 use std::sync::Arc;
 
@@ -10,14 +10,15 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use sy_config::{ProviderKindSpec, ProviderSpec};
 use sy_llm::{ChatChunk, ChatRequest, ChatResponse};
+use sy_providers::ProviderKind;
 
 use crate::AiError;
 
+mod http;
 pub mod mock;
-mod unsupported;
 
+pub use http::{DEFAULT_TIMEOUT, HttpProvider};
 pub use mock::MockProvider;
-pub use unsupported::UnsupportedProvider;
 
 /// Chunks of a streamed answer, produced as the provider produces them.
 pub type ChunkStream = BoxStream<'static, Result<ChatChunk, AiError>>;
@@ -62,15 +63,21 @@ pub trait Provider: Send + Sync {
     ) -> BoxFuture<'a, Result<ProviderReply, AiError>>;
 }
 
-/// Build the provider a spec describes.
-pub fn build(spec: &ProviderSpec) -> Arc<dyn Provider> {
-    match spec.kind {
+/// Build the provider a spec describes. Fails, with a message to prefix
+/// with the provider's config path, on settings only the adapter can judge.
+pub fn build(spec: &ProviderSpec) -> Result<Arc<dyn Provider>, String> {
+    let kind = match spec.kind {
         ProviderKindSpec::Mock => {
-            Arc::new(MockProvider::new(spec.mock.clone().unwrap_or_default()))
+            return Ok(Arc::new(MockProvider::new(
+                spec.mock.clone().unwrap_or_default(),
+            )));
         }
-        ProviderKindSpec::Openai => Arc::new(UnsupportedProvider::new(&spec.name, "openai")),
-        ProviderKindSpec::OpenaiCompatible => {
-            Arc::new(UnsupportedProvider::new(&spec.name, "openai_compatible"))
-        }
-    }
+        ProviderKindSpec::Openai => ProviderKind::Openai,
+        ProviderKindSpec::OpenaiCompatible => ProviderKind::OpenaiCompatible,
+        ProviderKindSpec::Azure => ProviderKind::Azure,
+        ProviderKindSpec::Anthropic => ProviderKind::Anthropic,
+        ProviderKindSpec::Mistral => ProviderKind::Mistral,
+        ProviderKindSpec::Ollama => ProviderKind::Ollama,
+    };
+    Ok(Arc::new(HttpProvider::new(spec, kind)?))
 }

@@ -19,13 +19,15 @@ async fn exact_response_shape() {
         header(&headers, "x-switchyard-model-deployment"),
         Some("mock/mock-1")
     );
-    // Prompt: 3 (primer) + 3 (message) + "Hello"(2) + "there"(2).
-    assert_eq!(header(&headers, "x-switchyard-prompt-tokens"), Some("10"));
-    // "This is a mock response to: Hello there": 1+1+1+1+2+1+2+2.
+    // cl100k_base: primer 3 + message 3 + "user" 1 + "Hello there" 2.
+    assert_eq!(header(&headers, "x-switchyard-prompt-tokens"), Some("9"));
+    // "This is a mock response to: Hello there": 9 cl100k tokens.
     assert_eq!(
         header(&headers, "x-switchyard-completion-tokens"),
-        Some("11")
+        Some("9")
     );
+    // The mock deployment has no price: no cost header.
+    assert_eq!(header(&headers, "x-switchyard-cost-usd"), None);
     assert_eq!(
         zero_created(json_of(&body)),
         json!({
@@ -44,9 +46,9 @@ async fn exact_response_shape() {
                 "finish_reason": "stop"
             }],
             "usage": {
-                "prompt_tokens": 10,
-                "completion_tokens": 11,
-                "total_tokens": 21,
+                "prompt_tokens": 9,
+                "completion_tokens": 9,
+                "total_tokens": 18,
                 "prompt_tokens_details": {"cached_tokens": 0},
                 "completion_tokens_details": {"reasoning_tokens": 0}
             }

@@ -215,19 +215,19 @@ async fn injected_provider_errors() {
 }
 
 #[tokio::test]
-async fn provider_without_adapter() {
+async fn unreachable_provider() {
     check(
         chat(
             &gateway(),
             json!({"model": "gpt-x", "messages": user("hi")}),
         )
         .await,
-        StatusCode::NOT_IMPLEMENTED,
+        StatusCode::BAD_GATEWAY,
         error(
-            "Provider `oai` of kind `openai` is not supported by this gateway build yet.",
+            "The provider `oai` could not be reached.",
             "server_error",
             None,
-            Some("provider_unsupported"),
+            None,
         ),
     );
 }

@@ -11,8 +11,11 @@
 )]
 
 mod chat;
+mod cost;
 mod errors;
+mod messages;
 mod models;
+mod providers;
 mod stream;
 mod support;
 mod timing;

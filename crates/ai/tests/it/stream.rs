@@ -64,9 +64,9 @@ async fn sequence_with_usage() {
         json!([{"index": 0, "delta": {}, "logprobs": null, "finish_reason": "stop"}])
     );
     assert_eq!(chunks[10]["choices"], json!([]));
-    assert_eq!(chunks[10]["usage"]["prompt_tokens"], 10);
-    assert_eq!(chunks[10]["usage"]["completion_tokens"], 11);
-    assert_eq!(chunks[10]["usage"]["total_tokens"], 21);
+    assert_eq!(chunks[10]["usage"]["prompt_tokens"], 9);
+    assert_eq!(chunks[10]["usage"]["completion_tokens"], 9);
+    assert_eq!(chunks[10]["usage"]["total_tokens"], 18);
 }
 
 #[tokio::test]

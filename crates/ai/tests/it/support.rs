@@ -12,12 +12,12 @@ pub const REQUEST_ID: &str = "0190b0c1-test";
 
 /// The embedded defaults (provider `mock`, model `mock-1`) plus:
 /// `other-1` on `mock`; `slow-1` on provider `slow` (latency 2s, chunk delay
-/// 100ms); `gpt-x` on an `openai` provider (no adapter yet).
+/// 100ms); `gpt-x` on an `openai` provider at a closed local port.
 pub fn gateway() -> AiGateway {
     let mut spec = sy_config::defaults().expect("defaults load");
     let providers = json!([
         {"name": "slow", "kind": "mock", "mock": {"latency": "2s", "chunk_delay": "100ms"}},
-        {"name": "oai", "kind": "openai", "api_key": "sk-test"}
+        {"name": "oai", "kind": "openai", "api_key": "sk-test", "base_url": "http://127.0.0.1:1/v1"}
     ]);
     let models = json!([
         {"name": "other-1", "deployments": [{"provider": "mock", "model": "other-model"}]},

@@ -8,6 +8,7 @@
 
 mod ai;
 mod consumers;
+mod deployments;
 mod listeners;
 mod policies;
 mod routes;
@@ -37,6 +38,7 @@ pub fn validate(spec: &ConfigSpec) -> Vec<Violation> {
     routes::check(spec, &mut r);
     consumers::check(spec, &mut r);
     ai::check(spec, &mut r);
+    deployments::check(spec, &mut r);
     r.out
 }
 

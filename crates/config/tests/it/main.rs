@@ -4,6 +4,7 @@
 
 mod ai;
 mod consumers;
+mod deployments;
 mod examples;
 mod listeners;
 mod policies;

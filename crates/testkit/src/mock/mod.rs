@@ -20,11 +20,13 @@
 //! | `/reset` | closes the connection without an answer (HTTP/2: resets the stream) |
 //! | `/ws` | WebSocket echo of text and binary messages |
 //! | `POST /v1/chat/completions` | OpenAI Chat Completions, JSON or (`"stream": true`) SSE |
+//! | `POST /v1/messages` | Anthropic Messages API, JSON or SSE (answers and steering in `mock/anthropic.rs`) |
 //! | `/__stats` | JSON `{"upstream", "requests"}`; not counted itself |
 //!
 //! `set_fail(Some(code))` makes every path except `/health` and `/__stats`
 //! answer `code` with an OpenAI-shaped error body.
 
+mod anthropic;
 mod body;
 mod chat;
 mod routes;

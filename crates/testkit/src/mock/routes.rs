@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use super::body::{MockBody, Paced};
-use super::{MockError, Shared, chat, ws};
+use super::{MockError, Shared, anthropic, chat, ws};
 
 /// Most frames a `/stream` or `/sse` request may ask for.
 const MAX_FRAMES: usize = 100_000;
@@ -50,6 +50,7 @@ pub(crate) async fn handle(
     }
     match path {
         "/v1/chat/completions" if req.method() == Method::POST => chat::respond(&shared, req).await,
+        "/v1/messages" if req.method() == Method::POST => anthropic::respond(&shared, req).await,
         "/echo" => echo(&shared, req).await,
         "/stream" => Ok(stream(&shared, req.uri().query(), false)),
         "/sse" => Ok(stream(&shared, req.uri().query(), true)),

@@ -354,8 +354,8 @@ mod tests {
                 finish: FinishReason::Stop
             }
         );
-        // "This is a mock response to: hello world" → 1+1+1+1+2+1+2+2.
-        assert_eq!(plan.usage.completion, 11);
+        // "This is a mock response to: hello world": 9 cl100k_base tokens.
+        assert_eq!(plan.usage.completion, 9);
     }
 
     #[test]

@@ -1,0 +1,266 @@
+//! `POST /v1/messages` and `POST /v1/messages/count_tokens`: the Anthropic
+//! Messages API, in front of any provider.
+//!
+//! Parse (Anthropic-shaped validation) → translate to the canonical request
+//! → the shared provider call ([`super::upstream`]) → translate back: a
+//! whole message, or the Anthropic event stream encoded chunk by chunk as
+//! the provider produces them. Every failure is Anthropic's error body
+//! (`{"type":"error","error":{"type","message"},"request_id"}`) with the
+//! status Anthropic would use ([`error_response`]).
+//!
+//! Credentials: Anthropic SDKs send `x-api-key` (or `Authorization: Bearer`
+//! with `auth_token`). Authentication is the proxy's policy chain; this
+//! endpoint neither reads those headers nor echoes them anywhere.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http::{HeaderValue, Response, StatusCode, header};
+use sy_http::Body;
+use sy_llm::anthropic::{
+    self, CountTokensResponse, ErrorBody, ErrorDetail, RequestError, StreamEncoder,
+};
+use sy_llm::{ChatResponse, Usage, openai, tokens};
+
+use super::meter::{Meter, StreamMeter};
+use super::upstream::{self, Called};
+use crate::providers::{ChunkStream, ProviderReply};
+use crate::{
+    AiError, AiGateway, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_DEPLOYMENT,
+    HEADER_PROMPT_TOKENS, respond,
+};
+
+/// `POST /v1/messages`.
+pub(crate) async fn handle(
+    gateway: &AiGateway,
+    allowed: &[String],
+    body: &[u8],
+    request_id: &str,
+) -> Result<Response<Body>, AiError> {
+    let parsed = anthropic::parse_messages_request(body).map_err(invalid)?;
+    let request = anthropic::to_chat_request(&parsed).map_err(invalid)?;
+    let id = format!("msg_{request_id}");
+    let Called {
+        info,
+        meter,
+        prompt_estimate,
+        reply,
+    } = upstream::call_model(gateway, allowed, &request).await?;
+    let mut response = match reply {
+        ProviderReply::Complete(answer) => complete(*answer, &id, &request.model, &meter),
+        ProviderReply::Stream(chunks) => {
+            let encoder = StreamEncoder::new(id, request.model.clone(), prompt_estimate);
+            stream(chunks, encoder, StreamMeter::new(meter))
+        }
+    };
+    respond::set_header(&mut response, HEADER_DEPLOYMENT, &info.deployment);
+    response.extensions_mut().insert(info);
+    Ok(response)
+}
+
+/// `POST /v1/messages/count_tokens`: the prompt's tokens by the gateway's
+/// tokenizer ([`sy_llm::tokens`]), counted with the vocabulary of the
+/// deployment a call would use, so the figure matches the `input_tokens`
+/// that `message_start` reports. Nothing is sent upstream.
+pub(crate) fn count_tokens(
+    gateway: &AiGateway,
+    allowed: &[String],
+    body: &[u8],
+) -> Result<Response<Body>, AiError> {
+    let parsed = anthropic::parse_count_tokens_request(body).map_err(invalid)?;
+    let request = anthropic::to_chat_request(&parsed).map_err(invalid)?;
+    let deployment = gateway
+        .registry
+        .get(&request.model, allowed)
+        .and_then(|model| model.pick())
+        .ok_or_else(|| AiError::ModelNotFound {
+            model: request.model.clone(),
+        })?;
+    let counted = CountTokensResponse {
+        input_tokens: tokens::count_prompt_tokens(&request, &deployment.model),
+    };
+    Ok(respond::json(StatusCode::OK, &counted))
+}
+
+/// The Anthropic-shaped response for any failure of these endpoints. The
+/// status is the error's own; `error.type` is Anthropic's name for it
+/// (`not_found_error` for an unknown model, `rate_limit_error` for 429,
+/// `overloaded_error` for 529, ...). Internal details stay hidden, as in
+/// the OpenAI shape; the error rides in the extensions for the edge log.
+pub(crate) fn error_response(error: AiError, request_id: &str) -> Response<Body> {
+    let status = error.status();
+    let body = ErrorBody::new(detail(&error), Some(request_id.to_owned()));
+    let mut response = Response::new(sy_http::full(body.to_json()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let AiError::MethodNotAllowed { allow, .. } = &error {
+        headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
+    response.extensions_mut().insert(error);
+    response
+}
+
+/// Anthropic's `error` object for a gateway error.
+fn detail(error: &AiError) -> ErrorDetail {
+    ErrorDetail::for_status(error.status().as_u16(), error.to_body().error.message)
+}
+
+/// A dialect refusal as the gateway's error (status 400).
+fn invalid(error: RequestError) -> AiError {
+    AiError::InvalidRequest(openai::RequestError {
+        message: error.message,
+        param: None,
+        code: None,
+    })
+}
+
+/// A whole answer as an Anthropic message, usage and cost settled. When
+/// the provider reported no usage the local estimate stands in, in the
+/// body as well as the record.
+fn complete(mut answer: ChatResponse, id: &str, model: &str, meter: &Meter) -> Response<Body> {
+    let tokens = match &answer.usage {
+        Some(usage) => usage.to_tokens(),
+        None => meter.estimate_answer(&answer),
+    };
+    let cost = meter.settle(tokens);
+    answer.usage = Some(Usage::from_tokens(&tokens));
+    let message = anthropic::from_chat_response(&answer, id, model);
+    let mut response = respond::json(StatusCode::OK, &message);
+    if let Some(cost) = cost {
+        respond::set_header(&mut response, HEADER_COST, &cost.to_string());
+    }
+    respond::set_header(
+        &mut response,
+        HEADER_PROMPT_TOKENS,
+        &tokens.prompt.to_string(),
+    );
+    respond::set_header(
+        &mut response,
+        HEADER_COMPLETION_TOKENS,
+        &tokens.completion.to_string(),
+    );
+    response
+}
+
+/// Where a translated stream is.
+struct Forward {
+    chunks: ChunkStream,
+    encoder: StreamEncoder,
+    /// Settles usage from the usage chunk, or an estimate if the stream is
+    /// cut before it.
+    meter: StreamMeter,
+    /// Encoded events not yet sent; one chunk can make several.
+    pending: VecDeque<Bytes>,
+    ended: bool,
+}
+
+/// Stream provider chunks as Anthropic events, one SSE frame per event,
+/// each sent as soon as its chunk arrives. `message_start` goes out before
+/// the first chunk is awaited.
+fn stream(chunks: ChunkStream, mut encoder: StreamEncoder, meter: StreamMeter) -> Response<Body> {
+    let pending = encoder
+        .start()
+        .iter()
+        .map(anthropic::encode_event)
+        .collect();
+    let state = Forward {
+        chunks,
+        encoder,
+        meter,
+        pending,
+        ended: false,
+    };
+    let frames = futures_util::stream::unfold(state, |mut st| async move {
+        loop {
+            if let Some(frame) = st.pending.pop_front() {
+                return Some((frame, st));
+            }
+            if st.ended {
+                return None;
+            }
+            let events = match st.chunks.next().await {
+                Some(Ok(chunk)) => {
+                    st.meter.observe(&chunk);
+                    st.encoder.push(&chunk)
+                }
+                Some(Err(error)) => {
+                    st.ended = true;
+                    st.encoder.error(detail(&error))
+                }
+                None => {
+                    st.ended = true;
+                    st.encoder.finish()
+                }
+            };
+            st.pending
+                .extend(events.iter().map(anthropic::encode_event));
+        }
+    });
+    respond::sse(frames)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AiCallInfo;
+    use http_body_util::BodyExt;
+    use sy_llm::ChatChunk;
+    use sy_llm::chat::{ChunkChoice, Delta};
+
+    #[tokio::test]
+    async fn error_mid_stream_ends_with_an_error_event() {
+        let first = ChatChunk::new(
+            "x",
+            1,
+            "deployment-model",
+            vec![ChunkChoice::delta(
+                0,
+                Delta {
+                    content: Some("Hel".into()),
+                    ..Delta::default()
+                },
+            )],
+        );
+        let items: Vec<Result<ChatChunk, AiError>> = vec![
+            Ok(first),
+            Err(AiError::Provider {
+                status: 529,
+                message: "Overloaded".into(),
+            }),
+        ];
+        let info = AiCallInfo::new("public", "mock/m");
+        let meter = Meter::for_test(&info, "m", None, 10);
+        let response = stream(
+            futures_util::stream::iter(items).boxed(),
+            StreamEncoder::new("msg_r", "public", 10),
+            StreamMeter::new(meter),
+        );
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(
+            String::from_utf8(body.to_vec()).unwrap(),
+            concat!(
+                "event: message_start\n",
+                r#"data: {"type":"message_start","message":{"id":"msg_r","type":"message","role":"assistant","model":"public","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":10,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}}"#,
+                "\n\n",
+                "event: content_block_start\n",
+                r#"data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+                "\n\n",
+                "event: content_block_delta\n",
+                r#"data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hel"}}"#,
+                "\n\n",
+                "event: error\n",
+                r#"data: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+                "\n\n",
+            )
+        );
+        // The cut stream still settles, with an estimate.
+        let usage = info.usage.get().copied().unwrap();
+        assert!(usage.estimated);
+        assert_eq!(usage.prompt, 10);
+    }
+}

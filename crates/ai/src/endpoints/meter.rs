@@ -1,0 +1,158 @@
+//! Tokens and cost of one call: the context-window check before it, and
+//! settling usage and cost into [`AiCallInfo`] after it.
+//!
+//! Provider-reported usage is the truth. Without it (a provider that sent
+//! none, a stream cut before its usage chunk) the local counts stand in,
+//! flagged `estimated`: the prompt counted before the call, and the
+//! completion counted from the text actually received.
+
+use std::sync::{Arc, OnceLock};
+
+use sy_core::{Money, TokenUsage};
+use sy_llm::chat::ChatChunk;
+use sy_llm::{ChatRequest, ChatResponse, tokens};
+
+use crate::pricing::Price;
+use crate::registry::Deployment;
+use crate::{AiCallInfo, AiError};
+
+/// Refuse a request whose prompt estimate plus completion cap exceeds the
+/// deployment's context window (when one is configured).
+pub(crate) fn check_context(
+    deployment: &Deployment,
+    request: &ChatRequest,
+    prompt: u64,
+) -> Result<(), AiError> {
+    let Some(window) = deployment.context_window else {
+        return Ok(());
+    };
+    let completion = request.completion_cap().map(u64::from).unwrap_or(0);
+    let total = prompt.saturating_add(completion);
+    if total > window {
+        return Err(AiError::ContextLengthExceeded {
+            window,
+            prompt,
+            completion,
+            total,
+        });
+    }
+    Ok(())
+}
+
+/// Settles one call's usage and cost, once.
+pub(crate) struct Meter {
+    price: Option<Price>,
+    /// The provider's model id: the vocabulary for local counts.
+    model: String,
+    prompt_estimate: u64,
+    usage: Arc<OnceLock<TokenUsage>>,
+    cost: Arc<OnceLock<Money>>,
+}
+
+impl Meter {
+    pub(crate) fn new(info: &AiCallInfo, deployment: &Deployment, prompt_estimate: u64) -> Meter {
+        Meter {
+            price: deployment.price,
+            model: deployment.model.clone(),
+            prompt_estimate,
+            usage: Arc::clone(&info.usage),
+            cost: Arc::clone(&info.cost),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn for_test(
+        info: &AiCallInfo,
+        model: &str,
+        price: Option<Price>,
+        prompt_estimate: u64,
+    ) -> Meter {
+        Meter {
+            price,
+            model: model.to_owned(),
+            prompt_estimate,
+            usage: Arc::clone(&info.usage),
+            cost: Arc::clone(&info.cost),
+        }
+    }
+
+    /// Record `tokens` and their cost; the first settlement wins.
+    pub(crate) fn settle(&self, tokens: TokenUsage) -> Option<Money> {
+        if self.usage.set(tokens).is_ok() {
+            if let Some(price) = &self.price {
+                let _ = self.cost.set(price.cost(&tokens));
+            }
+        }
+        self.cost.get().copied()
+    }
+
+    /// Usage of a whole answer that reported none: the local counts.
+    pub(crate) fn estimate_answer(&self, answer: &ChatResponse) -> TokenUsage {
+        let mut text = String::new();
+        for choice in &answer.choices {
+            text.push_str(choice.message.content.as_deref().unwrap_or(""));
+            for call in choice.message.tool_calls.iter().flatten() {
+                text.push_str(&call.function.name);
+                text.push_str(&call.function.arguments);
+            }
+        }
+        self.estimate(&text)
+    }
+
+    fn estimate(&self, received: &str) -> TokenUsage {
+        TokenUsage {
+            prompt: self.prompt_estimate,
+            completion: tokens::count_completion_tokens(received, &self.model),
+            cached: 0,
+            reasoning: 0,
+            estimated: true,
+        }
+    }
+}
+
+/// A stream's meter: keeps the text received so that a stream cut before
+/// its usage chunk still settles, with an estimate, when it is dropped.
+pub(crate) struct StreamMeter {
+    meter: Meter,
+    received: String,
+}
+
+impl StreamMeter {
+    pub(crate) fn new(meter: Meter) -> StreamMeter {
+        StreamMeter {
+            meter,
+            received: String::new(),
+        }
+    }
+
+    /// Note a chunk: its usage settles the call; otherwise its generated
+    /// text is kept for the estimate.
+    pub(crate) fn observe(&mut self, chunk: &ChatChunk) {
+        if let Some(usage) = &chunk.usage {
+            self.meter.settle(usage.to_tokens());
+            return;
+        }
+        if self.meter.usage.get().is_some() {
+            return;
+        }
+        for choice in &chunk.choices {
+            if let Some(text) = &choice.delta.content {
+                self.received.push_str(text);
+            }
+            for call in choice.delta.tool_calls.iter().flatten() {
+                if let Some(f) = &call.function {
+                    self.received.push_str(f.name.as_deref().unwrap_or(""));
+                    self.received.push_str(f.arguments.as_deref().unwrap_or(""));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for StreamMeter {
+    fn drop(&mut self) {
+        if self.meter.usage.get().is_none() {
+            self.meter.settle(self.meter.estimate(&self.received));
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Real HTTP providers against in-process mock servers on loopback: the
+//! client speaks OpenAI, the upstream speaks its own wire format.
+
+use http::StatusCode;
+use serde_json::{Value, json};
+use sy_ai::AiGateway;
+use sy_testkit::{MockOptions, MockUpstream};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::support::*;
+
+/// A gateway with model `m` on one provider of `kind` at `base_url`.
+fn gateway_for(kind: &str, base_url: &str) -> AiGateway {
+    let mut spec = sy_config::defaults().expect("defaults load");
+    let providers = json!([{"name": "up", "kind": kind, "api_key": "sk-test", "base_url": base_url, "timeout": "5s"}]);
+    let models = json!([{"name": "m", "deployments": [{"provider": "up", "model": "real-model"}]}]);
+    spec.providers
+        .extend(serde_json::from_value::<Vec<sy_config::ProviderSpec>>(providers).unwrap());
+    spec.models
+        .extend(serde_json::from_value::<Vec<sy_config::ModelSpec>>(models).unwrap());
+    AiGateway::compile(&spec).expect("gateway compiles")
+}
+
+async fn anthropic() -> (sy_testkit::MockHandle, AiGateway) {
+    let mock = MockUpstream::start(MockOptions::named("claude"))
+        .await
+        .unwrap();
+    let gw = gateway_for("anthropic", &format!("{}/v1", mock.url()));
+    (mock, gw)
+}
+
+#[tokio::test]
+async fn openai_sdk_request_through_anthropic() {
+    let (_mock, gw) = anthropic().await;
+    let (status, headers, body) = chat(
+        &gw,
+        json!({"model": "m", "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "hi"}
+        ]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        header(&headers, "x-switchyard-model-deployment"),
+        Some("up/real-model")
+    );
+    let mut got = zero_created(json_of(&body));
+    let prompt = got["usage"]["prompt_tokens"].as_u64().unwrap();
+    assert!(prompt > 2, "input + cached");
+    got["usage"]["prompt_tokens"] = json!(0);
+    got["usage"]["total_tokens"] = json!(0);
+    assert_eq!(
+        got,
+        json!({
+            "id": format!("chatcmpl-{REQUEST_ID}"), "object": "chat.completion", "created": 0,
+            "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from the mock.", "refusal": null},
+                         "logprobs": null, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 5, "total_tokens": 0,
+                      "prompt_tokens_details": {"cached_tokens": 2}}
+        })
+    );
+    assert_eq!(
+        header(&headers, "x-switchyard-completion-tokens"),
+        Some("5")
+    );
+}
+
+#[tokio::test]
+async fn anthropic_tool_call_comes_back_openai_shaped() {
+    let (_mock, gw) = anthropic().await;
+    let (status, _, body) = chat(
+        &gw,
+        json!({"model": "m", "messages": user("search"), "tools": [
+            {"type": "function", "function": {"name": "search", "parameters": {"type": "object"}}}
+        ]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let got = json_of(&body);
+    assert_eq!(got["choices"][0]["finish_reason"], "tool_calls");
+    assert_eq!(
+        got["choices"][0]["message"]["tool_calls"],
+        json!([{"id": "toolu_mock1", "type": "function", "function": {"name": "search", "arguments": "{\"q\":\"x\"}"}}])
+    );
+}
+
+#[tokio::test]
+async fn anthropic_stream_becomes_openai_chunks() {
+    let (_mock, gw) = anthropic().await;
+    let request = json!({"model": "m", "messages": user("hi"), "stream": true,
+                         "stream_options": {"include_usage": true}});
+    let (status, headers, frames) = call_frames(
+        &gw,
+        &[],
+        http::Method::POST,
+        "/v1/chat/completions",
+        &request.to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-type"), Some("text/event-stream"));
+    let events = events(&frames);
+    assert_eq!(events.last().unwrap().data, "[DONE]");
+    let chunks: Vec<Value> = events[..events.len() - 1]
+        .iter()
+        .map(|e| serde_json::from_str(&e.data).unwrap())
+        .collect();
+    for chunk in &chunks {
+        assert_eq!(chunk["model"], "m");
+        assert_eq!(chunk["object"], "chat.completion.chunk");
+    }
+    assert_eq!(
+        chunks[0]["choices"][0]["delta"],
+        json!({"role": "assistant", "content": ""})
+    );
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, "Hello from the mock.");
+    let finish = &chunks[chunks.len() - 2];
+    assert_eq!(finish["choices"][0]["finish_reason"], "stop");
+    let usage = &chunks[chunks.len() - 1];
+    assert_eq!(usage["choices"], json!([]));
+    assert_eq!(usage["usage"]["completion_tokens"], 5);
+    assert_eq!(usage["usage"]["prompt_tokens_details"]["cached_tokens"], 2);
+}
+
+#[tokio::test]
+async fn upstream_429_is_an_openai_429_with_the_providers_message() {
+    let (_mock, gw) = anthropic().await;
+    let (status, _, body) = chat(
+        &gw,
+        json!({"model": "m", "messages": user("mock:error:429")}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        json_of(&body),
+        json!({"error": {"message": "mock failure 429", "type": "rate_limit_error",
+                         "param": null, "code": "rate_limit_exceeded"}})
+    );
+    let (status, _, body) = chat(
+        &gw,
+        json!({"model": "m", "messages": user("mock:error:529")}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+}
+
+#[tokio::test]
+async fn malformed_upstream_json_is_502() {
+    let (_mock, gw) = anthropic().await;
+    let (status, _, body) = chat(
+        &gw,
+        json!({"model": "m", "messages": user("mock:malformed")}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        json_of(&body),
+        json!({"error": {"message": "The provider `up` sent a response the gateway could not read.",
+                         "type": "server_error", "param": null, "code": null}})
+    );
+}
+
+#[tokio::test]
+async fn unsupported_parameter_is_400_naming_it() {
+    let (mock, gw) = anthropic().await;
+    let (status, _, body) = chat(
+        &gw,
+        json!({"model": "m", "messages": user("hi"), "logprobs": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        json_of(&body),
+        json!({"error": {"message": "parameter `logprobs` is not supported by provider anthropic.",
+                         "type": "invalid_request_error", "param": "logprobs", "code": "unsupported_parameter"}})
+    );
+    assert_eq!(mock.requests(), 0, "refused before any upstream call");
+}
+
+#[tokio::test]
+async fn openai_compatible_passes_through() {
+    let mock =
+        MockUpstream::start(MockOptions::named("vllm").chat_stream(3, std::time::Duration::ZERO))
+            .await
+            .unwrap();
+    let gw = gateway_for("openai_compatible", &format!("{}/v1", mock.url()));
+    let (status, _, body) = chat(&gw, json!({"model": "m", "messages": user("hi")})).await;
+    assert_eq!(status, StatusCode::OK);
+    let got = json_of(&body);
+    assert_eq!(got["choices"][0]["message"]["content"], "t0 t1 t2 ");
+    assert_eq!(got["model"], "m");
+    // Streaming without include_usage: the gateway asked upstream for usage
+    // anyway, and drops the usage chunk for this client.
+    let request = json!({"model": "m", "messages": user("hi"), "stream": true});
+    let (_, _, frames) = call_frames(
+        &gw,
+        &[],
+        http::Method::POST,
+        "/v1/chat/completions",
+        &request.to_string(),
+    )
+    .await;
+    let events = events(&frames);
+    assert!(events.iter().all(|e| !e.data.contains("\"usage\"")));
+    assert_eq!(events.last().unwrap().data, "[DONE]");
+}
+
+/// A one-shot server that answers 200 with the start of an Anthropic
+/// stream, then closes the connection mid-body.
+async fn cut_stream_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = vec![0u8; 64 * 1024];
+        let _ = socket.read(&mut request).await.unwrap();
+        let events = concat!(
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"c\",\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n",
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hel\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_bl",
+        );
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+        let chunk = format!("{:x}\r\n{events}\r\n", events.len());
+        socket.write_all(head.as_bytes()).await.unwrap();
+        socket.write_all(chunk.as_bytes()).await.unwrap();
+        socket.flush().await.unwrap();
+        // Dropping the socket ends the body without its last chunk.
+    });
+    format!("http://{addr}/v1")
+}
+
+#[tokio::test]
+async fn connection_reset_mid_stream_ends_with_an_error_event() {
+    let gw = gateway_for("anthropic", &cut_stream_server().await);
+    let request = json!({"model": "m", "messages": user("hi"), "stream": true});
+    let (status, _, frames) = call_frames(
+        &gw,
+        &[],
+        http::Method::POST,
+        "/v1/chat/completions",
+        &request.to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let events = events(&frames);
+    let last: Value = serde_json::from_str(&events.last().unwrap().data).unwrap();
+    assert_eq!(
+        last,
+        json!({"error": {"message": "The connection to provider `up` broke before the answer was complete.",
+                         "type": "server_error", "param": null, "code": null}})
+    );
+    let text: String = events[..events.len() - 1]
+        .iter()
+        .map(|e| serde_json::from_str::<Value>(&e.data).unwrap())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(text, "Hel", "what arrived before the cut was forwarded");
+    assert!(events.iter().all(|e| e.data != "[DONE]"));
+}
+
+#[tokio::test]
+async fn missing_base_url_fails_compilation() {
+    let mut spec = sy_config::defaults().unwrap();
+    spec.providers.push(
+        serde_json::from_value(json!({"name": "az", "kind": "azure", "api_key": "k"})).unwrap(),
+    );
+    let errors = AiGateway::compile(&spec).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("`kind: azure` needs a `base_url`")),
+        "{errors:?}"
+    );
+}

@@ -1,0 +1,244 @@
+//! Anthropic request → canonical [`ChatRequest`].
+//!
+//! Mapping:
+//! - `system` (string or text blocks, joined with `\n`) → a leading
+//!   `system` message;
+//! - message blocks: `text` → text parts, `image` → `image_url` parts
+//!   (base64 as a `data:` URL), `document` → a `file` part (PDF) or a text
+//!   part (plain text); a content list holding a single text part collapses
+//!   to a plain string, which every provider accepts;
+//! - assistant `tool_use` blocks → the message's `tool_calls` (input object
+//!   re-encoded as the arguments text);
+//! - user `tool_result` blocks → one `tool` message each, placed before the
+//!   rest of the user message (OpenAI requires tool messages right after
+//!   the assistant's calls); a failed result's text is prefixed with
+//!   `Error: `, as there is no `is_error` field elsewhere; images in a
+//!   result move to a user message after the tool messages;
+//! - `thinking` blocks echoed back are dropped (only Anthropic reads them);
+//! - `tools` → function tools (server tools are refused); `tool_choice`
+//!   `auto`/`any`/`tool`/`none` → `auto`/`required`/named/`none`, and
+//!   `disable_parallel_tool_use` → `parallel_tool_calls: false`;
+//! - `max_tokens`, `stop_sequences`, `temperature`, `top_p`, `stream`
+//!   field to field; `metadata.user_id` → `user`; `top_k` and `thinking`
+//!   ride in `extra` under their own names, with every unknown field;
+//! - a stream asks for the usage chunk, as Anthropic streams always end with
+//!   usage.
+
+use serde_json::Value;
+
+use super::error::RequestError;
+use super::wire::{
+    DocumentSource, ImageSource, InputBlock, InputMessage, InputRole, MessagesRequest, SystemBlock,
+    TextOrBlocks, ToolChoice as AnthropicToolChoice, ToolResultBlock,
+};
+use crate::chat::{
+    ChatRequest, ContentPart, Extra, FunctionCall, FunctionDefinition, FunctionName, ImageUrl,
+    Message, MessageContent, NamedToolChoice, Role, Stop, StreamOptions, Tool, ToolCall,
+    ToolChoice, ToolChoiceMode,
+};
+
+/// Translate a parsed request. Fails only on what no canonical request can
+/// express (server tools).
+pub fn to_chat_request(request: &MessagesRequest) -> Result<ChatRequest, RequestError> {
+    let mut messages = Vec::with_capacity(request.messages.len() + 1);
+    if let Some(system) = &request.system {
+        let text = match system {
+            TextOrBlocks::Text(text) => text.clone(),
+            TextOrBlocks::Blocks(blocks) => blocks
+                .iter()
+                .map(|SystemBlock::Text { text }| text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        };
+        if !text.is_empty() {
+            messages.push(Message::text(Role::System, text));
+        }
+    }
+    for message in &request.messages {
+        translate_message(message, &mut messages);
+    }
+
+    let mut chat = ChatRequest::new(request.model.clone(), messages);
+    chat.tools = translate_tools(request)?;
+    if let Some(choice) = &request.tool_choice {
+        chat.tool_choice = Some(match choice {
+            AnthropicToolChoice::Auto { .. } => ToolChoice::Mode(ToolChoiceMode::Auto),
+            AnthropicToolChoice::Any { .. } => ToolChoice::Mode(ToolChoiceMode::Required),
+            AnthropicToolChoice::None {} => ToolChoice::Mode(ToolChoiceMode::None),
+            AnthropicToolChoice::Tool { name, .. } => ToolChoice::Named(NamedToolChoice {
+                kind: "function".to_owned(),
+                function: FunctionName { name: name.clone() },
+            }),
+        });
+        if choice.disables_parallel() {
+            chat.parallel_tool_calls = Some(false);
+        }
+    }
+    chat.max_tokens = request.max_tokens;
+    chat.stop = request.stop_sequences.clone().map(Stop::Many);
+    chat.temperature = request.temperature;
+    chat.top_p = request.top_p;
+    chat.user = request.metadata.as_ref().and_then(|m| m.user_id.clone());
+    chat.stream = request.stream;
+    if request.stream == Some(true) {
+        chat.stream_options = Some(StreamOptions {
+            include_usage: Some(true),
+            extra: Extra::new(),
+        });
+    }
+    chat.extra = request.extra.clone();
+    if let Some(top_k) = request.top_k {
+        chat.extra.insert("top_k".to_owned(), Value::from(top_k));
+    }
+    if let Some(thinking) = &request.thinking {
+        chat.extra.insert("thinking".to_owned(), thinking.clone());
+    }
+    Ok(chat)
+}
+
+fn translate_tools(request: &MessagesRequest) -> Result<Option<Vec<Tool>>, RequestError> {
+    let Some(tools) = &request.tools else {
+        return Ok(None);
+    };
+    let mut out = Vec::with_capacity(tools.len());
+    for (i, tool) in tools.iter().enumerate() {
+        if let Some(kind) = tool.kind.as_deref().filter(|k| *k != "custom") {
+            return Err(RequestError::at(
+                &format!("tools.{i}.type"),
+                format!(
+                    "server tool '{kind}' is not supported by this gateway; declare a client tool with an input_schema"
+                ),
+            ));
+        }
+        let Some(schema) = &tool.input_schema else {
+            return Err(RequestError::at(
+                &format!("tools.{i}.input_schema"),
+                "Field required",
+            ));
+        };
+        out.push(Tool {
+            kind: "function".to_owned(),
+            function: FunctionDefinition {
+                name: tool.name.clone(),
+                description: tool.description.clone(),
+                parameters: Some(schema.clone()),
+                strict: None,
+            },
+            extra: Extra::new(),
+        });
+    }
+    Ok(Some(out))
+}
+
+/// Append the canonical messages for one Anthropic message.
+fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
+    let role = match message.role {
+        InputRole::User => Role::User,
+        InputRole::Assistant => Role::Assistant,
+    };
+    let blocks = match &message.content {
+        TextOrBlocks::Text(text) => {
+            out.push(Message::text(role, text.clone()));
+            return;
+        }
+        TextOrBlocks::Blocks(blocks) => blocks,
+    };
+    let mut parts = Vec::new();
+    let mut calls = Vec::new();
+    // Images returned inside tool results: shown to the model as a user
+    // message after the tool messages.
+    let mut result_images = Vec::new();
+    for block in blocks {
+        match block {
+            InputBlock::Text { text } => parts.push(ContentPart::Text { text: text.clone() }),
+            InputBlock::Image { source } => parts.push(image_part(source)),
+            InputBlock::Document { source } => parts.push(document_part(source)),
+            InputBlock::ToolUse { id, name, input } => calls.push(ToolCall {
+                id: id.clone(),
+                kind: "function".to_owned(),
+                function: FunctionCall {
+                    name: name.clone(),
+                    arguments: input.to_string(),
+                },
+            }),
+            InputBlock::ToolResult {
+                tool_use_id,
+                content,
+                is_error,
+            } => {
+                let mut texts = Vec::new();
+                match content {
+                    None => {}
+                    Some(TextOrBlocks::Text(text)) => texts.push(text.as_str()),
+                    Some(TextOrBlocks::Blocks(items)) => {
+                        for item in items {
+                            match item {
+                                ToolResultBlock::Text { text } => texts.push(text),
+                                ToolResultBlock::Image { source } => {
+                                    result_images.push(image_part(source));
+                                }
+                            }
+                        }
+                    }
+                }
+                let mut text = texts.join("\n");
+                if is_error.unwrap_or(false) {
+                    text = format!("Error: {text}");
+                }
+                let mut tool = Message::text(Role::Tool, text);
+                tool.tool_call_id = Some(tool_use_id.clone());
+                out.push(tool);
+            }
+            InputBlock::Thinking {} | InputBlock::RedactedThinking {} => {}
+        }
+    }
+    if !result_images.is_empty() {
+        out.push(Message {
+            content: Some(MessageContent::Parts(result_images)),
+            ..Message::text(Role::User, "")
+        });
+    }
+    if parts.is_empty() && calls.is_empty() {
+        return;
+    }
+    let content = match parts.as_slice() {
+        [] => None,
+        [ContentPart::Text { text }] => Some(MessageContent::Text(text.clone())),
+        _ => Some(MessageContent::Parts(parts)),
+    };
+    out.push(Message {
+        role,
+        content,
+        name: None,
+        tool_calls: (!calls.is_empty()).then_some(calls),
+        tool_call_id: None,
+        extra: Extra::new(),
+    });
+}
+
+fn image_part(source: &ImageSource) -> ContentPart {
+    let url = match source {
+        ImageSource::Base64 { media_type, data } => format!("data:{media_type};base64,{data}"),
+        ImageSource::Url { url } => url.clone(),
+    };
+    ContentPart::ImageUrl {
+        image_url: ImageUrl { url, detail: None },
+    }
+}
+
+fn document_part(source: &DocumentSource) -> ContentPart {
+    match source {
+        DocumentSource::Base64 { media_type, data } => {
+            let mut file = Extra::new();
+            file.insert(
+                "file_data".to_owned(),
+                Value::from(format!("data:{media_type};base64,{data}")),
+            );
+            let mut part = Extra::new();
+            part.insert("type".to_owned(), Value::from("file"));
+            part.insert("file".to_owned(), Value::Object(file));
+            ContentPart::Other(part)
+        }
+        DocumentSource::Text { data, .. } => ContentPart::Text { text: data.clone() },
+    }
+}

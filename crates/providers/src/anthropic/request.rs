@@ -1,0 +1,304 @@
+//! Canonical request → Messages API request.
+
+use serde_json::{Value, json};
+use sy_llm::ChatRequest;
+use sy_llm::chat::{
+    ContentPart, Extra, Message, MessageContent, ResponseFormat, Role, ToolChoice, ToolChoiceMode,
+};
+
+use super::wire::{
+    Block, ImageSource, MessagesRequest, WireContent, WireMessage, WireTool, WireToolChoice,
+};
+use super::{JSON_TOOL, NAME};
+use crate::params::{Loss, is_off, strip, unsupported};
+use crate::{ProviderEndpoint, TranslateError};
+
+/// Anthropic's own parameters, passed through when sent as extra fields.
+const NATIVE: &[&str] = &["top_k", "thinking"];
+
+/// Extra fields whose loss changes the answer's shape.
+const SHAPE: &[(&str, Loss)] = &[
+    ("logprobs", Loss::Shape),
+    ("top_logprobs", Loss::Shape),
+    ("audio", Loss::Shape),
+];
+
+pub(super) fn build(
+    endpoint: &ProviderEndpoint,
+    req: &ChatRequest,
+    model: &str,
+) -> Result<MessagesRequest, TranslateError> {
+    let policy = endpoint.unsupported_params;
+    let mut extra = req.extra.clone();
+    let mut native = Extra::new();
+    for key in NATIVE {
+        if let Some(value) = extra.remove(*key) {
+            native.insert((*key).to_owned(), value);
+        }
+    }
+    strip(&mut extra, SHAPE, policy, NAME)?;
+    // Everything left is an OpenAI hint Anthropic lacks.
+    let mut hints: Vec<&str> = extra
+        .iter()
+        .filter(|(_, value)| !is_off(value))
+        .map(|(key, _)| key.as_str())
+        .collect();
+    hints.sort_unstable();
+    for key in hints {
+        unsupported(policy, NAME, key, Loss::Hint)?;
+    }
+    if req.choice_count() > 1 {
+        unsupported(policy, NAME, "n", Loss::Shape)?;
+    }
+    if req.seed.is_some() {
+        unsupported(policy, NAME, "seed", Loss::Hint)?;
+    }
+
+    let (system, messages) = messages(&req.messages)?;
+    let (mut tools, mut tool_choice) = tools(req)?;
+    if let Some(format) = &req.response_format {
+        if let Some(tool) = json_tool(format) {
+            if tools.is_some() {
+                unsupported(policy, NAME, "response_format", Loss::Shape)?;
+            }
+            tools = Some(vec![tool]);
+            tool_choice = Some(WireToolChoice {
+                kind: "tool",
+                name: Some(JSON_TOOL.to_owned()),
+                disable_parallel_tool_use: None,
+            });
+        }
+    }
+    let stop_sequences = req
+        .stop
+        .as_ref()
+        .map(|s| {
+            s.sequences()
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter(|s| !s.is_empty());
+    Ok(MessagesRequest {
+        model: model.to_owned(),
+        max_tokens: req.completion_cap().unwrap_or(endpoint.max_tokens_default),
+        system,
+        messages,
+        tools,
+        tool_choice,
+        stop_sequences,
+        temperature: req.temperature,
+        top_p: req.top_p,
+        metadata: req.user.as_ref().map(|user| json!({ "user_id": user })),
+        stream: req.is_stream().then_some(true),
+        extra: native,
+    })
+}
+
+/// The system text and the turns.
+fn messages(input: &[Message]) -> Result<(Option<String>, Vec<WireMessage>), TranslateError> {
+    let mut system: Vec<String> = Vec::new();
+    let mut turns: Vec<WireMessage> = Vec::new();
+    for (i, message) in input.iter().enumerate() {
+        let (role, content) = match message.role {
+            Role::System | Role::Developer => {
+                system.push(message.text_content());
+                continue;
+            }
+            Role::User => ("user", content(message.content.as_ref(), i)?),
+            Role::Assistant => ("assistant", assistant(message, i)?),
+            Role::Tool => {
+                let result = Block::ToolResult {
+                    tool_use_id: message.tool_call_id.clone().unwrap_or_default(),
+                    content: content(message.content.as_ref(), i)?,
+                };
+                ("user", WireContent::Blocks(vec![result]))
+            }
+            Role::Function => {
+                return Err(TranslateError::Unsupported {
+                    param: format!("messages[{i}].role"),
+                    provider: NAME,
+                });
+            }
+        };
+        push(&mut turns, role, content);
+    }
+    let system = (!system.is_empty()).then(|| system.join("\n\n"));
+    Ok((system, turns))
+}
+
+/// Append a turn, merging it into the previous one when the role repeats
+/// (Anthropic wants alternating turns; tool results answering one
+/// assistant turn belong in one user turn).
+fn push(turns: &mut Vec<WireMessage>, role: &'static str, content: WireContent) {
+    if let Some(last) = turns.last_mut().filter(|t| t.role == role) {
+        let mut blocks = into_blocks(std::mem::replace(
+            &mut last.content,
+            WireContent::Blocks(Vec::new()),
+        ));
+        blocks.extend(into_blocks(content));
+        last.content = WireContent::Blocks(blocks);
+        return;
+    }
+    turns.push(WireMessage { role, content });
+}
+
+fn into_blocks(content: WireContent) -> Vec<Block> {
+    match content {
+        WireContent::Text(text) if text.is_empty() => Vec::new(),
+        WireContent::Text(text) => vec![Block::Text { text }],
+        WireContent::Blocks(blocks) => blocks,
+    }
+}
+
+/// User or tool content: a string stays a string; parts become blocks.
+fn content(content: Option<&MessageContent>, i: usize) -> Result<WireContent, TranslateError> {
+    let parts = match content {
+        None => return Ok(WireContent::Text(String::new())),
+        Some(MessageContent::Text(text)) => return Ok(WireContent::Text(text.clone())),
+        Some(MessageContent::Parts(parts)) => parts,
+    };
+    let mut blocks = Vec::with_capacity(parts.len());
+    for (j, part) in parts.iter().enumerate() {
+        match part {
+            ContentPart::Text { text } if text.is_empty() => {}
+            ContentPart::Text { text } => blocks.push(Block::Text { text: text.clone() }),
+            ContentPart::ImageUrl { image_url } => blocks.push(Block::Image {
+                source: image_source(&image_url.url, i, j)?,
+            }),
+            ContentPart::Other(_) => {
+                return Err(TranslateError::Unsupported {
+                    param: format!("messages[{i}].content[{j}].type"),
+                    provider: NAME,
+                });
+            }
+        }
+    }
+    Ok(WireContent::Blocks(blocks))
+}
+
+/// `data:<media type>;base64,<data>` → a base64 source; anything else is
+/// a URL source Anthropic fetches itself.
+fn image_source(url: &str, i: usize, j: usize) -> Result<ImageSource, TranslateError> {
+    let Some(rest) = url.strip_prefix("data:") else {
+        return Ok(ImageSource::Url {
+            url: url.to_owned(),
+        });
+    };
+    let parsed = rest
+        .split_once(',')
+        .and_then(|(meta, data)| Some((meta.strip_suffix(";base64")?, data)));
+    match parsed {
+        Some((media_type, data)) if !media_type.is_empty() => Ok(ImageSource::Base64 {
+            media_type: media_type.to_owned(),
+            data: data.to_owned(),
+        }),
+        _ => Err(TranslateError::Invalid {
+            param: format!("messages[{i}].content[{j}].image_url.url"),
+            message: "a data URL must look like `data:image/png;base64,...`".to_owned(),
+        }),
+    }
+}
+
+/// An assistant turn: its text, then its tool calls as `tool_use` blocks.
+fn assistant(message: &Message, i: usize) -> Result<WireContent, TranslateError> {
+    let Some(calls) = message.tool_calls.as_ref().filter(|c| !c.is_empty()) else {
+        return content(message.content.as_ref(), i);
+    };
+    let mut blocks = into_blocks(content(message.content.as_ref(), i)?);
+    for (k, call) in calls.iter().enumerate() {
+        let arguments = call.function.arguments.trim();
+        let input = if arguments.is_empty() {
+            Value::Object(Extra::new())
+        } else {
+            match serde_json::from_str::<Value>(arguments) {
+                Ok(value @ Value::Object(_)) => value,
+                _ => {
+                    return Err(TranslateError::Invalid {
+                        param: format!("messages[{i}].tool_calls[{k}].function.arguments"),
+                        message: format!("provider {NAME} needs a JSON object"),
+                    });
+                }
+            }
+        };
+        blocks.push(Block::ToolUse {
+            id: call.id.clone(),
+            name: call.function.name.clone(),
+            input,
+        });
+    }
+    Ok(WireContent::Blocks(blocks))
+}
+
+type Tools = (Option<Vec<WireTool>>, Option<WireToolChoice>);
+
+/// `tools`, `tool_choice` and `parallel_tool_calls`.
+fn tools(req: &ChatRequest) -> Result<Tools, TranslateError> {
+    let mut tools = Vec::new();
+    for (i, tool) in req.tools().iter().enumerate() {
+        if tool.kind != "function" {
+            return Err(TranslateError::Unsupported {
+                param: format!("tools[{i}].type"),
+                provider: NAME,
+            });
+        }
+        let f = &tool.function;
+        tools.push(WireTool {
+            name: f.name.clone(),
+            description: f.description.clone(),
+            input_schema: f
+                .parameters
+                .clone()
+                .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
+        });
+    }
+    if tools.is_empty() {
+        return Ok((None, None));
+    }
+    let mut choice = req.tool_choice.as_ref().map(|choice| match choice {
+        ToolChoice::Mode(ToolChoiceMode::Auto) => tool_choice("auto", None),
+        ToolChoice::Mode(ToolChoiceMode::Required) => tool_choice("any", None),
+        ToolChoice::Mode(ToolChoiceMode::None) => tool_choice("none", None),
+        ToolChoice::Named(named) => tool_choice("tool", Some(named.function.name.clone())),
+    });
+    if req.parallel_tool_calls == Some(false) {
+        let choice = choice.get_or_insert_with(|| tool_choice("auto", None));
+        if choice.kind != "none" {
+            choice.disable_parallel_tool_use = Some(true);
+        }
+    }
+    Ok((Some(tools), choice))
+}
+
+fn tool_choice(kind: &'static str, name: Option<String>) -> WireToolChoice {
+    WireToolChoice {
+        kind,
+        name,
+        disable_parallel_tool_use: None,
+    }
+}
+
+/// The forced tool emulating JSON output, or `None` for plain text.
+fn json_tool(format: &ResponseFormat) -> Option<WireTool> {
+    match format {
+        ResponseFormat::Text => None,
+        ResponseFormat::JsonObject => Some(WireTool {
+            name: JSON_TOOL.to_owned(),
+            description: Some("Respond with a JSON object.".to_owned()),
+            input_schema: json!({"type": "object"}),
+        }),
+        ResponseFormat::JsonSchema { json_schema } => Some(WireTool {
+            name: JSON_TOOL.to_owned(),
+            description: Some(json_schema.description.clone().unwrap_or_else(|| {
+                format!(
+                    "Respond with JSON following the `{}` schema.",
+                    json_schema.name
+                )
+            })),
+            input_schema: json_schema
+                .schema
+                .clone()
+                .unwrap_or_else(|| json!({"type": "object"})),
+        }),
+    }
+}

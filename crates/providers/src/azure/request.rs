@@ -1,0 +1,56 @@
+//! The deployment URL and OpenAI's body.
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue};
+use sy_llm::ChatRequest;
+
+use super::wire::DEFAULT_API_VERSION;
+use crate::openai::request::{body, post};
+use crate::{ProviderEndpoint, TranslateError};
+
+pub(super) fn build(
+    endpoint: &ProviderEndpoint,
+    req: &ChatRequest,
+    deployment: &str,
+    auth: Option<(HeaderName, HeaderValue)>,
+) -> Result<http::Request<Bytes>, TranslateError> {
+    let version = endpoint
+        .api_version
+        .as_deref()
+        .unwrap_or(DEFAULT_API_VERSION);
+    let url = endpoint.url(&format!(
+        "/openai/deployments/{}/chat/completions?api-version={}",
+        encode(deployment),
+        encode(version)
+    ));
+    post(
+        &url,
+        auth,
+        endpoint,
+        &body(req, deployment, true),
+        req.is_stream(),
+    )
+}
+
+/// Percent-encode everything but RFC 3986 unreserved characters, so a
+/// deployment name can never change the URL's shape.
+fn encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn encoding_keeps_unreserved() {
+        assert_eq!(super::encode("gpt-4o_mini.v2~x"), "gpt-4o_mini.v2~x");
+        assert_eq!(super::encode("a/b c?"), "a%2Fb%20c%3F");
+    }
+}

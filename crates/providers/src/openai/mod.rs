@@ -1,0 +1,97 @@
+//! OpenAI Chat Completions, and every server that speaks it.
+//!
+//! The canonical shape *is* this wire format, so the request is a near
+//! pass-through: the deployment's model id replaces the public name, and a
+//! streaming request always asks for `stream_options.include_usage` so the
+//! gateway learns exact usage (the endpoint drops the usage chunk again for
+//! clients that did not ask). Unknown fields pass through untouched.
+//!
+//! Usage convention: OpenAI's, which the canonical form keeps —
+//! `prompt_tokens` includes `prompt_tokens_details.cached_tokens`.
+//!
+//! [`OpenAi::COMPATIBLE`] is the same adapter for self-hosted and
+//! third-party servers (vLLM, Groq, Together, DeepSeek, OpenRouter,
+//! Fireworks, LM Studio): no default base URL. The [`mistral`](crate::mistral),
+//! [`ollama`](crate::ollama) and [`azure`](crate::azure) adapters reuse the
+//! pieces here.
+
+mod auth;
+pub(crate) mod request;
+pub(crate) mod response;
+pub(crate) mod stream;
+pub(crate) mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use bytes::Bytes;
+use sy_llm::{ChatRequest, ChatResponse};
+
+use crate::{ProviderAdapter, ProviderEndpoint, ProviderError, StreamDecoder, TranslateError};
+
+pub(crate) use auth::bearer;
+
+/// OpenAI's public API.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// The OpenAI adapter.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenAi {
+    official: bool,
+}
+
+impl OpenAi {
+    /// For `api.openai.com` (has a default base URL).
+    pub const OFFICIAL: OpenAi = OpenAi { official: true };
+    /// For any OpenAI-compatible server (base URL required).
+    pub const COMPATIBLE: OpenAi = OpenAi { official: false };
+}
+
+const NAME: &str = "openai";
+
+impl ProviderAdapter for OpenAi {
+    fn name(&self) -> &'static str {
+        if self.official {
+            NAME
+        } else {
+            "openai_compatible"
+        }
+    }
+
+    fn default_base_url(&self) -> Option<&'static str> {
+        self.official.then_some(DEFAULT_BASE_URL)
+    }
+
+    fn chat_request(
+        &self,
+        endpoint: &ProviderEndpoint,
+        req: &ChatRequest,
+        model: &str,
+    ) -> Result<http::Request<Bytes>, TranslateError> {
+        let body = request::body(req, model, true);
+        request::post(
+            &endpoint.url("/chat/completions"),
+            auth::bearer(endpoint),
+            endpoint,
+            &body,
+            req.is_stream(),
+        )
+    }
+
+    fn chat_response(&self, body: &[u8]) -> Result<ChatResponse, TranslateError> {
+        response::parse(self.name(), body)
+    }
+
+    fn stream_decoder(&self) -> Box<dyn StreamDecoder> {
+        Box::new(stream::OpenAiStream::new(self.name()))
+    }
+
+    fn error(
+        &self,
+        status: http::StatusCode,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> ProviderError {
+        response::error(self.name(), status, headers, body)
+    }
+}

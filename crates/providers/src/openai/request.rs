@@ -1,0 +1,97 @@
+//! Building the upstream request: the canonical body with the real model id,
+//! and the HTTP envelope shared by every adapter.
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method, header};
+use serde::Serialize;
+use sy_llm::ChatRequest;
+use sy_llm::chat::{Extra, Role, StreamOptions};
+
+use crate::{ProviderEndpoint, TranslateError};
+
+/// The canonical request as OpenAI takes it: `model` replaced; when
+/// streaming and `usage_option` is set, `stream_options.include_usage`
+/// forced on (other stream options kept).
+pub(crate) fn body(req: &ChatRequest, model: &str, usage_option: bool) -> ChatRequest {
+    let mut body = req.clone();
+    model.clone_into(&mut body.model);
+    if body.is_stream() && usage_option {
+        let mut options = body.stream_options.take().unwrap_or(StreamOptions {
+            include_usage: None,
+            extra: Extra::new(),
+        });
+        options.include_usage = Some(true);
+        body.stream_options = Some(options);
+    }
+    body
+}
+
+/// A JSON `POST` to `url` with the auth header, the configured extra
+/// headers (which may not override the auth header) and `body`.
+pub(crate) fn post<T: Serialize>(
+    url: &str,
+    auth: Option<(HeaderName, HeaderValue)>,
+    endpoint: &ProviderEndpoint,
+    body: &T,
+    stream: bool,
+) -> Result<http::Request<Bytes>, TranslateError> {
+    post_with(url, auth.into_iter().collect(), endpoint, body, stream)
+}
+
+/// Like [`post`] with several fixed headers (Anthropic's key and version).
+pub(crate) fn post_with<T: Serialize>(
+    url: &str,
+    fixed: Vec<(HeaderName, HeaderValue)>,
+    endpoint: &ProviderEndpoint,
+    body: &T,
+    stream: bool,
+) -> Result<http::Request<Bytes>, TranslateError> {
+    let json = serde_json::to_vec(body).map_err(|e| TranslateError::Invalid {
+        param: "body".to_owned(),
+        message: format!("could not be encoded: {e}"),
+    })?;
+    let mut builder = http::Request::builder()
+        .method(Method::POST)
+        .uri(url)
+        .header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )
+        .header(header::ACCEPT, accept(stream));
+    if let Some(headers) = builder.headers_mut() {
+        for (name, value) in &endpoint.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        for (name, value) in fixed {
+            headers.insert(name, value);
+        }
+    }
+    builder
+        .body(Bytes::from(json))
+        .map_err(|e| TranslateError::Invalid {
+            param: "model".to_owned(),
+            message: format!("does not make a valid upstream URL ({e})"),
+        })
+}
+
+fn accept(stream: bool) -> HeaderValue {
+    if stream {
+        HeaderValue::from_static("text/event-stream")
+    } else {
+        HeaderValue::from_static("application/json")
+    }
+}
+
+/// For servers that predate `developer` messages and
+/// `max_completion_tokens` (Mistral, Ollama): `developer` becomes `system`
+/// and the cap moves to `max_tokens`.
+pub(crate) fn legacy_names(body: &mut ChatRequest) {
+    for message in &mut body.messages {
+        if message.role == Role::Developer {
+            message.role = Role::System;
+        }
+    }
+    if let Some(cap) = body.max_completion_tokens.take() {
+        body.max_tokens = Some(cap);
+    }
+}

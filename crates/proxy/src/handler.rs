@@ -11,7 +11,7 @@ use hyper::body::Incoming;
 use sy_core::RequestId;
 use sy_http::{ActiveGuard, Body, ConnInfo, Handler};
 use sy_policy::{Flow, RequestContext};
-use sy_telemetry::{AccessLog, AccessLogLine, RouteMetrics};
+use sy_telemetry::{AccessLog, AccessLogLine, AiLogFields, RouteMetrics};
 use tokio::time::Instant;
 
 use crate::body::{LimitedBody, OnBodyEnd, TrackedBody};
@@ -53,6 +53,9 @@ struct Record {
     error: Option<&'static str>,
     consumer: Option<Arc<str>>,
     head_time: std::time::Duration,
+    /// Set for AI calls; its usage and cost cells fill in as the answer
+    /// completes, so reading them at body end sees a stream's final usage.
+    ai: Option<sy_ai::AiCallInfo>,
 }
 
 struct Finisher {
@@ -71,6 +74,19 @@ impl OnBodyEnd for Finisher {
         if !log.enabled() {
             return;
         }
+        let usage = r.ai.as_ref().and_then(|a| a.usage.get().copied());
+        let cost =
+            r.ai.as_ref()
+                .and_then(|a| a.cost.get().map(|c| c.to_string()));
+        let ai = r.ai.as_ref().map(|a| AiLogFields {
+            model: &a.model,
+            deployment: &a.deployment,
+            prompt_tokens: usage.map(|u| u.prompt),
+            completion_tokens: usage.map(|u| u.completion),
+            cached_tokens: usage.map(|u| u.cached),
+            estimated: usage.is_some_and(|u| u.estimated),
+            cost_usd: cost,
+        });
         let line = AccessLogLine {
             ts: r.ts,
             request_id: r.request_id.as_str(),
@@ -95,6 +111,7 @@ impl OnBodyEnd for Finisher {
             upstream_ms: r.exchange.upstream_time.map(|d| d.as_secs_f64() * 1000.0),
             error: r.error,
             consumer: r.consumer.as_deref(),
+            ai,
         };
         // Drop cannot await; the writer's queue is large, and when it is full
         // the line is handed to a task rather than lost.
@@ -134,6 +151,7 @@ impl Handler for Proxy {
             error: None,
             consumer: None,
             head_time: Default::default(),
+            ai: None,
         };
         let (response, metrics) =
             match handle(&snap, parts, body, &conn, &request_id, &mut record).await {
@@ -147,6 +165,7 @@ impl Handler for Proxy {
                 }
             };
         let (mut parts, body) = response.into_parts();
+        record.ai = parts.extensions.get::<sy_ai::AiCallInfo>().cloned();
         if let Ok(v) = HeaderValue::from_str(request_id.as_str()) {
             parts.headers.insert(&X_REQUEST_ID, v);
         }

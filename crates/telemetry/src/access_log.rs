@@ -47,6 +47,28 @@ pub struct AccessLogLine<'a> {
     pub error: Option<&'a str>,
     /// Consumer name, when authenticated.
     pub consumer: Option<&'a str>,
+    /// AI calls: the model the client asked for, what answered, tokens and cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ai: Option<AiLogFields<'a>>,
+}
+
+/// The AI part of an access log line.
+#[derive(Debug, Serialize)]
+pub struct AiLogFields<'a> {
+    /// Public model name asked for.
+    pub model: &'a str,
+    /// `provider/model` that answered.
+    pub deployment: &'a str,
+    /// Prompt tokens (provider-reported unless `estimated`).
+    pub prompt_tokens: Option<u64>,
+    /// Completion tokens.
+    pub completion_tokens: Option<u64>,
+    /// Prompt tokens served from the provider's cache.
+    pub cached_tokens: Option<u64>,
+    /// Whether the token counts are the gateway's estimate (a cut stream).
+    pub estimated: bool,
+    /// Cost in USD with six decimals, when the deployment has a price.
+    pub cost_usd: Option<String>,
 }
 
 fn rfc3339<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
@@ -164,6 +186,7 @@ mod tests {
                 upstream_ms: None,
                 error: None,
                 consumer: None,
+                ai: None,
             };
             log.write(&line).await;
         }

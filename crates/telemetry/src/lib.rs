@@ -9,6 +9,6 @@ mod access_log;
 mod histogram;
 mod metrics;
 
-pub use access_log::{AccessLog, AccessLogLine};
+pub use access_log::{AccessLog, AccessLogLine, AiLogFields};
 pub use histogram::AtomicHistogram;
 pub use metrics::{Metrics, RouteMetrics, UpstreamMetrics};

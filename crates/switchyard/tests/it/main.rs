@@ -9,6 +9,7 @@
     reason = "test code fails loudly"
 )]
 
+mod ai;
 mod bad_input;
 mod cli;
 mod drain;

@@ -167,8 +167,9 @@ UPSTREAM_BASE_PATHS = {
 UPSTREAM_KINDS = tuple(UPSTREAM_BASE_PATHS)
 # Kinds whose real API puts usage on the last stream chunk unasked, so the
 # gateway sends them no `stream_options`; sy-mock-upstream reports streamed
-# usage only when asked, so through it these streams carry no usage.
-STREAM_USAGE_UNASKED = {"mistral"}
+# usage only when asked, so through it the gateway closes these streams with
+# its own estimate (token counts differ from the mock's chunk count).
+STREAM_USAGE_ESTIMATED = {"mistral"}
 
 
 def upstream_model(kind: str) -> str:

@@ -3,10 +3,13 @@
 //! Building an error has no side effects (nothing is logged here); the proxy
 //! logs once at the edge. Messages of internal errors never reach clients.
 
+use std::time::Duration;
+
 use http::{HeaderValue, Response, StatusCode, header};
 use sy_core::ErrorClass;
 use sy_http::Body;
 use sy_llm::openai::{ErrorBody, RequestError, error_type_for_status};
+use sy_providers::ProviderErrorKind;
 
 /// Why an AI request failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,8 +63,26 @@ pub enum AiError {
     Provider {
         /// The provider's HTTP status.
         status: u16,
+        /// What kind of failure it is: the router retries, fails over or
+        /// gives up by it.
+        kind: ProviderErrorKind,
         /// The provider's message, safe to show.
         message: String,
+        /// How long the provider asked callers to wait.
+        retry_after: Option<Duration>,
+    },
+    /// Every deployment the model (and its fallbacks) could use was skipped
+    /// before a call: cooling down after failures, or at its `rpm`/`tpm`
+    /// limit (503).
+    #[error(
+        "No deployment of model `{model}` is available right now: {}.",
+        reasons.join("; ")
+    )]
+    NoDeploymentAvailable {
+        /// The model the client asked for.
+        model: String,
+        /// Why each deployment was skipped (`openai/gpt-4o: cooling down`).
+        reasons: Vec<String>,
     },
     /// The provider's kind has no adapter yet (501).
     #[error("Provider `{provider}` of kind `{kind}` is not supported by this gateway build yet.")]
@@ -77,6 +98,16 @@ pub enum AiError {
 }
 
 impl AiError {
+    /// A provider error of the kind `status` implies.
+    pub fn provider(status: u16, message: impl Into<String>) -> AiError {
+        AiError::Provider {
+            status,
+            kind: ProviderErrorKind::from_status(status),
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
     /// The HTTP status sent to the client.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -90,6 +121,7 @@ impl AiError {
             AiError::Provider { status, .. } => {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
             }
+            AiError::NoDeploymentAvailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AiError::ProviderUnsupported { .. } => StatusCode::NOT_IMPLEMENTED,
             AiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -105,7 +137,9 @@ impl AiError {
             | AiError::MethodNotAllowed { .. } => ErrorClass::Client,
             AiError::Provider { status, .. } if *status == 429 => ErrorClass::Policy,
             AiError::Provider { status, .. } if *status < 500 => ErrorClass::Client,
-            AiError::Provider { .. } => ErrorClass::Upstream,
+            AiError::Provider { .. } | AiError::NoDeploymentAvailable { .. } => {
+                ErrorClass::Upstream
+            }
             AiError::ProviderUnsupported { .. } | AiError::Internal(_) => ErrorClass::Internal,
         }
     }
@@ -119,6 +153,7 @@ impl AiError {
             AiError::UnknownEndpoint { .. } => "unknown_endpoint",
             AiError::MethodNotAllowed { .. } => "method_not_allowed",
             AiError::Provider { .. } => "provider_error",
+            AiError::NoDeploymentAvailable { .. } => "no_deployment_available",
             AiError::ProviderUnsupported { .. } => "provider_unsupported",
             AiError::Internal(_) => "internal",
         }
@@ -152,13 +187,21 @@ impl AiError {
                 None,
                 Some("method_not_allowed".into()),
             ),
-            AiError::Provider { status, message } => {
+            AiError::Provider {
+                status, message, ..
+            } => {
                 let code = match status {
                     429 => Some("rate_limit_exceeded".to_owned()),
                     _ => None,
                 };
                 ErrorBody::new(message.clone(), error_type_for_status(*status), None, code)
             }
+            AiError::NoDeploymentAvailable { .. } => ErrorBody::new(
+                self.to_string(),
+                "server_error",
+                None,
+                Some("no_deployment_available".into()),
+            ),
             AiError::ProviderUnsupported { .. } => ErrorBody::new(
                 self.to_string(),
                 "server_error",
@@ -192,23 +235,28 @@ impl AiError {
     }
 }
 
+impl From<sy_providers::ProviderError> for AiError {
+    fn from(error: sy_providers::ProviderError) -> AiError {
+        AiError::Provider {
+            status: error.status,
+            kind: error.kind,
+            message: error.message,
+            retry_after: error.retry_after,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn provider_status_passes_through() {
-        let e = AiError::Provider {
-            status: 429,
-            message: "slow down".into(),
-        };
+        let e = AiError::provider(429, "slow down");
         assert_eq!(e.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(e.class(), ErrorClass::Policy);
         assert_eq!(e.to_body().error.kind, "rate_limit_error");
-        let e = AiError::Provider {
-            status: 1000,
-            message: "odd".into(),
-        };
+        let e = AiError::provider(1000, "odd");
         assert_eq!(e.status(), StatusCode::BAD_GATEWAY);
     }
 

@@ -37,6 +37,13 @@ pub struct AiCallInfo {
     /// The call's cost, set with `usage` when the deployment has a price
     /// (stays empty for unpriced deployments).
     pub cost: Arc<OnceLock<Money>>,
+    /// Provider calls made, the answering one included.
+    pub attempts: u32,
+    /// The fallback model that answered, when it was not `model`.
+    pub fallback: Option<String>,
+    /// Deployments that failed or were skipped before the answer, each as
+    /// `<provider>/<model>: <why>`.
+    pub failovers: Vec<String>,
 }
 
 impl AiCallInfo {
@@ -48,6 +55,9 @@ impl AiCallInfo {
             deployment: deployment.into(),
             usage: Arc::new(OnceLock::new()),
             cost: Arc::new(OnceLock::new()),
+            attempts: 1,
+            fallback: None,
+            failovers: Vec::new(),
         }
     }
 }
@@ -66,7 +76,17 @@ enum Endpoint<'a> {
 impl AiGateway {
     /// Build from the providers and models of a validated config.
     pub fn compile(spec: &sy_config::ConfigSpec) -> Result<AiGateway, Vec<String>> {
-        let registry = Registry::compile(&spec.providers, &spec.models)?;
+        AiGateway::compile_next(spec, None)
+    }
+
+    /// Build from a validated config, keeping the routing state (cool-downs,
+    /// limit windows, latencies) of `previous`'s unchanged deployments.
+    pub fn compile_next(
+        spec: &sy_config::ConfigSpec,
+        previous: Option<&AiGateway>,
+    ) -> Result<AiGateway, Vec<String>> {
+        let registry =
+            Registry::compile_next(&spec.providers, &spec.models, previous.map(|p| &p.registry))?;
         Ok(AiGateway {
             registry,
             created: unix_now(),

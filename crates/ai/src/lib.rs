@@ -10,8 +10,10 @@
 //! stream; the gateway is immutable once compiled (it lives inside the
 //! proxy's snapshot) and holds no locks on the request path.
 //!
-//! This slice has the built-in `mock` provider only; HTTP providers,
-//! routing strategies, fallbacks, limits and cost come next.
+//! Routing ([`router`]): each model ranks its deployments by its strategy,
+//! skips those in cool-down or at their limits, retries and fails over to
+//! the next deployment and then to fallback models, before the first byte
+//! reaches the client.
 
 mod endpoints;
 mod error;
@@ -20,12 +22,18 @@ pub mod pricing;
 pub mod providers;
 pub mod registry;
 mod respond;
+pub mod router;
 
 pub use error::AiError;
 pub use gateway::{AiCallInfo, AiGateway};
 
 /// Response header naming the deployment that answered: `<provider>/<model>`.
-pub const HEADER_DEPLOYMENT: &str = "x-switchyard-model-deployment";
+pub const HEADER_DEPLOYMENT: &str = "x-switchyard-deployment";
+/// Response header with the number of provider calls made for the answer.
+pub const HEADER_ATTEMPTS: &str = "x-switchyard-attempts";
+/// Response header naming the fallback model that answered, when the model
+/// asked for could not.
+pub const HEADER_FALLBACK: &str = "x-switchyard-fallback";
 /// Response header with the prompt token count (non-streaming answers).
 pub const HEADER_PROMPT_TOKENS: &str = "x-switchyard-prompt-tokens";
 /// Response header with the completion token count (non-streaming answers).

@@ -12,6 +12,7 @@ use sy_config::{ModelSpec, ProviderSpec};
 
 use crate::pricing::{self, Price};
 use crate::providers::{self, Provider};
+use crate::router::{DeploymentState, Routing};
 
 /// A public model name and what serves it.
 #[derive(Debug)]
@@ -20,6 +21,8 @@ pub struct Model {
     pub name: String,
     /// Real models behind the name, in config order.
     pub deployments: Vec<Deployment>,
+    /// Strategy, fallbacks, retries, timeout and cool-down.
+    pub routing: Routing,
 }
 
 /// One real model at one provider.
@@ -28,13 +31,24 @@ pub struct Deployment {
     pub provider_name: String,
     /// The provider's model id.
     pub model: String,
-    /// Relative share of traffic (used once routing strategies land).
+    /// Relative share of traffic; 0 = only when no other can serve.
     pub weight: u32,
+    /// Lower is tried first by `priority_fallback` (unset = 0).
+    pub priority: i32,
+    /// Requests per minute this deployment accepts.
+    pub rpm: Option<u64>,
+    /// Tokens (prompt estimate + completion cap, settled to actual usage)
+    /// per minute this deployment accepts.
+    pub tpm: Option<u64>,
     /// Price per million tokens: the built-in table's, overridden by
     /// config; `None` leaves calls unpriced.
     pub price: Option<Price>,
     /// Context window in tokens, when configured.
     pub context_window: Option<u64>,
+    /// Runtime state: in flight, latency, failures, limit windows. Shared
+    /// with the previous snapshot's deployment of the same model name,
+    /// provider and model id.
+    pub state: Arc<DeploymentState>,
     pub(crate) provider: Arc<dyn Provider>,
 }
 
@@ -44,6 +58,9 @@ impl std::fmt::Debug for Deployment {
             .field("provider_name", &self.provider_name)
             .field("model", &self.model)
             .field("weight", &self.weight)
+            .field("priority", &self.priority)
+            .field("rpm", &self.rpm)
+            .field("tpm", &self.tpm)
             .field("price", &self.price)
             .field("context_window", &self.context_window)
             .finish_non_exhaustive()
@@ -58,14 +75,23 @@ impl Deployment {
 }
 
 impl Model {
-    /// The deployment to call: for now the first one with a positive weight
-    /// (else the first). Weighted choice, priorities and fallbacks belong to
-    /// the router that comes next.
+    /// The deployment a call would try first when nothing is cooling down:
+    /// the best priority with a positive weight (else the first). Used
+    /// where one deployment stands for the model (`count_tokens`).
     pub fn pick(&self) -> Option<&Deployment> {
         self.deployments
             .iter()
-            .find(|d| d.weight > 0)
+            .filter(|d| d.weight > 0)
+            .min_by_key(|d| d.priority)
             .or_else(|| self.deployments.first())
+    }
+
+    /// Whether any deployment needs the prompt counted before a call (a
+    /// context window or a token limit to check).
+    pub fn needs_prompt_count(&self) -> bool {
+        self.deployments
+            .iter()
+            .any(|d| d.context_window.is_some() || d.tpm.is_some())
     }
 }
 
@@ -82,6 +108,17 @@ impl Registry {
     pub fn compile(
         providers: &[ProviderSpec],
         models: &[ModelSpec],
+    ) -> Result<Registry, Vec<String>> {
+        Registry::compile_next(providers, models, None)
+    }
+
+    /// Build from config, taking over the runtime state of `previous`'s
+    /// deployments that are unchanged (same model name, provider and model
+    /// id), so a reload keeps cool-downs, limit windows and latencies.
+    pub fn compile_next(
+        providers: &[ProviderSpec],
+        models: &[ModelSpec],
+        previous: Option<&Registry>,
     ) -> Result<Registry, Vec<String>> {
         let mut errors = Vec::new();
         let mut built: HashMap<&str, Arc<dyn Provider>> = HashMap::new();
@@ -119,6 +156,12 @@ impl Registry {
                         provider_name: d.provider.clone(),
                         model: d.model.clone(),
                         weight: d.weight,
+                        priority: d.priority.unwrap_or(0),
+                        rpm: d.rpm,
+                        tpm: d.tpm,
+                        state: previous
+                            .and_then(|p| p.state_of(&spec.name, &d.provider, &d.model))
+                            .unwrap_or_default(),
                         price: pricing::deployment_price(
                             vendors.get(d.provider.as_str()).copied().flatten(),
                             d,
@@ -142,6 +185,7 @@ impl Registry {
             registry.models.push(Model {
                 name: spec.name.clone(),
                 deployments,
+                routing: Routing::from_spec(spec),
             });
         }
         if errors.is_empty() {
@@ -158,6 +202,26 @@ impl Registry {
             return None;
         }
         self.by_name.get(name).and_then(|&i| self.models.get(i))
+    }
+
+    /// A model by name, whatever the route allows: fallbacks are the
+    /// operator's choice, not the client's.
+    pub fn model(&self, name: &str) -> Option<&Model> {
+        self.by_name.get(name).and_then(|&i| self.models.get(i))
+    }
+
+    /// The state of deployment `provider`/`model_id` of `model`.
+    fn state_of(
+        &self,
+        model: &str,
+        provider: &str,
+        model_id: &str,
+    ) -> Option<Arc<DeploymentState>> {
+        self.model(model)?
+            .deployments
+            .iter()
+            .find(|d| d.provider_name == provider && d.model == model_id)
+            .map(|d| Arc::clone(&d.state))
     }
 
     /// The models `allowed` admits, in config order.

@@ -48,6 +48,33 @@ pub struct ProviderSpec {
     /// Settings of the built-in mock provider.
     #[serde(default)]
     pub mock: Option<MockProviderSpec>,
+    /// Cloud region of regional providers (Bedrock: `us-east-1`); gives the
+    /// base URL when `base_url` is unset.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// AWS credentials for SigV4-signed providers (Bedrock).
+    #[serde(default)]
+    pub aws: Option<AwsCredentialsSpec>,
+}
+
+/// AWS credentials; write `${AWS_ACCESS_KEY_ID}` and friends rather than
+/// the values.
+#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct AwsCredentialsSpec {
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+    /// Session token of temporary credentials.
+    #[serde(default)]
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for AwsCredentialsSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AwsCredentialsSpec([redacted])")
+    }
 }
 
 /// Provider wire protocols.
@@ -70,6 +97,15 @@ pub enum ProviderKindSpec {
     Mistral,
     /// Ollama through its OpenAI-compatible `/v1` endpoint.
     Ollama,
+    /// AWS Bedrock's Converse API: `region` and `aws` credentials (or an
+    /// `api_key`, Bedrock's bearer API key) required; `model` is the
+    /// Bedrock model or inference profile id.
+    Bedrock,
+    /// Google's Gemini API (`generateContent`, key in `x-goog-api-key`);
+    /// default base URL `https://generativelanguage.googleapis.com/v1beta`.
+    Gemini,
+    /// Cohere's v2 Chat API; default base URL `https://api.cohere.com`.
+    Cohere,
 }
 
 /// What to do with a request parameter the provider cannot take.
@@ -103,6 +139,115 @@ pub struct ModelSpec {
     pub name: String,
     /// Real models behind the name.
     pub deployments: Vec<DeploymentSpec>,
+    /// How a deployment is chosen for each call.
+    #[serde(default)]
+    pub strategy: RoutingStrategySpec,
+    /// Other models tried, in order, once every deployment of this one has
+    /// failed or been skipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<String>,
+    /// A larger-context model used when the prompt does not fit this
+    /// model's deployments (estimate over `context_window`, or a provider's
+    /// context-length error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_window_fallback: Option<String>,
+    /// Retries of a failing deployment before the next one is tried.
+    #[serde(default)]
+    pub retries: RetriesSpec,
+    /// Time allowed for each attempt to produce its answer (for streams,
+    /// the first chunk). Default: the provider's `timeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<DurationSpec>,
+    /// When a failing deployment is taken out of rotation for a while.
+    #[serde(default)]
+    pub cooldown: CooldownSpec,
+}
+
+/// How a model picks among its deployments. Deployments in cool-down or at
+/// their `rpm`/`tpm` limit are skipped by every strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoutingStrategySpec {
+    /// Lowest `priority` first; weighted random among equal priorities;
+    /// the next priority only when the better ones fail or are skipped.
+    #[default]
+    PriorityFallback,
+    /// Smooth weighted round robin over `weight`.
+    Weighted,
+    /// Lowest moving average of time to first token; untried deployments
+    /// are explored first.
+    LeastLatency,
+    /// Cheapest for the estimated prompt and completion, by the price table
+    /// or the deployment's prices.
+    LeastCost,
+    /// Fewest calls in flight.
+    LeastBusy,
+}
+
+/// Retries of one deployment (with exponential back-off and jitter) before
+/// the router moves to the next deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct RetriesSpec {
+    /// Extra attempts on the same deployment after a retryable failure
+    /// (5xx, timeout, connection error); 429s move on at once. Default 0.
+    #[serde(default)]
+    pub attempts: u32,
+    /// Back-off before the first retry; doubles each retry. Default 100ms.
+    #[serde(default = "backoff_base")]
+    pub backoff_base: DurationSpec,
+    /// Longest back-off. Default 2s.
+    #[serde(default = "backoff_max")]
+    pub backoff_max: DurationSpec,
+}
+
+impl Default for RetriesSpec {
+    fn default() -> Self {
+        RetriesSpec {
+            attempts: 0,
+            backoff_base: backoff_base(),
+            backoff_max: backoff_max(),
+        }
+    }
+}
+
+fn backoff_base() -> DurationSpec {
+    DurationSpec::from_millis(100)
+}
+
+fn backoff_max() -> DurationSpec {
+    DurationSpec::from_secs(2)
+}
+
+/// Passive health: a deployment that fails `failures` times in a row is
+/// skipped for `duration`. A 429 with `Retry-After` cools the deployment
+/// down for that long at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct CooldownSpec {
+    /// Consecutive failures that trigger a cool-down. Default 3.
+    #[serde(default = "cooldown_failures")]
+    pub failures: u32,
+    /// How long the deployment is skipped. Default 30s.
+    #[serde(default = "cooldown_duration")]
+    pub duration: DurationSpec,
+}
+
+impl Default for CooldownSpec {
+    fn default() -> Self {
+        CooldownSpec {
+            failures: cooldown_failures(),
+            duration: cooldown_duration(),
+        }
+    }
+}
+
+fn cooldown_failures() -> u32 {
+    3
+}
+
+fn cooldown_duration() -> DurationSpec {
+    DurationSpec::from_secs(30)
 }
 
 /// One real model at one provider.

@@ -1,5 +1,7 @@
 //! Per-provider settings the adapters read when building a request.
 
+use std::time::SystemTime;
+
 use http::{HeaderName, HeaderValue};
 
 /// A secret sent upstream (API key). `Debug` never shows it, so an
@@ -31,6 +33,18 @@ impl std::fmt::Debug for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Credential([redacted])")
     }
+}
+
+/// AWS credentials for SigV4-signed providers (Bedrock). Every part is a
+/// [`Credential`], so `Debug` shows none of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsCredentials {
+    /// Access key id (`AKIA...`, or `ASIA...` for temporary credentials).
+    pub access_key_id: Credential,
+    /// Secret access key.
+    pub secret_access_key: Credential,
+    /// Session token of temporary (STS) credentials.
+    pub session_token: Option<Credential>,
 }
 
 /// What an adapter does with a request parameter its provider cannot take.
@@ -67,6 +81,15 @@ pub struct ProviderEndpoint {
     pub max_tokens_default: u32,
     /// Drop or refuse unsupported parameters.
     pub unsupported_params: UnsupportedParams,
+    /// Cloud region (Bedrock's `us-east-1`), for providers that sign
+    /// requests per region.
+    pub region: Option<String>,
+    /// AWS credentials, for SigV4-signed providers.
+    pub aws: Option<AwsCredentials>,
+    /// Wall clock read when a request must carry its own time (SigV4's
+    /// `x-amz-date`). The one clock adapters read, injected so golden
+    /// tests can fix it; [`SystemTime::now`] unless replaced.
+    pub clock: fn() -> SystemTime,
 }
 
 /// The completion cap used when neither the client nor the config set one
@@ -85,6 +108,9 @@ impl ProviderEndpoint {
             headers: Vec::new(),
             max_tokens_default: DEFAULT_MAX_TOKENS,
             unsupported_params: UnsupportedParams::Drop,
+            region: None,
+            aws: None,
+            clock: SystemTime::now,
         }
     }
 

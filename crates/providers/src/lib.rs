@@ -2,7 +2,9 @@
 //! HTTP request, and how the upstream's answer, stream or error becomes
 //! canonical again.
 //!
-//! Invariants: pure translation. No sockets, no clocks, no async runtime:
+//! Invariants: pure translation. No sockets, no async runtime, and no
+//! clock but the one injected in [`ProviderEndpoint::clock`] (SigV4 signs
+//! the request time):
 //! [`ProviderAdapter::chat_request`] returns an [`http::Request`] that
 //! `sy-ai` sends through the pooled client of `sy-http`, and the response
 //! side works on bytes handed in. Credentials live only in
@@ -21,12 +23,15 @@
 //! - [`TranslateError`], [`ProviderError`], [`ProviderErrorKind`]: what can go
 //!   wrong, classified.
 //! - Adapters: [`openai`] (also OpenAI-compatible servers), [`azure`],
-//!   [`anthropic`], [`mistral`], [`ollama`].
+//!   [`anthropic`], [`mistral`], [`ollama`], [`bedrock`], [`gemini`], [`cohere`].
 
 pub mod anthropic;
 pub mod azure;
+pub mod bedrock;
+pub mod cohere;
 mod endpoint;
 mod error;
+pub mod gemini;
 pub mod mistral;
 pub mod ollama;
 pub mod openai;
@@ -35,7 +40,7 @@ mod params;
 use bytes::Bytes;
 use sy_llm::{ChatChunk, ChatRequest, ChatResponse};
 
-pub use endpoint::{Credential, ProviderEndpoint, UnsupportedParams};
+pub use endpoint::{AwsCredentials, Credential, ProviderEndpoint, UnsupportedParams};
 pub use error::{ProviderError, ProviderErrorKind, TranslateError};
 
 /// Translation between the canonical chat shape and one provider's wire
@@ -48,6 +53,13 @@ pub trait ProviderAdapter: Send + Sync {
     /// provider has no public default (self-hosted servers, Azure
     /// resources) and the config must name one.
     fn default_base_url(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The base URL for a configured `region` when the config gives no
+    /// `base_url`, for regional providers (Bedrock); `None` otherwise.
+    fn regional_base_url(&self, region: &str) -> Option<String> {
+        let _ = region;
         None
     }
 
@@ -118,6 +130,12 @@ pub enum ProviderKind {
     Mistral,
     /// Ollama's OpenAI-compatible endpoint.
     Ollama,
+    /// AWS Bedrock's Converse API, SigV4-signed.
+    Bedrock,
+    /// Google's Gemini API (`generateContent`).
+    Gemini,
+    /// Cohere's v2 Chat API.
+    Cohere,
 }
 
 impl ProviderKind {
@@ -130,6 +148,9 @@ impl ProviderKind {
             ProviderKind::Anthropic => &anthropic::Anthropic,
             ProviderKind::Mistral => &mistral::Mistral,
             ProviderKind::Ollama => &ollama::Ollama,
+            ProviderKind::Bedrock => &bedrock::Bedrock,
+            ProviderKind::Gemini => &gemini::Gemini,
+            ProviderKind::Cohere => &cohere::Cohere,
         }
     }
 }

@@ -265,7 +265,9 @@ pub fn compile(
         }
     }
 
-    let ai = match AiGateway::compile(spec) {
+    // Unchanged deployments keep their routing state (cool-downs, limit
+    // windows, latencies), as unchanged pools do.
+    let ai = match AiGateway::compile_next(spec, previous.map(|p| p.ai.as_ref())) {
         Ok(ai) => Arc::new(ai),
         Err(mut e) => {
             errors.append(&mut e);

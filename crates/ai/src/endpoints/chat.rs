@@ -7,19 +7,20 @@
 //! answer whole (with token and cost headers), or stream it as SSE chunk by
 //! chunk → settle usage and cost ([`super::meter`]).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http::{Response, StatusCode};
 use sy_http::Body;
-use sy_llm::{ChatChunk, ChatResponse, openai, sse};
+use sy_llm::{ChatChunk, ChatResponse, Usage, openai, sse};
 
 use super::meter::{Meter, StreamMeter};
 use super::upstream::{self, Called};
 use crate::gateway::unix_now;
 use crate::providers::{ChunkStream, ProviderReply};
 use crate::{
-    AiError, AiGateway, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_DEPLOYMENT,
-    HEADER_PROMPT_TOKENS, respond,
+    AiError, AiGateway, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS, respond,
 };
 
 pub(crate) async fn handle(
@@ -28,17 +29,17 @@ pub(crate) async fn handle(
     body: &[u8],
     request_id: &str,
 ) -> Result<Response<Body>, AiError> {
-    let request = openai::parse_chat_request(body)?;
+    let request = Arc::new(openai::parse_chat_request(body)?);
     let stamp = Stamp {
         id: format!("chatcmpl-{request_id}"),
         created: unix_now(),
         model: request.model.clone(),
     };
-    // Model lookup, context check and the provider call, shared with the
-    // other dialects.
+    // Model lookup, routing and the provider call, shared with the other
+    // dialects.
     let Called {
         info, meter, reply, ..
-    } = upstream::call_model(gateway, allowed, &request).await?;
+    } = upstream::call_model(gateway, allowed, &request, false).await?;
 
     let mut response = match reply {
         ProviderReply::Complete(answer) => complete(*answer, &stamp, &meter),
@@ -49,7 +50,7 @@ pub(crate) async fn handle(
             StreamMeter::new(meter),
         ),
     };
-    respond::set_header(&mut response, HEADER_DEPLOYMENT, &info.deployment);
+    upstream::set_call_headers(&mut response, &info);
     response.extensions_mut().insert(info);
     Ok(response)
 }
@@ -93,13 +94,19 @@ struct Forward {
     stamp: Stamp,
     include_usage: bool,
     meter: StreamMeter,
+    /// A frame to send before ending (`[DONE]` after a gateway-made usage
+    /// chunk).
+    tail: Option<Bytes>,
     ended: bool,
 }
 
 /// Forward provider chunks as SSE events, each as soon as it arrives:
 /// stamped, the usage chunk dropped unless the client asked for it, then
 /// `data: [DONE]`. A provider error mid-stream becomes an `error` event and
-/// ends the stream without `[DONE]`, as OpenAI does.
+/// ends the stream without `[DONE]`, as OpenAI does (and counts as a
+/// failure of the deployment). When the client asked for usage and the
+/// provider sent none, the gateway's estimate closes the stream as the
+/// usage chunk OpenAI SDKs expect (flagged `estimated` in the record).
 fn stream(
     chunks: ChunkStream,
     stamp: Stamp,
@@ -111,9 +118,13 @@ fn stream(
         stamp,
         include_usage,
         meter,
+        tail: None,
         ended: false,
     };
     let frames = futures_util::stream::unfold(state, |mut st| async move {
+        if let Some(frame) = st.tail.take() {
+            return Some((frame, st));
+        }
         if st.ended {
             return None;
         }
@@ -125,17 +136,45 @@ fn stream(
                 },
                 Some(Err(error)) => {
                     st.ended = true;
+                    st.meter.failed();
                     respond::sse_error(&error)
                 }
                 None => {
                     st.ended = true;
-                    Bytes::from_static(sse::DONE)
+                    finish(&mut st)
                 }
             };
             return Some((frame, st));
         }
     });
     respond::sse(frames)
+}
+
+/// The stream's last frames: the estimated usage chunk when one is owed,
+/// then `[DONE]`.
+fn finish(st: &mut Forward) -> Bytes {
+    let estimate = if st.include_usage {
+        st.meter.settle_estimate()
+    } else {
+        None
+    };
+    let Some(tokens) = estimate else {
+        return Bytes::from_static(sse::DONE);
+    };
+    let mut chunk = ChatChunk::new(
+        st.stamp.id.clone(),
+        st.stamp.created,
+        st.stamp.model.clone(),
+        Vec::new(),
+    );
+    chunk.usage = Some(Usage::from_tokens(&tokens));
+    match sse::encode_json(&chunk) {
+        Ok(bytes) => {
+            st.tail = Some(Bytes::from_static(sse::DONE));
+            bytes
+        }
+        Err(e) => respond::sse_error(&AiError::Internal(format!("encoding a chunk: {e}"))),
+    }
 }
 
 /// The event for one chunk, or `None` when the chunk is not for the client.
@@ -177,13 +216,8 @@ mod tests {
                 },
             )],
         );
-        let items: Vec<Result<ChatChunk, AiError>> = vec![
-            Ok(first),
-            Err(AiError::Provider {
-                status: 502,
-                message: "upstream reset".into(),
-            }),
-        ];
+        let items: Vec<Result<ChatChunk, AiError>> =
+            vec![Ok(first), Err(AiError::provider(502, "upstream reset"))];
         let stamp = Stamp {
             id: "chatcmpl-r".into(),
             created: 7,

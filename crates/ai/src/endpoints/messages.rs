@@ -13,6 +13,7 @@
 //! endpoint neither reads those headers nor echoes them anywhere.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -27,8 +28,7 @@ use super::meter::{Meter, StreamMeter};
 use super::upstream::{self, Called};
 use crate::providers::{ChunkStream, ProviderReply};
 use crate::{
-    AiError, AiGateway, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_DEPLOYMENT,
-    HEADER_PROMPT_TOKENS, respond,
+    AiError, AiGateway, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS, respond,
 };
 
 /// `POST /v1/messages`.
@@ -39,14 +39,14 @@ pub(crate) async fn handle(
     request_id: &str,
 ) -> Result<Response<Body>, AiError> {
     let parsed = anthropic::parse_messages_request(body).map_err(invalid)?;
-    let request = anthropic::to_chat_request(&parsed).map_err(invalid)?;
+    let request = Arc::new(anthropic::to_chat_request(&parsed).map_err(invalid)?);
     let id = format!("msg_{request_id}");
     let Called {
         info,
         meter,
         prompt_estimate,
         reply,
-    } = upstream::call_model(gateway, allowed, &request).await?;
+    } = upstream::call_model(gateway, allowed, &request, request.is_stream()).await?;
     let mut response = match reply {
         ProviderReply::Complete(answer) => complete(*answer, &id, &request.model, &meter),
         ProviderReply::Stream(chunks) => {
@@ -54,7 +54,7 @@ pub(crate) async fn handle(
             stream(chunks, encoder, StreamMeter::new(meter))
         }
     };
-    respond::set_header(&mut response, HEADER_DEPLOYMENT, &info.deployment);
+    upstream::set_call_headers(&mut response, &info);
     response.extensions_mut().insert(info);
     Ok(response)
 }
@@ -190,6 +190,7 @@ fn stream(chunks: ChunkStream, mut encoder: StreamEncoder, meter: StreamMeter) -
                 }
                 Some(Err(error)) => {
                     st.ended = true;
+                    st.meter.failed();
                     st.encoder.error(detail(&error))
                 }
                 None => {
@@ -226,13 +227,8 @@ mod tests {
                 },
             )],
         );
-        let items: Vec<Result<ChatChunk, AiError>> = vec![
-            Ok(first),
-            Err(AiError::Provider {
-                status: 529,
-                message: "Overloaded".into(),
-            }),
-        ];
+        let items: Vec<Result<ChatChunk, AiError>> =
+            vec![Ok(first), Err(AiError::provider(529, "Overloaded"))];
         let info = AiCallInfo::new("public", "mock/m");
         let meter = Meter::for_test(&info, "m", None, 10);
         let response = stream(

@@ -8,13 +8,33 @@
 
 use std::sync::{Arc, OnceLock};
 
+use sy_config::CooldownSpec;
 use sy_core::{Money, TokenUsage};
 use sy_llm::chat::ChatChunk;
 use sy_llm::{ChatRequest, ChatResponse, tokens};
 
 use crate::pricing::Price;
 use crate::registry::Deployment;
+use crate::router::InFlight;
 use crate::{AiCallInfo, AiError};
+
+/// The prompt's token count: counted before the call when something needed
+/// it, else counted only if an estimate is ever needed (a provider that
+/// reports no usage, a cut stream).
+pub(crate) enum Prompt {
+    Counted(u64),
+    Deferred(Arc<ChatRequest>),
+}
+
+/// The deployment's side of one call: in flight until dropped, its `tpm`
+/// reservation settled to the actual usage, failures after the first byte
+/// counted against it.
+pub(crate) struct Lease {
+    pub(crate) in_flight: InFlight,
+    /// `(window, tokens reserved)` when the deployment has a `tpm` limit.
+    pub(crate) tpm: Option<(u64, u64)>,
+    pub(crate) cooldown: CooldownSpec,
+}
 
 /// Refuse a request whose prompt estimate plus completion cap exceeds the
 /// deployment's context window (when one is configured).
@@ -44,19 +64,26 @@ pub(crate) struct Meter {
     price: Option<Price>,
     /// The provider's model id: the vocabulary for local counts.
     model: String,
-    prompt_estimate: u64,
+    prompt: Prompt,
     usage: Arc<OnceLock<TokenUsage>>,
     cost: Arc<OnceLock<Money>>,
+    lease: Option<Lease>,
 }
 
 impl Meter {
-    pub(crate) fn new(info: &AiCallInfo, deployment: &Deployment, prompt_estimate: u64) -> Meter {
+    pub(crate) fn new(
+        info: &AiCallInfo,
+        deployment: &Deployment,
+        prompt: Prompt,
+        lease: Option<Lease>,
+    ) -> Meter {
         Meter {
             price: deployment.price,
             model: deployment.model.clone(),
-            prompt_estimate,
+            prompt,
             usage: Arc::clone(&info.usage),
             cost: Arc::clone(&info.cost),
+            lease,
         }
     }
 
@@ -70,20 +97,47 @@ impl Meter {
         Meter {
             price,
             model: model.to_owned(),
-            prompt_estimate,
+            prompt: Prompt::Counted(prompt_estimate),
             usage: Arc::clone(&info.usage),
             cost: Arc::clone(&info.cost),
+            lease: None,
         }
     }
 
-    /// Record `tokens` and their cost; the first settlement wins.
+    /// Record `tokens` and their cost; the first settlement wins. The
+    /// deployment's `tpm` reservation becomes the actual count.
     pub(crate) fn settle(&self, tokens: TokenUsage) -> Option<Money> {
         if self.usage.set(tokens).is_ok() {
             if let Some(price) = &self.price {
                 let _ = self.cost.set(price.cost(&tokens));
             }
+            if let Some(lease) = &self.lease {
+                if let Some((window, reserved)) = lease.tpm {
+                    let actual = tokens.prompt.saturating_add(tokens.completion);
+                    let state = lease.in_flight.state();
+                    state.settle_tokens(window, reserved, actual);
+                }
+            }
         }
         self.cost.get().copied()
+    }
+
+    /// The answer failed after its first byte: count it against the
+    /// deployment.
+    pub(crate) fn failed(&self) {
+        if let Some(lease) = &self.lease {
+            lease
+                .in_flight
+                .state()
+                .record_failure(&lease.cooldown, None);
+        }
+    }
+
+    fn prompt_tokens(&self) -> u64 {
+        match &self.prompt {
+            Prompt::Counted(n) => *n,
+            Prompt::Deferred(request) => tokens::count_prompt_tokens(request, &self.model),
+        }
     }
 
     /// Usage of a whole answer that reported none: the local counts.
@@ -101,7 +155,7 @@ impl Meter {
 
     fn estimate(&self, received: &str) -> TokenUsage {
         TokenUsage {
-            prompt: self.prompt_estimate,
+            prompt: self.prompt_tokens(),
             completion: tokens::count_completion_tokens(received, &self.model),
             cached: 0,
             reasoning: 0,
@@ -149,10 +203,27 @@ impl StreamMeter {
     }
 }
 
+impl StreamMeter {
+    /// A mid-stream error: the call counts as failed for the deployment.
+    pub(crate) fn failed(&self) {
+        self.meter.failed();
+    }
+
+    /// At the end of a stream that carried no usage: settle the estimate
+    /// now and return it (for a gateway-made usage chunk). `None` when the
+    /// provider's usage already settled the call.
+    pub(crate) fn settle_estimate(&mut self) -> Option<TokenUsage> {
+        if self.meter.usage.get().is_some() {
+            return None;
+        }
+        let tokens = self.meter.estimate(&self.received);
+        self.meter.settle(tokens);
+        Some(tokens)
+    }
+}
+
 impl Drop for StreamMeter {
     fn drop(&mut self) {
-        if self.meter.usage.get().is_none() {
-            self.meter.settle(self.meter.estimate(&self.received));
-        }
+        let _ = self.settle_estimate();
     }
 }

@@ -24,8 +24,8 @@ use sy_http::client::{ClientOptions, UpstreamClient, build_client};
 use sy_llm::openai::RequestError;
 use sy_llm::{ChatChunk, ChatRequest};
 use sy_providers::{
-    Credential, ProviderAdapter, ProviderEndpoint, ProviderKind, StreamDecoder, TranslateError,
-    UnsupportedParams,
+    AwsCredentials, Credential, ProviderAdapter, ProviderEndpoint, ProviderKind, StreamDecoder,
+    TranslateError, UnsupportedParams,
 };
 
 use super::{ChunkStream, Provider, ProviderReply};
@@ -64,11 +64,19 @@ impl HttpProvider {
     /// for kinds without a default, invalid header names or values).
     pub fn new(spec: &ProviderSpec, kind: ProviderKind) -> Result<HttpProvider, String> {
         let adapter = kind.adapter();
+        let regional = spec
+            .region
+            .as_deref()
+            .and_then(|r| adapter.regional_base_url(r));
         let base_url = spec
             .base_url
             .as_deref()
+            .or(regional.as_deref())
             .or(adapter.default_base_url())
-            .ok_or_else(|| format!("`kind: {}` needs a `base_url`", adapter.name()))?;
+            .ok_or_else(|| match adapter.regional_base_url("") {
+                Some(_) => format!("`kind: {}` needs a `region` or `base_url`", adapter.name()),
+                None => format!("`kind: {}` needs a `base_url`", adapter.name()),
+            })?;
         match base_url.parse::<http::Uri>() {
             Ok(uri) if matches!(uri.scheme_str(), Some("http" | "https")) => {}
             _ => return Err(format!("`base_url` `{base_url}` is not an http(s) URL")),
@@ -76,6 +84,12 @@ impl HttpProvider {
         let mut endpoint = ProviderEndpoint::new(spec.name.clone(), base_url);
         endpoint.credential = spec.api_key.clone().map(Credential::new);
         endpoint.api_version.clone_from(&spec.api_version);
+        endpoint.region.clone_from(&spec.region);
+        endpoint.aws = spec.aws.as_ref().map(|aws| AwsCredentials {
+            access_key_id: Credential::new(aws.access_key_id.clone()),
+            secret_access_key: Credential::new(aws.secret_access_key.clone()),
+            session_token: aws.session_token.clone().map(Credential::new),
+        });
         for (name, value) in &spec.headers {
             let name = http::HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| format!("`headers`: `{name}` is not a valid header name"))?;
@@ -124,10 +138,7 @@ impl HttpProvider {
                 .and_then(Result::ok)
                 .unwrap_or_default();
             let error = self.adapter.error(head.status, &head.headers, &bytes);
-            return Err(AiError::Provider {
-                status: error.status,
-                message: error.message,
-            });
+            return Err(AiError::from(error));
         }
         if !req.is_stream() {
             let bytes =
@@ -165,24 +176,24 @@ impl HttpProvider {
     }
 
     fn timed_out(&self) -> AiError {
-        AiError::Provider {
-            status: 504,
-            message: format!(
+        AiError::provider(
+            504,
+            format!(
                 "The provider `{}` did not answer within {}s.",
                 self.endpoint.name,
                 self.timeout.as_secs()
             ),
-        }
+        )
     }
 
     fn unreachable(&self) -> AiError {
-        AiError::Provider {
-            status: 502,
-            message: format!(
+        AiError::provider(
+            502,
+            format!(
                 "The provider `{}` could not be reached.",
                 self.endpoint.name
             ),
-        }
+        )
     }
 
     fn broken(&self) -> AiError {
@@ -213,26 +224,19 @@ fn translate_error(provider: &str, error: TranslateError) -> AiError {
             param: Some(param),
             code: Some("invalid_value"),
         }),
-        TranslateError::Malformed { .. } => AiError::Provider {
-            status: 502,
-            message: format!(
-                "The provider `{provider}` sent a response the gateway could not read."
-            ),
-        },
-        TranslateError::Upstream(error) => AiError::Provider {
-            status: error.status,
-            message: error.message,
-        },
+        TranslateError::Malformed { .. } => AiError::provider(
+            502,
+            format!("The provider `{provider}` sent a response the gateway could not read."),
+        ),
+        TranslateError::Upstream(error) => AiError::from(error),
     }
 }
 
 fn broken(provider: &str) -> AiError {
-    AiError::Provider {
-        status: 502,
-        message: format!(
-            "The connection to provider `{provider}` broke before the answer was complete."
-        ),
-    }
+    AiError::provider(
+        502,
+        format!("The connection to provider `{provider}` broke before the answer was complete."),
+    )
 }
 
 type UpstreamBody = UnsyncBoxBody<Bytes, BoxError>;
@@ -304,14 +308,14 @@ impl Upstream {
             let decoded = match tokio::time::timeout(self.idle, self.body.frame()).await {
                 Err(_) => {
                     self.done = true;
-                    return Some(Err(AiError::Provider {
-                        status: 504,
-                        message: format!(
+                    return Some(Err(AiError::provider(
+                        504,
+                        format!(
                             "The provider `{}` stopped sending for {}s mid-answer.",
                             self.provider,
                             self.idle.as_secs()
                         ),
-                    }));
+                    )));
                 }
                 Ok(Some(Err(_))) => {
                     self.done = true;

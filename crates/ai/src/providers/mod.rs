@@ -78,6 +78,9 @@ pub fn build(spec: &ProviderSpec) -> Result<Arc<dyn Provider>, String> {
         ProviderKindSpec::Anthropic => ProviderKind::Anthropic,
         ProviderKindSpec::Mistral => ProviderKind::Mistral,
         ProviderKindSpec::Ollama => ProviderKind::Ollama,
+        ProviderKindSpec::Bedrock => ProviderKind::Bedrock,
+        ProviderKindSpec::Gemini => ProviderKind::Gemini,
+        ProviderKindSpec::Cohere => ProviderKind::Cohere,
     };
     Ok(Arc::new(HttpProvider::new(spec, kind)?))
 }

@@ -16,7 +16,7 @@ async fn exact_response_shape() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header(&headers, "content-type"), Some("application/json"));
     assert_eq!(
-        header(&headers, "x-switchyard-model-deployment"),
+        header(&headers, "x-switchyard-deployment"),
         Some("mock/mock-1")
     );
     // cl100k_base: primer 3 + message 3 + "user" 1 + "Hello there" 2.
@@ -64,7 +64,7 @@ async fn model_is_the_public_name_and_deployment_is_reported() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json_of(&body)["model"], "other-1");
     assert_eq!(
-        header(&headers, "x-switchyard-model-deployment"),
+        header(&headers, "x-switchyard-deployment"),
         Some("mock/other-model")
     );
 }

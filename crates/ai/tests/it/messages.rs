@@ -52,7 +52,7 @@ async fn plain_message() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header(&headers, "content-type"), Some("application/json"));
     assert_eq!(
-        header(&headers, "x-switchyard-model-deployment"),
+        header(&headers, "x-switchyard-deployment"),
         Some("mock/mock-1")
     );
     let mut body = json_of(&body);
@@ -283,7 +283,6 @@ fn check(got: (StatusCode, HeaderMap, Bytes), status: u16, expected: Value) {
 
 #[tokio::test]
 async fn provider_errors_in_anthropic_shape() {
-    let gw = gateway();
     for (status, kind) in [
         (400, "invalid_request_error"),
         (401, "authentication_error"),
@@ -297,6 +296,8 @@ async fn provider_errors_in_anthropic_shape() {
         );
         let expected = anthropic_error(kind, &message);
         let text = format!("please mock:error:{status}");
+        // A fresh gateway per status: failures cool the deployment down.
+        let gw = gateway();
         check(messages(&gw, ask(&text)).await, status, expected.clone());
         // A stream that fails before its first event is a plain error too.
         let mut streamed = ask(&text);

@@ -43,7 +43,7 @@ async fn openai_sdk_request_through_anthropic() {
     .await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     assert_eq!(
-        header(&headers, "x-switchyard-model-deployment"),
+        header(&headers, "x-switchyard-deployment"),
         Some("up/real-model")
     );
     let mut got = zero_created(json_of(&body));

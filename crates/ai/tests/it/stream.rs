@@ -30,7 +30,7 @@ async fn sequence_with_usage() {
     assert_eq!(header(&headers, "content-type"), Some("text/event-stream"));
     assert_eq!(header(&headers, "cache-control"), Some("no-cache"));
     assert_eq!(
-        header(&headers, "x-switchyard-model-deployment"),
+        header(&headers, "x-switchyard-deployment"),
         Some("mock/mock-1")
     );
 

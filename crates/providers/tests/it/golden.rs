@@ -136,7 +136,34 @@ pub fn providers() -> Vec<(&'static str, ProviderKind, ProviderEndpoint)> {
             ProviderKind::Ollama,
             endpoint("http://localhost:11434/v1"),
         ),
+        (
+            "gemini",
+            ProviderKind::Gemini,
+            endpoint("https://generativelanguage.googleapis.com/v1beta"),
+        ),
+        (
+            "cohere",
+            ProviderKind::Cohere,
+            endpoint("https://api.cohere.com"),
+        ),
+        ("bedrock", ProviderKind::Bedrock, bedrock_endpoint()),
     ]
+}
+
+/// Bedrock signs with SigV4: AWS's documentation credentials, a fixed
+/// clock (2015-08-30T12:36:00Z, the date of AWS's SigV4 examples) so the
+/// `authorization` header is stable, and `sk-test` inside the session
+/// token, the one header that carries it.
+pub fn bedrock_endpoint() -> ProviderEndpoint {
+    let mut e = ProviderEndpoint::new("test", "https://bedrock-runtime.us-east-1.amazonaws.com");
+    e.region = Some("us-east-1".to_owned());
+    e.aws = Some(sy_providers::AwsCredentials {
+        access_key_id: Credential::new("AKIDEXAMPLE"),
+        secret_access_key: Credential::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+        session_token: Some(Credential::new("sk-test-session")),
+    });
+    e.clock = || std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160);
+    e
 }
 
 /// The adapter for a fixture folder name.

@@ -86,6 +86,18 @@ fn refuse_policy_names_the_parameter_and_provider() {
             "ollama",
             "parameter `user` is not supported by provider ollama",
         ),
+        (
+            "bedrock",
+            "parameter `presence_penalty` is not supported by provider bedrock",
+        ),
+        (
+            "gemini",
+            "parameter `user` is not supported by provider gemini",
+        ),
+        (
+            "cohere",
+            "parameter `user` is not supported by provider cohere",
+        ),
     ];
     for (name, kind, mut endpoint) in providers() {
         endpoint.unsupported_params = UnsupportedParams::Refuse;

@@ -35,7 +35,16 @@ fn response_goldens() {
 
 #[test]
 fn malformed_bodies_are_provider_faults() {
-    for provider in ["openai", "azure", "anthropic", "mistral", "ollama"] {
+    for provider in [
+        "openai",
+        "azure",
+        "anthropic",
+        "mistral",
+        "ollama",
+        "bedrock",
+        "gemini",
+        "cohere",
+    ] {
         let adapter = kind_named(provider).adapter();
         for body in [&b"<html>502 Bad Gateway</html>"[..], b"{\"id\":", b"{}"] {
             let error = adapter.chat_response(body).unwrap_err();

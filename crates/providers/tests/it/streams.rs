@@ -77,6 +77,8 @@ fn a_cut_stream_is_an_error() {
     for (provider, file) in [
         ("openai", "streams/openai/text.sse"),
         ("anthropic", "streams/anthropic/text.sse"),
+        ("gemini", "streams/gemini/text.sse"),
+        ("cohere", "streams/cohere/text.sse"),
     ] {
         let bytes = read(&fixture(file));
         let cut = &bytes[..bytes.len() / 3];

@@ -46,12 +46,12 @@ impl MockProvider {
             tokio::time::sleep(self.latency).await;
         }
         if let Some(status) = answer::injected_error(request) {
-            return Err(AiError::Provider {
+            return Err(AiError::provider(
                 status,
-                message: format!(
+                format!(
                     "The mock provider failed with status {status}, as asked by `mock:error:{status}`."
                 ),
-            });
+            ));
         }
         let plan = answer::plan(request);
         let chunks = plan.chunks(model);

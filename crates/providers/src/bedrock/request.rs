@@ -1,0 +1,341 @@
+//! Canonical request → Converse request.
+
+use serde_json::{Value, json};
+use sy_llm::ChatRequest;
+use sy_llm::chat::{
+    ContentPart, Extra, Message, MessageContent, ResponseFormat, Role, ToolChoice, ToolChoiceMode,
+};
+
+use super::wire::{
+    Block, ConverseRequest, Empty, ImageBlock, ImageSource, InferenceConfig, InputSchema,
+    NamedTool, SystemBlock, ToolConfig, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
+    WireMessage, WireTool, WireToolChoice,
+};
+use super::{JSON_TOOL, NAME};
+use crate::params::{Loss, is_off, strip, unsupported};
+use crate::{ProviderEndpoint, TranslateError};
+
+/// Bedrock's own top-level fields, passed through when sent as extra
+/// fields.
+const NATIVE: &[&str] = &[
+    "additionalModelRequestFields",
+    "additionalModelResponseFieldPaths",
+    "guardrailConfig",
+    "performanceConfig",
+    "promptVariables",
+    "requestMetadata",
+];
+
+/// Extra fields whose loss changes the answer's shape.
+const SHAPE: &[(&str, Loss)] = &[
+    ("logprobs", Loss::Shape),
+    ("top_logprobs", Loss::Shape),
+    ("audio", Loss::Shape),
+];
+
+pub(super) fn build(
+    endpoint: &ProviderEndpoint,
+    req: &ChatRequest,
+) -> Result<ConverseRequest, TranslateError> {
+    let policy = endpoint.unsupported_params;
+    let mut extra = req.extra.clone();
+    let mut native = Extra::new();
+    for key in NATIVE {
+        if let Some(value) = extra.remove(*key) {
+            native.insert((*key).to_owned(), value);
+        }
+    }
+    strip(&mut extra, SHAPE, policy, NAME)?;
+    // Everything left is an OpenAI hint Bedrock lacks (`presence_penalty`,
+    // `user`, `stream_options`, ...).
+    let mut hints: Vec<&str> = extra
+        .iter()
+        .filter(|(_, value)| !is_off(value))
+        .map(|(key, _)| key.as_str())
+        .collect();
+    hints.sort_unstable();
+    for key in hints {
+        unsupported(policy, NAME, key, Loss::Hint)?;
+    }
+    if req.choice_count() > 1 {
+        unsupported(policy, NAME, "n", Loss::Shape)?;
+    }
+    if req.seed.is_some() {
+        unsupported(policy, NAME, "seed", Loss::Hint)?;
+    }
+    if req.user.is_some() {
+        unsupported(policy, NAME, "user", Loss::Hint)?;
+    }
+    if req.parallel_tool_calls == Some(false) {
+        unsupported(policy, NAME, "parallel_tool_calls", Loss::Hint)?;
+    }
+
+    let (system, messages) = messages(&req.messages)?;
+    let mut tool_config = tools(req, &messages)?;
+    if let Some(tool) = req.response_format.as_ref().and_then(json_tool) {
+        if tool_config.is_some() {
+            unsupported(policy, NAME, "response_format", Loss::Shape)?;
+        }
+        tool_config = Some(ToolConfig {
+            tools: vec![tool],
+            tool_choice: Some(WireToolChoice::Tool(NamedTool {
+                name: JSON_TOOL.to_owned(),
+            })),
+        });
+    }
+    let stop_sequences = req
+        .stop
+        .as_ref()
+        .map(|s| {
+            s.sequences()
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter(|s| !s.is_empty());
+    let config = InferenceConfig {
+        max_tokens: req.completion_cap(),
+        temperature: req.temperature,
+        top_p: req.top_p,
+        stop_sequences,
+    };
+    let empty = config.max_tokens.is_none()
+        && config.temperature.is_none()
+        && config.top_p.is_none()
+        && config.stop_sequences.is_none();
+    Ok(ConverseRequest {
+        system,
+        messages,
+        inference_config: (!empty).then_some(config),
+        tool_config,
+        extra: native,
+    })
+}
+
+/// The system blocks and the turns.
+fn messages(input: &[Message]) -> Result<(Vec<SystemBlock>, Vec<WireMessage>), TranslateError> {
+    let mut system = Vec::new();
+    let mut turns: Vec<WireMessage> = Vec::new();
+    for (i, message) in input.iter().enumerate() {
+        let (role, content) = match message.role {
+            Role::System | Role::Developer => {
+                let text = message.text_content();
+                if !text.is_empty() {
+                    system.push(SystemBlock { text });
+                }
+                continue;
+            }
+            Role::User => ("user", blocks(message.content.as_ref(), i)?),
+            Role::Assistant => ("assistant", assistant(message, i)?),
+            Role::Tool => {
+                let content = blocks(message.content.as_ref(), i)?
+                    .into_iter()
+                    .filter_map(|block| match block {
+                        Block::Text(text) => Some(ToolResultContent::Text(text)),
+                        Block::Image(image) => Some(ToolResultContent::Image(image)),
+                        Block::ToolUse(_) | Block::ToolResult(_) => None,
+                    })
+                    .collect();
+                let result = Block::ToolResult(ToolResultBlock {
+                    tool_use_id: message.tool_call_id.clone().unwrap_or_default(),
+                    content,
+                    status: None,
+                });
+                ("user", vec![result])
+            }
+            Role::Function => {
+                return Err(TranslateError::Unsupported {
+                    param: format!("messages[{i}].role"),
+                    provider: NAME,
+                });
+            }
+        };
+        // Bedrock wants alternating turns: tool results answering one
+        // assistant turn belong in one user turn.
+        match turns.last_mut().filter(|t| t.role == role) {
+            Some(last) => last.content.extend(content),
+            None => turns.push(WireMessage { role, content }),
+        }
+    }
+    Ok((system, turns))
+}
+
+/// User or tool content as blocks (a string is one text block).
+fn blocks(content: Option<&MessageContent>, i: usize) -> Result<Vec<Block>, TranslateError> {
+    let parts = match content {
+        None => return Ok(Vec::new()),
+        Some(MessageContent::Text(text)) if text.is_empty() => return Ok(Vec::new()),
+        Some(MessageContent::Text(text)) => return Ok(vec![Block::Text(text.clone())]),
+        Some(MessageContent::Parts(parts)) => parts,
+    };
+    let mut out = Vec::with_capacity(parts.len());
+    for (j, part) in parts.iter().enumerate() {
+        match part {
+            ContentPart::Text { text } if text.is_empty() => {}
+            ContentPart::Text { text } => out.push(Block::Text(text.clone())),
+            ContentPart::ImageUrl { image_url } => {
+                out.push(Block::Image(image(&image_url.url, i, j)?));
+            }
+            ContentPart::Other(_) => {
+                return Err(TranslateError::Unsupported {
+                    param: format!("messages[{i}].content[{j}].type"),
+                    provider: NAME,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `data:image/<format>;base64,<data>` → an inline image. Bedrock takes
+/// bytes (or S3 locations), never an HTTP URL, and the gateway does not
+/// fetch: a remote URL is refused.
+fn image(url: &str, i: usize, j: usize) -> Result<ImageBlock, TranslateError> {
+    let param = || format!("messages[{i}].content[{j}].image_url.url");
+    let Some(rest) = url.strip_prefix("data:") else {
+        return Err(TranslateError::Unsupported {
+            param: param(),
+            provider: NAME,
+        });
+    };
+    let parsed = rest
+        .split_once(',')
+        .and_then(|(meta, data)| Some((meta.strip_suffix(";base64")?, data)));
+    let Some((media_type, data)) = parsed else {
+        return Err(TranslateError::Invalid {
+            param: param(),
+            message: "a data URL must look like `data:image/png;base64,...`".to_owned(),
+        });
+    };
+    let format = match media_type {
+        "image/png" => "png",
+        "image/jpeg" | "image/jpg" => "jpeg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        _ => {
+            return Err(TranslateError::Invalid {
+                param: param(),
+                message: format!("provider {NAME} takes png, jpeg, gif or webp images"),
+            });
+        }
+    };
+    Ok(ImageBlock {
+        format,
+        source: ImageSource {
+            bytes: data.to_owned(),
+        },
+    })
+}
+
+/// An assistant turn: its text, then its tool calls as `toolUse` blocks.
+fn assistant(message: &Message, i: usize) -> Result<Vec<Block>, TranslateError> {
+    let mut out = blocks(message.content.as_ref(), i)?;
+    for (k, call) in message.tool_calls.iter().flatten().enumerate() {
+        let arguments = call.function.arguments.trim();
+        let input = if arguments.is_empty() {
+            Value::Object(Extra::new())
+        } else {
+            match serde_json::from_str::<Value>(arguments) {
+                Ok(value @ Value::Object(_)) => value,
+                _ => {
+                    return Err(TranslateError::Invalid {
+                        param: format!("messages[{i}].tool_calls[{k}].function.arguments"),
+                        message: format!("provider {NAME} needs a JSON object"),
+                    });
+                }
+            }
+        };
+        out.push(Block::ToolUse(ToolUseBlock {
+            tool_use_id: call.id.clone(),
+            name: call.function.name.clone(),
+            input,
+        }));
+    }
+    Ok(out)
+}
+
+/// `tools` and `tool_choice` → `toolConfig`.
+///
+/// Bedrock has no `none` choice: with `tool_choice: none` the tools are
+/// left out, unless the conversation already holds tool calls (Bedrock
+/// then requires `toolConfig`), where the request is refused rather than
+/// letting the model call tools the client ruled out.
+fn tools(req: &ChatRequest, turns: &[WireMessage]) -> Result<Option<ToolConfig>, TranslateError> {
+    let mut tools = Vec::new();
+    for (i, tool) in req.tools().iter().enumerate() {
+        if tool.kind != "function" {
+            return Err(TranslateError::Unsupported {
+                param: format!("tools[{i}].type"),
+                provider: NAME,
+            });
+        }
+        let f = &tool.function;
+        tools.push(WireTool {
+            tool_spec: ToolSpec {
+                name: f.name.clone(),
+                description: f.description.clone(),
+                input_schema: InputSchema {
+                    json: f
+                        .parameters
+                        .clone()
+                        .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
+                },
+            },
+        });
+    }
+    if tools.is_empty() {
+        return Ok(None);
+    }
+    let tool_choice = match &req.tool_choice {
+        None => None,
+        Some(ToolChoice::Mode(ToolChoiceMode::Auto)) => Some(WireToolChoice::Auto(Empty {})),
+        Some(ToolChoice::Mode(ToolChoiceMode::Required)) => Some(WireToolChoice::Any(Empty {})),
+        Some(ToolChoice::Named(named)) => Some(WireToolChoice::Tool(NamedTool {
+            name: named.function.name.clone(),
+        })),
+        Some(ToolChoice::Mode(ToolChoiceMode::None)) => {
+            let used = turns
+                .iter()
+                .flat_map(|t| &t.content)
+                .any(|b| matches!(b, Block::ToolUse(_) | Block::ToolResult(_)));
+            if used {
+                return Err(TranslateError::Unsupported {
+                    param: "tool_choice".to_owned(),
+                    provider: NAME,
+                });
+            }
+            return Ok(None);
+        }
+    };
+    Ok(Some(ToolConfig { tools, tool_choice }))
+}
+
+/// The forced tool emulating JSON output, or `None` for plain text.
+fn json_tool(format: &ResponseFormat) -> Option<WireTool> {
+    let (description, schema) = match format {
+        ResponseFormat::Text => return None,
+        ResponseFormat::JsonObject => (
+            "Respond with a JSON object.".to_owned(),
+            json!({"type": "object"}),
+        ),
+        ResponseFormat::JsonSchema { json_schema } => (
+            json_schema.description.clone().unwrap_or_else(|| {
+                format!(
+                    "Respond with JSON following the `{}` schema.",
+                    json_schema.name
+                )
+            }),
+            json_schema
+                .schema
+                .clone()
+                .unwrap_or_else(|| json!({"type": "object"})),
+        ),
+    };
+    Some(WireTool {
+        tool_spec: ToolSpec {
+            name: JSON_TOOL.to_owned(),
+            description: Some(description),
+            input_schema: InputSchema { json: schema },
+        },
+    })
+}

@@ -1,0 +1,193 @@
+//! Golden tests live in `tests/it/`; these cover what fixtures cannot:
+//! SigV4 against the signer's published vector, model id encoding, and
+//! binary event streams (built here from JSON payloads) split at every
+//! byte, with a bad-CRC frame.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use aws_smithy_eventstream::frame::write_message_to;
+use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
+use bytes::Bytes;
+
+use super::{auth, encode_segment, stream::BedrockStream};
+use crate::{AwsCredentials, Credential, StreamDecoder, TranslateError};
+
+/// `aws-sigv4`'s own `test_sign_headers_utf8` vector (credentials
+/// `ANOTREAL`, 2015-08-30T12:36:00Z, region us-east-1, service `service`).
+#[test]
+fn sigv4_matches_the_signer_vector() {
+    let mut request = http::Request::builder()
+        .uri("https://some-endpoint.some-region.amazonaws.com")
+        .header(
+            "some-header",
+            http::HeaderValue::from_str("テスト").unwrap(),
+        )
+        .body(Bytes::new())
+        .unwrap();
+    let aws = AwsCredentials {
+        access_key_id: Credential::new("ANOTREAL"),
+        secret_access_key: Credential::new("notrealrnrELgWzOk3IfjzDKtFBhDby"),
+        session_token: None,
+    };
+    let time = UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+    auth::sign_request(&mut request, &aws, "us-east-1", "service", time).unwrap();
+    let authorization = request.headers()["authorization"].clone();
+    assert!(authorization.is_sensitive());
+    assert_eq!(
+        authorization.to_str().unwrap(),
+        "AWS4-HMAC-SHA256 Credential=ANOTREAL/20150830/us-east-1/service/aws4_request, \
+         SignedHeaders=host;some-header;x-amz-date, \
+         Signature=55e16b31f9bde5fd04f9d3b780dd2b5e5f11a5219001f91a8ca9ec83eaf1618f"
+    );
+    assert_eq!(request.headers()["x-amz-date"], "20150830T123600Z");
+}
+
+#[test]
+fn model_ids_are_one_encoded_segment() {
+    assert_eq!(
+        encode_segment("anthropic.claude-3-haiku-20240307-v1:0"),
+        "anthropic.claude-3-haiku-20240307-v1%3A0"
+    );
+    assert_eq!(
+        encode_segment("arn:aws:bedrock:us-east-1:1:inference-profile/x"),
+        "arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Ainference-profile%2Fx"
+    );
+}
+
+/// One event stream message.
+fn frame(message_type: &str, kind: &str, payload: &str) -> Vec<u8> {
+    let type_header = if message_type == "exception" {
+        ":exception-type"
+    } else {
+        ":event-type"
+    };
+    let message = Message::new(Bytes::from(payload.to_owned()))
+        .add_header(Header::new(
+            ":message-type",
+            HeaderValue::String(message_type.to_owned().into()),
+        ))
+        .add_header(Header::new(
+            type_header,
+            HeaderValue::String(kind.to_owned().into()),
+        ))
+        .add_header(Header::new(
+            ":content-type",
+            HeaderValue::String("application/json".into()),
+        ));
+    let mut out = Vec::new();
+    write_message_to(&message, &mut out).unwrap();
+    out
+}
+
+fn tool_stream() -> Vec<u8> {
+    [
+        frame("event", "messageStart", r#"{"role":"assistant","p":"abc"}"#),
+        frame("event", "contentBlockDelta", r#"{"contentBlockIndex":0,"delta":{"text":"Checking é."}}"#),
+        frame("event", "contentBlockStop", r#"{"contentBlockIndex":0}"#),
+        frame("event", "contentBlockStart", r#"{"contentBlockIndex":1,"start":{"toolUse":{"toolUseId":"tu_1","name":"get_weather"}}}"#),
+        frame("event", "contentBlockDelta", r#"{"contentBlockIndex":1,"delta":{"toolUse":{"input":"{\"city\":"}}}"#),
+        frame("event", "contentBlockDelta", r#"{"contentBlockIndex":1,"delta":{"toolUse":{"input":"\"Paris\"}"}}}"#),
+        frame("event", "contentBlockStop", r#"{"contentBlockIndex":1}"#),
+        frame("event", "messageStop", r#"{"stopReason":"tool_use"}"#),
+        frame("event", "metadata", r#"{"usage":{"inputTokens":10,"outputTokens":5,"totalTokens":115,"cacheReadInputTokens":100},"metrics":{"latencyMs":1}}"#),
+    ]
+    .concat()
+}
+
+fn decode(pieces: &[&[u8]]) -> serde_json::Value {
+    let mut decoder = BedrockStream::default();
+    let mut chunks = Vec::new();
+    for piece in pieces {
+        match decoder.push(piece) {
+            Ok(got) => chunks.extend(got),
+            Err(e) => return serde_json::json!({"chunks": chunks, "error": e.to_string()}),
+        }
+    }
+    match decoder.finish() {
+        Ok(got) => chunks.extend(got),
+        Err(e) => return serde_json::json!({"chunks": chunks, "error": e.to_string()}),
+    }
+    serde_json::json!({"chunks": chunks, "error": null})
+}
+
+#[test]
+fn event_stream_decodes_split_anywhere() {
+    let bytes = tool_stream();
+    let whole = decode(&[&bytes]);
+    assert!(whole["error"].is_null(), "{whole}");
+    let chunks = whole["chunks"].as_array().unwrap();
+    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    assert_eq!(chunks[1]["choices"][0]["delta"]["content"], "Checking é.");
+    let call = &chunks[2]["choices"][0]["delta"]["tool_calls"][0];
+    assert_eq!(
+        (call["id"].as_str(), call["function"]["name"].as_str()),
+        (Some("tu_1"), Some("get_weather"))
+    );
+    let args: String = chunks[3..5]
+        .iter()
+        .map(|c| {
+            c["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(args, r#"{"city":"Paris"}"#);
+    assert_eq!(chunks[5]["choices"][0]["finish_reason"], "tool_calls");
+    assert_eq!(chunks[6]["usage"]["prompt_tokens"], 110);
+    assert_eq!(
+        chunks[6]["usage"]["prompt_tokens_details"]["cached_tokens"],
+        100
+    );
+    assert_eq!(chunks.len(), 7);
+    for cut in 0..=bytes.len() {
+        let (a, b) = bytes.split_at(cut);
+        assert_eq!(decode(&[a, b]), whole, "split at {cut}");
+    }
+    let bytewise: Vec<&[u8]> = bytes.chunks(1).collect();
+    assert_eq!(decode(&bytewise), whole);
+    // Cut in the middle: an error, not a silent end.
+    let cut = decode(&[&bytes[..bytes.len() / 2]]);
+    assert!(
+        cut["error"].as_str().unwrap().contains("ended before"),
+        "{cut}"
+    );
+}
+
+#[test]
+fn a_bad_crc_is_malformed() {
+    let mut bytes = frame("event", "messageStart", r#"{"role":"assistant"}"#);
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    let mut decoder = BedrockStream::default();
+    let error = decoder.push(&bytes).unwrap_err();
+    assert!(
+        matches!(error, TranslateError::Malformed { .. }),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn exceptions_are_classified_errors() {
+    let bytes = [
+        frame("event", "messageStart", r#"{"role":"assistant"}"#),
+        frame(
+            "exception",
+            "throttlingException",
+            r#"{"message":"Too many tokens."}"#,
+        ),
+    ]
+    .concat();
+    let mut decoder = BedrockStream::default();
+    let first = decoder.push(&bytes).unwrap();
+    assert_eq!(first.len(), 1);
+    let Err(TranslateError::Upstream(error)) = decoder.push(&[]) else {
+        panic!("expected the exception");
+    };
+    assert_eq!((error.status, error.kind.as_str()), (429, "rate_limit"));
+    assert_eq!(error.message, "Too many tokens.");
+    let validation = frame("exception", "validationException", r#"{"message":"bad"}"#);
+    let Err(TranslateError::Upstream(error)) = BedrockStream::default().push(&validation) else {
+        panic!("expected the exception");
+    };
+    assert_eq!(error.kind.as_str(), "invalid_request");
+}

@@ -187,3 +187,24 @@ async fn serve_reloads_on_sighup_and_file_change_and_exits_on_sigterm() {
             .all(|l| l["route"] == "r" && l["status"] == 200)
     );
 }
+
+/// Docs nobody runs rot first: every YAML block in the README must load
+/// (variables are given placeholder values).
+#[test]
+fn readme_yaml_examples_validate() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let mut blocks = 0;
+    for (i, block) in readme.split("```yaml\n").skip(1).enumerate() {
+        let yaml = block.split("```").next().unwrap();
+        let env = |name: &str| Some(format!("placeholder-value-for-{name}"));
+        if let Err(e) = sy_config::load_str(yaml, &format!("README block {i}"), &env) {
+            panic!("README YAML block {i} is invalid:\n{e}\n---\n{yaml}");
+        }
+        blocks += 1;
+    }
+    assert!(
+        blocks >= 2,
+        "expected the README's YAML examples, found {blocks}"
+    );
+}

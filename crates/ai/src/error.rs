@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use http::{HeaderValue, Response, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
 use sy_core::ErrorClass;
 use sy_http::Body;
 use sy_llm::openai::{ErrorBody, RequestError, error_type_for_status};
@@ -230,9 +230,48 @@ impl AiError {
         if let AiError::MethodNotAllowed { allow, .. } = &self {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
+        self.set_retry_after(headers);
         response.extensions_mut().insert(self);
         response
     }
+
+    /// How long the client should wait before trying again: the
+    /// provider's own wait, passed on only with a 429 or 503 (the
+    /// statuses RFC 9110 and OpenAI's SDKs read `Retry-After` on).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            AiError::Provider {
+                status: 429 | 503,
+                retry_after,
+                ..
+            } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Add `Retry-After` (whole seconds, rounded up, as HTTP requires) and
+    /// `retry-after-ms` (the exact wait, read first by OpenAI's SDKs) when
+    /// [`retry_after`](Self::retry_after) knows a wait. Used by both error
+    /// shapes, OpenAI's and Anthropic's.
+    pub fn set_retry_after(&self, headers: &mut HeaderMap) {
+        let Some(wait) = self.retry_after() else {
+            return;
+        };
+        let nanos = wait.as_nanos();
+        headers.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(capped(nanos.div_ceil(1_000_000_000))),
+        );
+        headers.insert(
+            HeaderName::from_static("retry-after-ms"),
+            HeaderValue::from(capped(nanos.div_ceil(1_000_000))),
+        );
+    }
+}
+
+/// `value` capped at `u64::MAX` (a wait that long is as good as forever).
+fn capped(value: u128) -> u64 {
+    u64::try_from(value).unwrap_or(u64::MAX)
 }
 
 impl From<sy_providers::ProviderError> for AiError {
@@ -258,6 +297,35 @@ mod tests {
         assert_eq!(e.to_body().error.kind, "rate_limit_error");
         let e = AiError::provider(1000, "odd");
         assert_eq!(e.status(), StatusCode::BAD_GATEWAY);
+    }
+
+    #[test]
+    fn retry_after_headers_round_up_to_whole_seconds() {
+        let with_wait = |status, wait| AiError::Provider {
+            status,
+            kind: ProviderErrorKind::from_status(status),
+            message: "wait".into(),
+            retry_after: Some(wait),
+        };
+        let headers = with_wait(429, Duration::from_millis(1500))
+            .into_response()
+            .headers()
+            .clone();
+        assert_eq!(headers["retry-after"], "2");
+        assert_eq!(headers["retry-after-ms"], "1500");
+        let headers = with_wait(503, Duration::from_secs(7)).into_response();
+        assert_eq!(headers.headers()["retry-after"], "7");
+        assert_eq!(headers.headers()["retry-after-ms"], "7000");
+        // A sub-millisecond remainder rounds the milliseconds up too.
+        let headers = with_wait(429, Duration::from_micros(1)).into_response();
+        assert_eq!(headers.headers()["retry-after"], "1");
+        assert_eq!(headers.headers()["retry-after-ms"], "1");
+        // Other statuses do not ask clients to wait.
+        let response = with_wait(500, Duration::from_secs(7)).into_response();
+        assert!(!response.headers().contains_key("retry-after"));
+        let response = AiError::provider(429, "no wait known").into_response();
+        assert!(!response.headers().contains_key("retry-after"));
+        assert!(!response.headers().contains_key("retry-after-ms"));
     }
 
     #[test]

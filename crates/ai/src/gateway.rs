@@ -65,6 +65,9 @@ impl AiCallInfo {
 /// The endpoints this slice serves, after the API base is stripped.
 enum Endpoint<'a> {
     ChatCompletions,
+    /// Legacy text completions, emulated over chat.
+    Completions,
+    Embeddings,
     /// Anthropic's `messages`.
     Messages,
     /// Anthropic's `messages/count_tokens`.
@@ -126,7 +129,13 @@ impl AiGateway {
             .await
         {
             Ok(response) => response,
-            Err(error) if anthropic => endpoints::messages::error_response(error, request_id),
+            Err(error) if anthropic => {
+                let mut headers = http::HeaderMap::new();
+                error.set_retry_after(&mut headers);
+                let mut response = endpoints::messages::error_response(error, request_id);
+                response.headers_mut().extend(headers);
+                response
+            }
             Err(error) => error.into_response(),
         }
     }
@@ -144,9 +153,11 @@ impl AiGateway {
             path: path.to_owned(),
         })?;
         let (allow, ok) = match endpoint {
-            Endpoint::ChatCompletions | Endpoint::Messages | Endpoint::CountTokens => {
-                ("POST", parts.method == Method::POST)
-            }
+            Endpoint::ChatCompletions
+            | Endpoint::Completions
+            | Endpoint::Embeddings
+            | Endpoint::Messages
+            | Endpoint::CountTokens => ("POST", parts.method == Method::POST),
             Endpoint::Models | Endpoint::Model(_) => ("GET", parts.method == Method::GET),
         };
         if !ok {
@@ -160,6 +171,10 @@ impl AiGateway {
             Endpoint::ChatCompletions => {
                 endpoints::chat::handle(self, allowed, &body, request_id).await
             }
+            Endpoint::Completions => {
+                endpoints::completions::handle(self, allowed, &body, request_id).await
+            }
+            Endpoint::Embeddings => endpoints::embeddings::handle(self, allowed, &body).await,
             Endpoint::Messages => {
                 endpoints::messages::handle(self, allowed, &body, request_id).await
             }
@@ -178,6 +193,8 @@ fn endpoint_of(path: &str) -> Option<Endpoint<'_>> {
     let rest = rest.trim_end_matches('/');
     match rest {
         "/chat/completions" => Some(Endpoint::ChatCompletions),
+        "/completions" => Some(Endpoint::Completions),
+        "/embeddings" => Some(Endpoint::Embeddings),
         "/messages" => Some(Endpoint::Messages),
         "/messages/count_tokens" => Some(Endpoint::CountTokens),
         "/models" => Some(Endpoint::Models),
@@ -240,7 +257,15 @@ mod tests {
             Some(Endpoint::Model("a/b"))
         ));
         assert!(endpoint_of("/v1/models/").is_some_and(|e| matches!(e, Endpoint::Models)));
-        assert!(endpoint_of("/v1/completions").is_none());
+        assert!(matches!(
+            endpoint_of("/v1/completions"),
+            Some(Endpoint::Completions)
+        ));
+        assert!(matches!(
+            endpoint_of("/v1/embeddings"),
+            Some(Endpoint::Embeddings)
+        ));
+        assert!(endpoint_of("/v1/responses").is_none());
         assert!(matches!(
             endpoint_of("/v1/messages"),
             Some(Endpoint::Messages)

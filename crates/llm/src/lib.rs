@@ -13,11 +13,13 @@
 //!
 //! Contents:
 //! - [`chat`]: request, response and stream-chunk types.
+//! - [`embeddings`]: embeddings request and response, base64 vectors.
 //! - [`anthropic`]: the Anthropic Messages dialect: request parsing and
 //!   translation to and from the canonical form, the stream event encoder,
 //!   Anthropic-shaped errors.
 //! - [`openai`]: the OpenAI dialect: request parsing with OpenAI-shaped
-//!   validation errors, the error body.
+//!   validation errors (chat, embeddings, legacy completions), the error
+//!   body, the legacy `text_completion` objects.
 //! - [`sse`]: server-sent events encoder and incremental decoder.
 //! - [`usage`]: the wire `usage` object and its conversion to
 //!   [`sy_core::TokenUsage`].
@@ -27,6 +29,7 @@
 
 pub mod anthropic;
 pub mod chat;
+pub mod embeddings;
 pub mod estimate;
 pub mod openai;
 pub mod sse;

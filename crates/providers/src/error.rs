@@ -181,10 +181,12 @@ pub(crate) fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|n| n.is_finite() && *n >= 0.0)
     };
+    // `try_`: a wait too long for a `Duration` (`retry-after: 1e30`) would
+    // make `from_secs_f64` panic; it is ignored instead.
     if let Some(ms) = number("retry-after-ms") {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        return Duration::try_from_secs_f64(ms / 1000.0).ok();
     }
-    number("retry-after").map(Duration::from_secs_f64)
+    number("retry-after").and_then(|s| Duration::try_from_secs_f64(s).ok())
 }
 
 /// A message for an error body that could not be read.
@@ -196,5 +198,39 @@ pub(crate) fn fallback_message(provider: &str, status: u16, body: &[u8]) -> Stri
         format!("Provider {provider} answered with status {status}.")
     } else {
         format!("Provider {provider} answered with status {status}: {text}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> http::HeaderMap {
+        pairs
+            .iter()
+            .map(|(n, v)| {
+                (
+                    http::HeaderName::from_static(n),
+                    http::HeaderValue::from_static(v),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn retry_after_reads_ms_first_then_seconds() {
+        let both = headers(&[("retry-after", "7"), ("retry-after-ms", "1500")]);
+        assert_eq!(retry_after(&both), Some(Duration::from_millis(1500)));
+        let secs = headers(&[("retry-after", " 2.5 ")]);
+        assert_eq!(retry_after(&secs), Some(Duration::from_millis(2500)));
+        let date = headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]);
+        assert_eq!(retry_after(&date), None);
+        assert_eq!(retry_after(&headers(&[("retry-after", "-1")])), None);
+    }
+
+    #[test]
+    fn absurd_waits_are_ignored_not_a_panic() {
+        assert_eq!(retry_after(&headers(&[("retry-after", "1e30")])), None);
+        assert_eq!(retry_after(&headers(&[("retry-after-ms", "1e300")])), None);
     }
 }

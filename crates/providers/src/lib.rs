@@ -38,6 +38,7 @@ pub mod openai;
 mod params;
 
 use bytes::Bytes;
+use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 use sy_llm::{ChatChunk, ChatRequest, ChatResponse};
 
 pub use endpoint::{AwsCredentials, Credential, ProviderEndpoint, UnsupportedParams};
@@ -81,6 +82,36 @@ pub trait ProviderAdapter: Send + Sync {
 
     /// A fresh decoder for one streamed response.
     fn stream_decoder(&self) -> Box<dyn StreamDecoder>;
+
+    /// Whether [`ProviderAdapter::embeddings_request`] is implemented.
+    fn supports_embeddings(&self) -> bool {
+        false
+    }
+
+    /// The upstream request for an embeddings call of the provider's model
+    /// `model`. By default the provider has no embeddings API:
+    /// [`TranslateError::Unsupported`] on `model`.
+    fn embeddings_request(
+        &self,
+        endpoint: &ProviderEndpoint,
+        req: &EmbeddingsRequest,
+        model: &str,
+    ) -> Result<http::Request<Bytes>, TranslateError> {
+        let _ = (endpoint, req, model);
+        Err(TranslateError::Unsupported {
+            param: "model".to_owned(),
+            provider: self.name(),
+        })
+    }
+
+    /// Translate a whole successful embeddings response body.
+    fn embeddings_response(&self, body: &[u8]) -> Result<EmbeddingsResponse, TranslateError> {
+        let _ = body;
+        Err(TranslateError::malformed(
+            self.name(),
+            "the provider has no embeddings API",
+        ))
+    }
 
     /// Classify an error answer (non-2xx status, its headers and body).
     /// Never fails: a body that cannot be read still gives an error naming

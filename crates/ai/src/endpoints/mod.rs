@@ -1,6 +1,8 @@
 //! One module per API endpoint.
 
 pub(crate) mod chat;
+pub(crate) mod completions;
+pub(crate) mod embeddings;
 pub(crate) mod messages;
 pub(crate) mod meter;
 pub(crate) mod models;

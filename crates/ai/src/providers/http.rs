@@ -21,6 +21,7 @@ use http_body_util::combinators::UnsyncBoxBody;
 use sy_config::{ProviderSpec, UnsupportedParamsSpec};
 use sy_http::BoxError;
 use sy_http::client::{ClientOptions, UpstreamClient, build_client};
+use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 use sy_llm::openai::RequestError;
 use sy_llm::{ChatChunk, ChatRequest};
 use sy_providers::{
@@ -171,6 +172,53 @@ impl HttpProvider {
         Ok(ProviderReply::Stream(stream.into_chunks()))
     }
 
+    /// One embeddings call: the adapter's request, the whole answer within
+    /// the timeout.
+    async fn embed(
+        &self,
+        req: &EmbeddingsRequest,
+        model: &str,
+    ) -> Result<EmbeddingsResponse, AiError> {
+        if !self.adapter.supports_embeddings() {
+            return Err(super::embeddings_unsupported(
+                &self.endpoint.name,
+                Some(self.adapter.name()),
+            ));
+        }
+        let upstream = self
+            .adapter
+            .embeddings_request(&self.endpoint, req, model)
+            .map_err(|e| self.translate_error(e))?;
+        let (parts, bytes) = upstream.into_parts();
+        let request = http::Request::from_parts(parts, sy_http::full(bytes));
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let response = match tokio::time::timeout_at(deadline, self.client.request(request)).await {
+            Err(_) => return Err(self.timed_out()),
+            Ok(Err(_)) => return Err(self.unreachable()),
+            Ok(Ok(response)) => response,
+        };
+        let (head, body) = response.into_parts();
+        let body = upstream_body(body);
+        if !head.status.is_success() {
+            let bytes = tokio::time::timeout_at(deadline, collect(body, MAX_ERROR_BYTES))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default();
+            let error = self.adapter.error(head.status, &head.headers, &bytes);
+            return Err(AiError::from(error));
+        }
+        let bytes = match tokio::time::timeout_at(deadline, collect(body, MAX_RESPONSE_BYTES)).await
+        {
+            Err(_) => return Err(self.timed_out()),
+            Ok(Err(_)) => return Err(self.broken()),
+            Ok(Ok(bytes)) => bytes,
+        };
+        self.adapter
+            .embeddings_response(&bytes)
+            .map_err(|e| self.translate_error(e))
+    }
+
     fn translate_error(&self, error: TranslateError) -> AiError {
         translate_error(&self.endpoint.name, error)
     }
@@ -208,6 +256,15 @@ impl Provider for HttpProvider {
         deployment_model: &'a str,
     ) -> BoxFuture<'a, Result<ProviderReply, AiError>> {
         Box::pin(self.call(request, deployment_model))
+    }
+
+    fn embeddings<'a>(
+        &'a self,
+        request: &'a EmbeddingsRequest,
+        deployment_model: &'a str,
+        _provider: &'a str,
+    ) -> BoxFuture<'a, Result<EmbeddingsResponse, AiError>> {
+        Box::pin(self.embed(request, deployment_model))
     }
 }
 

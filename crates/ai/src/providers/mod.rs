@@ -9,6 +9,8 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use sy_config::{ProviderKindSpec, ProviderSpec};
+use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
+use sy_llm::openai::RequestError;
 use sy_llm::{ChatChunk, ChatRequest, ChatResponse};
 use sy_providers::ProviderKind;
 
@@ -61,6 +63,33 @@ pub trait Provider: Send + Sync {
         request: &'a ChatRequest,
         deployment_model: &'a str,
     ) -> BoxFuture<'a, Result<ProviderReply, AiError>>;
+
+    /// Embed `request`'s inputs with the provider's model
+    /// `deployment_model`. The response's `model` may be anything (the
+    /// endpoint stamps the public name); vectors may be floats or base64
+    /// (the endpoint converts to what the client asked). By default the
+    /// provider has no embeddings: a 400 naming `provider`.
+    fn embeddings<'a>(
+        &'a self,
+        request: &'a EmbeddingsRequest,
+        deployment_model: &'a str,
+        provider: &'a str,
+    ) -> BoxFuture<'a, Result<EmbeddingsResponse, AiError>> {
+        let _ = (request, deployment_model);
+        Box::pin(std::future::ready(Err(embeddings_unsupported(
+            provider, None,
+        ))))
+    }
+}
+
+/// The 400 for an embeddings call to a provider without them.
+pub(crate) fn embeddings_unsupported(provider: &str, kind: Option<&str>) -> AiError {
+    let kind = kind.map(|k| format!(" (kind `{k}`)")).unwrap_or_default();
+    AiError::InvalidRequest(RequestError {
+        message: format!("Embeddings are not supported by the provider `{provider}`{kind}."),
+        param: Some("model".to_owned()),
+        code: Some("unsupported_model"),
+    })
 }
 
 /// Build the provider a spec describes. Fails, with a message to prefix

@@ -156,10 +156,10 @@ async fn method_not_allowed() {
 #[tokio::test]
 async fn unknown_path() {
     check(
-        call(&gateway(), &[], Method::POST, "/v1/embeddings", "{}").await,
+        call(&gateway(), &[], Method::POST, "/v1/audio/speech", "{}").await,
         StatusCode::NOT_FOUND,
         invalid(
-            "Invalid URL (POST /v1/embeddings)",
+            "Invalid URL (POST /v1/audio/speech)",
             None,
             Some("unknown_url"),
         ),

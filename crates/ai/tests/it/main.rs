@@ -10,8 +10,11 @@
     reason = "test helpers fail loudly"
 )]
 
+mod bedrock;
 mod chat;
+mod completions;
 mod cost;
+mod embeddings;
 mod errors;
 mod messages;
 mod models;

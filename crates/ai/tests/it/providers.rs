@@ -156,6 +156,52 @@ async fn upstream_429_is_an_openai_429_with_the_providers_message() {
     );
 }
 
+/// The mock's 429 carries `retry-after: 7`; the client is told to wait as
+/// long, in seconds and in milliseconds.
+#[tokio::test]
+async fn a_providers_retry_after_reaches_openai_clients() {
+    let (_mock, gw) = anthropic().await;
+    let (status, headers, body) = chat(
+        &gw,
+        json!({"model": "m", "messages": user("mock:error:429")}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(json_of(&body)["error"]["type"], "rate_limit_error");
+    assert_eq!(header(&headers, "retry-after"), Some("7"));
+    assert_eq!(header(&headers, "retry-after-ms"), Some("7000"));
+    // A failure without a wait carries neither header.
+    let (status, headers, _) = chat(
+        &gw,
+        json!({"model": "m", "messages": user("mock:error:500")}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(header(&headers, "retry-after"), None);
+    assert_eq!(header(&headers, "retry-after-ms"), None);
+}
+
+#[tokio::test]
+async fn a_providers_retry_after_reaches_anthropic_clients() {
+    let (_mock, gw) = anthropic().await;
+    let request = json!({"model": "m", "max_tokens": 10,
+                         "messages": [{"role": "user", "content": "mock:error:429"}]});
+    let (status, headers, body) = call(
+        &gw,
+        &[],
+        http::Method::POST,
+        "/v1/messages",
+        &request.to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let got = json_of(&body);
+    assert_eq!(got["type"], "error");
+    assert_eq!(got["error"]["type"], "rate_limit_error");
+    assert_eq!(header(&headers, "retry-after"), Some("7"));
+    assert_eq!(header(&headers, "retry-after-ms"), Some("7000"));
+}
+
 #[tokio::test]
 async fn malformed_upstream_json_is_502() {
     let (_mock, gw) = anthropic().await;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::syntax::http_url;
 use super::{Report, list};
-use crate::ai::ProviderKindSpec;
+use crate::ai::{ProviderKindSpec, ProviderSpec};
 use crate::spec::ConfigSpec;
 
 pub(super) fn check(spec: &ConfigSpec, r: &mut Report) {
@@ -26,6 +26,7 @@ pub(super) fn check(spec: &ConfigSpec, r: &mut Report) {
                 "`mock` settings apply only to `kind: mock`",
             );
         }
+        check_aws(p, &base, r);
     }
     r.unique_names(
         "models",
@@ -59,6 +60,57 @@ pub(super) fn check(spec: &ConfigSpec, r: &mut Report) {
             }
         }
     }
+}
+
+/// Region and AWS credentials: a Bedrock provider needs a `region` (for
+/// its URL and signature) or a `base_url`; a region looks like
+/// `us-east-1`; AWS credentials need both halves of the key pair (an
+/// unset `${VAR:-}` leaves one empty).
+fn check_aws(p: &ProviderSpec, base: &str, r: &mut Report) {
+    if p.kind == ProviderKindSpec::Bedrock && p.region.is_none() && p.base_url.is_none() {
+        r.push(
+            format!("{base}.kind"),
+            "`kind: bedrock` needs a `region` (like `us-east-1`) or a `base_url`",
+        );
+    }
+    if let Some(region) = &p.region {
+        if !is_region(region) {
+            r.push(
+                format!("{base}.region"),
+                format!("`{region}` is not a cloud region; write it like `us-east-1`"),
+            );
+        }
+    }
+    if let Some(aws) = &p.aws {
+        for (field, value) in [
+            ("access_key_id", &aws.access_key_id),
+            ("secret_access_key", &aws.secret_access_key),
+        ] {
+            if value.trim().is_empty() {
+                r.push(
+                    format!("{base}.aws.{field}"),
+                    "AWS credentials need both `access_key_id` and `secret_access_key`; this one is empty",
+                );
+            }
+        }
+    }
+}
+
+/// `xx-xxxx-N`: lower-case letter groups joined by `-` (the first of two
+/// letters, at least two groups) and a trailing number, as in `us-east-1`,
+/// `ap-southeast-2`, `us-gov-west-1`.
+fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    let Some((number, words)) = parts.split_last() else {
+        return false;
+    };
+    let letters = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase());
+    words.len() >= 2
+        && words[0].len() == 2
+        && words.iter().all(|w| letters(w))
+        && !number.is_empty()
+        && number.len() <= 2
+        && number.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A model's routing settings: references to other models, retry and

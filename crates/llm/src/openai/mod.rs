@@ -5,10 +5,16 @@
 //! error body ([`ErrorBody`]) and the model list objects ([`ModelObject`],
 //! [`ModelList`]).
 
+mod completions;
+mod embeddings;
 mod error;
 mod models;
 mod parse;
 
+pub use completions::{
+    CompletionChoice, CompletionPrompt, CompletionRequest, TextCompletion, parse_completion_request,
+};
+pub use embeddings::parse_embeddings_request;
 pub use error::{ErrorBody, ErrorDetail, error_type_for_status};
 pub use models::{ModelList, ModelObject};
 pub use parse::{RequestError, parse_chat_request};

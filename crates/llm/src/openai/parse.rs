@@ -27,7 +27,11 @@ pub struct RequestError {
 }
 
 impl RequestError {
-    fn new(message: String, param: Option<String>, code: Option<&'static str>) -> RequestError {
+    pub(crate) fn new(
+        message: String,
+        param: Option<String>,
+        code: Option<&'static str>,
+    ) -> RequestError {
         RequestError {
             message,
             param,
@@ -35,7 +39,7 @@ impl RequestError {
         }
     }
 
-    fn missing(param: &str) -> RequestError {
+    pub(crate) fn missing(param: &str) -> RequestError {
         RequestError::new(
             format!("Missing required parameter: '{param}'."),
             Some(param.to_owned()),
@@ -43,7 +47,7 @@ impl RequestError {
         )
     }
 
-    fn invalid_type(param: &str, expected: &str, got: &Value) -> RequestError {
+    pub(crate) fn invalid_type(param: &str, expected: &str, got: &Value) -> RequestError {
         RequestError::new(
             format!(
                 "Invalid type for '{param}': expected {expected}, but got {} instead.",
@@ -54,7 +58,7 @@ impl RequestError {
         )
     }
 
-    fn invalid_value(param: &str, why: &str) -> RequestError {
+    pub(crate) fn invalid_value(param: &str, why: &str) -> RequestError {
         RequestError::new(
             format!("Invalid value for '{param}': {why}"),
             Some(param.to_owned()),
@@ -75,29 +79,8 @@ impl RequestError {
 
 /// Parse and validate a Chat Completions body.
 pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, RequestError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        RequestError::new(
-            format!("We could not parse the JSON body of your request: {e}."),
-            None,
-            None,
-        )
-    })?;
-    let Value::Object(map) = &value else {
-        return Err(RequestError::new(
-            format!(
-                "Invalid request body: expected a JSON object, but got {} instead.",
-                kind(&value)
-            ),
-            None,
-            Some("invalid_type"),
-        ));
-    };
-    match map.get("model") {
-        None | Some(Value::Null) => return Err(RequestError::missing("model")),
-        Some(Value::String(_)) => {}
-        Some(other) => return Err(RequestError::invalid_type("model", "a string", other)),
-    }
-    match map.get("messages") {
+    let value = object_with_model(body)?;
+    match value.get("messages") {
         None | Some(Value::Null) => return Err(RequestError::missing("messages")),
         Some(Value::Array(items)) if items.is_empty() => {
             return Err(RequestError::new(
@@ -117,8 +100,35 @@ pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, RequestError> {
     Ok(request)
 }
 
+/// The body as a JSON object whose `model` is a string (the checks every
+/// OpenAI endpoint starts with).
+pub(crate) fn object_with_model(body: &[u8]) -> Result<Value, RequestError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        RequestError::new(
+            format!("We could not parse the JSON body of your request: {e}."),
+            None,
+            None,
+        )
+    })?;
+    let Value::Object(map) = &value else {
+        return Err(RequestError::new(
+            format!(
+                "Invalid request body: expected a JSON object, but got {} instead.",
+                kind(&value)
+            ),
+            None,
+            Some("invalid_type"),
+        ));
+    };
+    match map.get("model") {
+        None | Some(Value::Null) => Err(RequestError::missing("model")),
+        Some(Value::String(_)) => Ok(value),
+        Some(other) => Err(RequestError::invalid_type("model", "a string", other)),
+    }
+}
+
 /// Turn a typed-deserialization error into an OpenAI error naming the path.
-fn serde_error(error: &serde_path_to_error::Error<serde_json::Error>) -> RequestError {
+pub(crate) fn serde_error(error: &serde_path_to_error::Error<serde_json::Error>) -> RequestError {
     let path = error.path().to_string();
     let inner = error.inner().to_string();
     // serde reports a missing field at its parent's path.

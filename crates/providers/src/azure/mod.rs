@@ -17,6 +17,7 @@ mod wire;
 mod tests;
 
 use bytes::Bytes;
+use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 use sy_llm::{ChatRequest, ChatResponse};
 
 use crate::{ProviderAdapter, ProviderEndpoint, ProviderError, StreamDecoder, TranslateError};
@@ -45,6 +46,29 @@ impl ProviderAdapter for Azure {
 
     fn chat_response(&self, body: &[u8]) -> Result<ChatResponse, TranslateError> {
         response::parse(body)
+    }
+
+    fn supports_embeddings(&self) -> bool {
+        true
+    }
+
+    fn embeddings_request(
+        &self,
+        endpoint: &ProviderEndpoint,
+        req: &EmbeddingsRequest,
+        model: &str,
+    ) -> Result<http::Request<Bytes>, TranslateError> {
+        crate::openai::embeddings::request(
+            &request::embeddings_url(endpoint, model),
+            auth::header(endpoint),
+            endpoint,
+            req,
+            model,
+        )
+    }
+
+    fn embeddings_response(&self, body: &[u8]) -> Result<EmbeddingsResponse, TranslateError> {
+        crate::openai::embeddings::parse(NAME, body)
     }
 
     fn stream_decoder(&self) -> Box<dyn StreamDecoder> {

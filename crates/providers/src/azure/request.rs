@@ -14,15 +14,7 @@ pub(super) fn build(
     deployment: &str,
     auth: Option<(HeaderName, HeaderValue)>,
 ) -> Result<http::Request<Bytes>, TranslateError> {
-    let version = endpoint
-        .api_version
-        .as_deref()
-        .unwrap_or(DEFAULT_API_VERSION);
-    let url = endpoint.url(&format!(
-        "/openai/deployments/{}/chat/completions?api-version={}",
-        encode(deployment),
-        encode(version)
-    ));
+    let url = deployment_url(endpoint, deployment, "chat/completions");
     post(
         &url,
         auth,
@@ -30,6 +22,23 @@ pub(super) fn build(
         &body(req, deployment, true),
         req.is_stream(),
     )
+}
+
+/// `{base}/openai/deployments/{deployment}/embeddings?api-version=...`.
+pub(super) fn embeddings_url(endpoint: &ProviderEndpoint, deployment: &str) -> String {
+    deployment_url(endpoint, deployment, "embeddings")
+}
+
+fn deployment_url(endpoint: &ProviderEndpoint, deployment: &str, operation: &str) -> String {
+    let version = endpoint
+        .api_version
+        .as_deref()
+        .unwrap_or(DEFAULT_API_VERSION);
+    endpoint.url(&format!(
+        "/openai/deployments/{}/{operation}?api-version={}",
+        encode(deployment),
+        encode(version)
+    ))
 }
 
 /// Percent-encode everything but RFC 3986 unreserved characters, so a

@@ -227,5 +227,5 @@ fn retry_delay(details: &[serde_json::Value]) -> Option<Duration> {
         .filter_map(|d| d.get("retryDelay")?.as_str())
         .filter_map(|d| d.strip_suffix('s')?.parse::<f64>().ok())
         .find(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
 }

@@ -6,6 +6,9 @@
 //! gateway learns exact usage (the endpoint drops the usage chunk again for
 //! clients that did not ask). Unknown fields pass through untouched.
 //!
+//! Embeddings (`{base}/embeddings`) are a pass-through too, with the
+//! deployment's model id; Azure, Mistral and Ollama reuse it.
+//!
 //! Usage convention: OpenAI's, which the canonical form keeps —
 //! `prompt_tokens` includes `prompt_tokens_details.cached_tokens`.
 //!
@@ -16,6 +19,7 @@
 //! pieces here.
 
 mod auth;
+pub(crate) mod embeddings;
 pub(crate) mod request;
 pub(crate) mod response;
 pub(crate) mod stream;
@@ -25,6 +29,7 @@ pub(crate) mod wire;
 mod tests;
 
 use bytes::Bytes;
+use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 use sy_llm::{ChatRequest, ChatResponse};
 
 use crate::{ProviderAdapter, ProviderEndpoint, ProviderError, StreamDecoder, TranslateError};
@@ -80,6 +85,29 @@ impl ProviderAdapter for OpenAi {
 
     fn chat_response(&self, body: &[u8]) -> Result<ChatResponse, TranslateError> {
         response::parse(self.name(), body)
+    }
+
+    fn supports_embeddings(&self) -> bool {
+        true
+    }
+
+    fn embeddings_request(
+        &self,
+        endpoint: &ProviderEndpoint,
+        req: &EmbeddingsRequest,
+        model: &str,
+    ) -> Result<http::Request<Bytes>, TranslateError> {
+        embeddings::request(
+            &endpoint.url("/embeddings"),
+            auth::bearer(endpoint),
+            endpoint,
+            req,
+            model,
+        )
+    }
+
+    fn embeddings_response(&self, body: &[u8]) -> Result<EmbeddingsResponse, TranslateError> {
+        embeddings::parse(self.name(), body)
     }
 
     fn stream_decoder(&self) -> Box<dyn StreamDecoder> {

@@ -51,6 +51,7 @@ pub(crate) async fn handle(
     match path {
         "/v1/chat/completions" if req.method() == Method::POST => chat::respond(&shared, req).await,
         "/v1/messages" if req.method() == Method::POST => anthropic::respond(&shared, req).await,
+        "/v1/embeddings" if req.method() == Method::POST => embeddings(&shared, req).await,
         "/echo" => echo(&shared, req).await,
         "/stream" => Ok(stream(&shared, req.uri().query(), false)),
         "/sse" => Ok(stream(&shared, req.uri().query(), true)),
@@ -110,6 +111,41 @@ fn status(shared: &Shared, code: &str) -> Response<MockBody> {
         Some(status) => reply(shared, status, TEXT, format!("status {}", status.as_u16())),
         None => reply(shared, StatusCode::BAD_REQUEST, TEXT, "bad status code"),
     }
+}
+
+/// `POST /v1/embeddings` in OpenAI's shape: input `i` (a string, or an
+/// array of strings) gets the vector `[i, <its length in bytes>, 0.5]`;
+/// `prompt_tokens` is the body's length ÷ 4, rounded up; the model is
+/// echoed.
+async fn embeddings(
+    shared: &Shared,
+    req: Request<Incoming>,
+) -> Result<Response<MockBody>, MockError> {
+    let body = req.into_body().collect().await?.to_bytes();
+    let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let inputs: Vec<usize> = match &request["input"] {
+        serde_json::Value::String(s) => vec![s.len()],
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map_or(0, str::len))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let data: Vec<serde_json::Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, len)| {
+            serde_json::json!({"object": "embedding", "index": i, "embedding": [i as f64, *len as f64, 0.5]})
+        })
+        .collect();
+    let tokens = body.len().div_ceil(4).max(1);
+    let json = serde_json::json!({
+        "object": "list",
+        "data": data,
+        "model": request["model"],
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    });
+    Ok(reply(shared, StatusCode::OK, JSON, json.to_string()))
 }
 
 async fn echo(shared: &Shared, req: Request<Incoming>) -> Result<Response<MockBody>, MockError> {

@@ -9,10 +9,14 @@
 //! answer takes as long as the stream would: `latency + chunk_delay ×
 //! (chunks − 1)`.
 //!
+//! Embeddings ([`embed`]): deterministic unit vectors from a hash of each
+//! input, after `latency`.
+//!
 //! Errors: a last user message containing `mock:error:<status>` (any 4xx or
 //! 5xx) is answered, after `latency`, with that status as a provider error.
 
 mod answer;
+mod embed;
 mod schema;
 
 use std::time::Duration;
@@ -21,6 +25,7 @@ use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use sy_config::MockProviderSpec;
 use sy_llm::ChatRequest;
+use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 
 use super::{Provider, ProviderReply};
 use crate::AiError;
@@ -93,5 +98,26 @@ impl Provider for MockProvider {
         deployment_model: &'a str,
     ) -> BoxFuture<'a, Result<ProviderReply, AiError>> {
         Box::pin(self.answer(request, deployment_model))
+    }
+
+    fn embeddings<'a>(
+        &'a self,
+        request: &'a EmbeddingsRequest,
+        deployment_model: &'a str,
+        _provider: &'a str,
+    ) -> BoxFuture<'a, Result<EmbeddingsResponse, AiError>> {
+        Box::pin(async move {
+            if !self.latency.is_zero() {
+                tokio::time::sleep(self.latency).await;
+            }
+            embed::answer(request, deployment_model).map_err(|status| {
+                AiError::provider(
+                    status,
+                    format!(
+                        "The mock provider failed with status {status}, as asked by `mock:error:{status}`."
+                    ),
+                )
+            })
+        })
     }
 }

@@ -1,0 +1,192 @@
+//! `POST /v1/completions`: the legacy text completions API, emulated over
+//! chat.
+//!
+//! The prompt becomes one user message ([`openai::CompletionRequest::to_chat`]),
+//! which goes through the same model lookup, routing, limits and metering
+//! as chat ([`super::upstream::call_model`]); the answer comes back as a
+//! `text_completion` object, or streamed as `text_completion` chunks (the
+//! role-only first chunk dropped), then `data: [DONE]`.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http::{Response, StatusCode};
+use sy_http::Body;
+use sy_llm::openai::{self, TextCompletion};
+use sy_llm::{ChatChunk, Usage, sse};
+
+use super::meter::StreamMeter;
+use super::upstream::{self, Called};
+use crate::gateway::unix_now;
+use crate::providers::{ChunkStream, ProviderReply};
+use crate::{
+    AiError, AiGateway, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS, respond,
+};
+
+pub(crate) async fn handle(
+    gateway: &AiGateway,
+    allowed: &[String],
+    body: &[u8],
+    request_id: &str,
+) -> Result<Response<Body>, AiError> {
+    let legacy = openai::parse_completion_request(body)?;
+    let request = Arc::new(legacy.to_chat());
+    let stamp = Stamp {
+        id: format!("cmpl-{request_id}"),
+        created: unix_now(),
+        model: request.model.clone(),
+    };
+    let Called {
+        info, meter, reply, ..
+    } = upstream::call_model(gateway, allowed, &request, false).await?;
+    let mut response = match reply {
+        ProviderReply::Complete(answer) => {
+            let tokens = match &answer.usage {
+                Some(usage) => usage.to_tokens(),
+                None => meter.estimate_answer(&answer),
+            };
+            let cost = meter.settle(tokens);
+            let mut completion = TextCompletion::from_chat(&answer);
+            stamp.apply(&mut completion);
+            completion.usage = Some(Usage::from_tokens(&tokens));
+            let mut response = respond::json(StatusCode::OK, &completion);
+            if let Some(cost) = cost {
+                respond::set_header(&mut response, HEADER_COST, &cost.to_string());
+            }
+            respond::set_header(
+                &mut response,
+                HEADER_PROMPT_TOKENS,
+                &tokens.prompt.to_string(),
+            );
+            respond::set_header(
+                &mut response,
+                HEADER_COMPLETION_TOKENS,
+                &tokens.completion.to_string(),
+            );
+            response
+        }
+        ProviderReply::Stream(chunks) => stream(
+            chunks,
+            stamp,
+            request.include_usage(),
+            StreamMeter::new(meter),
+        ),
+    };
+    upstream::set_call_headers(&mut response, &info);
+    response.extensions_mut().insert(info);
+    Ok(response)
+}
+
+/// The gateway's id, time and public model name for one completion.
+struct Stamp {
+    id: String,
+    created: u64,
+    model: String,
+}
+
+impl Stamp {
+    fn apply(&self, completion: &mut TextCompletion) {
+        completion.id.clone_from(&self.id);
+        completion.created = self.created;
+        completion.model.clone_from(&self.model);
+    }
+}
+
+struct Forward {
+    chunks: ChunkStream,
+    stamp: Stamp,
+    include_usage: bool,
+    meter: StreamMeter,
+    tail: Option<Bytes>,
+    ended: bool,
+}
+
+/// Chat chunks as `text_completion` events, each as it arrives; the usage
+/// chunk only when the client asked (`stream_options.include_usage`, the
+/// gateway's estimate when the provider sent none); an error mid-stream
+/// ends it with an `error` event and no `[DONE]`, as for chat.
+fn stream(
+    chunks: ChunkStream,
+    stamp: Stamp,
+    include_usage: bool,
+    meter: StreamMeter,
+) -> Response<Body> {
+    let state = Forward {
+        chunks,
+        stamp,
+        include_usage,
+        meter,
+        tail: None,
+        ended: false,
+    };
+    let frames = futures_util::stream::unfold(state, |mut st| async move {
+        if let Some(frame) = st.tail.take() {
+            return Some((frame, st));
+        }
+        if st.ended {
+            return None;
+        }
+        loop {
+            let frame = match st.chunks.next().await {
+                Some(Ok(chunk)) => match forward(&mut st, &chunk) {
+                    Some(frame) => frame,
+                    None => continue,
+                },
+                Some(Err(error)) => {
+                    st.ended = true;
+                    st.meter.failed();
+                    respond::sse_error(&error)
+                }
+                None => {
+                    st.ended = true;
+                    finish(&mut st)
+                }
+            };
+            return Some((frame, st));
+        }
+    });
+    respond::sse(frames)
+}
+
+fn forward(st: &mut Forward, chunk: &ChatChunk) -> Option<Bytes> {
+    st.meter.observe(chunk);
+    let mut completion = TextCompletion::from_chunk(chunk)?;
+    if completion.usage.is_some() && !st.include_usage {
+        if completion.choices.is_empty() {
+            return None;
+        }
+        completion.usage = None;
+    }
+    st.stamp.apply(&mut completion);
+    Some(encode(&completion))
+}
+
+fn finish(st: &mut Forward) -> Bytes {
+    let estimate = if st.include_usage {
+        st.meter.settle_estimate()
+    } else {
+        None
+    };
+    let Some(tokens) = estimate else {
+        return Bytes::from_static(sse::DONE);
+    };
+    let completion = TextCompletion {
+        id: st.stamp.id.clone(),
+        object: "text_completion".to_owned(),
+        created: st.stamp.created,
+        model: st.stamp.model.clone(),
+        choices: Vec::new(),
+        usage: Some(Usage::from_tokens(&tokens)),
+        system_fingerprint: None,
+    };
+    st.tail = Some(Bytes::from_static(sse::DONE));
+    encode(&completion)
+}
+
+fn encode(completion: &TextCompletion) -> Bytes {
+    match sse::encode_json(completion) {
+        Ok(bytes) => bytes,
+        Err(e) => respond::sse_error(&AiError::Internal(format!("encoding a chunk: {e}"))),
+    }
+}

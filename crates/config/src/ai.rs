@@ -9,7 +9,7 @@ use crate::price::UsdPerMillion;
 use crate::units::DurationSpec;
 
 /// An AI provider account or server.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct ProviderSpec {
     /// Unique name that deployments refer to.
@@ -289,4 +289,47 @@ pub struct DeploymentSpec {
 
 fn one() -> u32 {
     1
+}
+
+/// Credentials never reach a log line through `{:?}`: the key and header
+/// values (which may carry tokens) are redacted.
+impl std::fmt::Debug for ProviderSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderSpec")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("api_version", &self.api_version)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("timeout", &self.timeout)
+            .field("max_tokens_default", &self.max_tokens_default)
+            .field("unsupported_params", &self.unsupported_params)
+            .field("mock", &self.mock)
+            .field("region", &self.region)
+            .field("aws", &self.aws)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_prints_credentials() {
+        let spec: ProviderSpec = serde_yaml_ng::from_str(
+            "{ name: p, kind: openai, api_key: sk-secret-value, headers: { x-token: tok-secret } }",
+        )
+        .unwrap();
+        let text = format!("{spec:?}");
+        assert!(
+            !text.contains("sk-secret-value") && !text.contains("tok-secret"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<redacted>") && text.contains("x-token"),
+            "{text}"
+        );
+    }
 }

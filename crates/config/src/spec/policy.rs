@@ -152,11 +152,21 @@ pub struct ConsumerSpec {
 }
 
 /// An API key, in clear (use `${ENV_VAR}`) or as its SHA-256 in hex.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// `Debug` prints neither.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum KeySpec {
     /// The key itself; best taken from the environment with `${VAR}`.
     Key(String),
     /// Lower-case hex SHA-256 of the key.
     Sha256(String),
+}
+
+impl std::fmt::Debug for KeySpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySpec::Key(_) => f.write_str("Key(<redacted>)"),
+            KeySpec::Sha256(_) => f.write_str("Sha256(<redacted>)"),
+        }
+    }
 }

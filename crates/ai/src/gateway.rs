@@ -68,6 +68,8 @@ enum Endpoint<'a> {
     /// Legacy text completions, emulated over chat.
     Completions,
     Embeddings,
+    /// The Responses API, emulated over chat.
+    Responses,
     /// Anthropic's `messages`.
     Messages,
     /// Anthropic's `messages/count_tokens`.
@@ -156,6 +158,7 @@ impl AiGateway {
             Endpoint::ChatCompletions
             | Endpoint::Completions
             | Endpoint::Embeddings
+            | Endpoint::Responses
             | Endpoint::Messages
             | Endpoint::CountTokens => ("POST", parts.method == Method::POST),
             Endpoint::Models | Endpoint::Model(_) => ("GET", parts.method == Method::GET),
@@ -175,6 +178,9 @@ impl AiGateway {
                 endpoints::completions::handle(self, allowed, &body, request_id).await
             }
             Endpoint::Embeddings => endpoints::embeddings::handle(self, allowed, &body).await,
+            Endpoint::Responses => {
+                endpoints::responses::handle(self, allowed, &body, request_id).await
+            }
             Endpoint::Messages => {
                 endpoints::messages::handle(self, allowed, &body, request_id).await
             }
@@ -195,6 +201,7 @@ fn endpoint_of(path: &str) -> Option<Endpoint<'_>> {
         "/chat/completions" => Some(Endpoint::ChatCompletions),
         "/completions" => Some(Endpoint::Completions),
         "/embeddings" => Some(Endpoint::Embeddings),
+        "/responses" => Some(Endpoint::Responses),
         "/messages" => Some(Endpoint::Messages),
         "/messages/count_tokens" => Some(Endpoint::CountTokens),
         "/models" => Some(Endpoint::Models),
@@ -265,7 +272,10 @@ mod tests {
             endpoint_of("/v1/embeddings"),
             Some(Endpoint::Embeddings)
         ));
-        assert!(endpoint_of("/v1/responses").is_none());
+        assert!(matches!(
+            endpoint_of("/v1/responses"),
+            Some(Endpoint::Responses)
+        ));
         assert!(matches!(
             endpoint_of("/v1/messages"),
             Some(Endpoint::Messages)

@@ -19,7 +19,9 @@
 //!   Anthropic-shaped errors.
 //! - [`openai`]: the OpenAI dialect: request parsing with OpenAI-shaped
 //!   validation errors (chat, embeddings, legacy completions), the error
-//!   body, the legacy `text_completion` objects.
+//!   body, the legacy `text_completion` objects, and the Responses API
+//!   (`openai::responses`: input items to chat, `response` objects, the
+//!   Responses stream events).
 //! - [`sse`]: server-sent events encoder and incremental decoder.
 //! - [`usage`]: the wire `usage` object and its conversion to
 //!   [`sy_core::TokenUsage`].

@@ -222,6 +222,13 @@ impl StreamMeter {
     }
 }
 
+impl StreamMeter {
+    /// The counts the call settled with, if it has settled.
+    pub(crate) fn settled(&self) -> Option<TokenUsage> {
+        self.meter.usage.get().copied()
+    }
+}
+
 impl Drop for StreamMeter {
     fn drop(&mut self) {
         let _ = self.settle_estimate();

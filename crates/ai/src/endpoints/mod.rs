@@ -6,4 +6,5 @@ pub(crate) mod embeddings;
 pub(crate) mod messages;
 pub(crate) mod meter;
 pub(crate) mod models;
+pub(crate) mod responses;
 pub(crate) mod upstream;

@@ -3,13 +3,14 @@
 //! Canonical types already are OpenAI's shapes, so the dialect's work is
 //! parsing with OpenAI-style validation errors ([`parse_chat_request`]), the
 //! error body ([`ErrorBody`]) and the model list objects ([`ModelObject`],
-//! [`ModelList`]).
+//! [`ModelList`]). The Responses API is emulated over chat ([`responses`]).
 
 mod completions;
 mod embeddings;
 mod error;
 mod models;
 mod parse;
+pub mod responses;
 
 pub use completions::{
     CompletionChoice, CompletionPrompt, CompletionRequest, TextCompletion, parse_completion_request,

@@ -22,7 +22,7 @@ use sy_http::Body;
 use sy_llm::anthropic::{
     self, CountTokensResponse, ErrorBody, ErrorDetail, RequestError, StreamEncoder,
 };
-use sy_llm::{ChatResponse, Usage, openai, tokens};
+use sy_llm::{ChatChunk, ChatResponse, Usage, openai, tokens};
 
 use super::meter::{Meter, StreamMeter};
 use super::upstream::{self, Called};
@@ -195,7 +195,19 @@ fn stream(chunks: ChunkStream, mut encoder: StreamEncoder, meter: StreamMeter) -
                 }
                 None => {
                     st.ended = true;
-                    st.encoder.finish()
+                    let mut events = Vec::new();
+                    // Some servers (llama.cpp's, some OpenAI-compatible
+                    // ones) send no usage on streams: `message_delta` then
+                    // carries the gateway's estimate rather than 0 tokens.
+                    if st.encoder.usage().is_none() {
+                        if let Some(tokens) = st.meter.settle_estimate() {
+                            let mut chunk = ChatChunk::new("", 0, "", Vec::new());
+                            chunk.usage = Some(Usage::from_tokens(&tokens));
+                            events.extend(st.encoder.push(&chunk));
+                        }
+                    }
+                    events.extend(st.encoder.finish());
+                    events
                 }
             };
             st.pending
@@ -210,7 +222,6 @@ mod tests {
     use super::*;
     use crate::AiCallInfo;
     use http_body_util::BodyExt;
-    use sy_llm::ChatChunk;
     use sy_llm::chat::{ChunkChoice, Delta};
 
     #[tokio::test]
@@ -258,5 +269,54 @@ mod tests {
         let usage = info.usage.get().copied().unwrap();
         assert!(usage.estimated);
         assert_eq!(usage.prompt, 10);
+    }
+
+    #[tokio::test]
+    async fn a_stream_without_usage_reports_the_estimate_in_message_delta() {
+        let text = |t: &str, finish: Option<sy_llm::chat::FinishReason>| {
+            let mut choice = ChunkChoice::delta(
+                0,
+                Delta {
+                    content: Some(t.into()),
+                    ..Delta::default()
+                },
+            );
+            choice.finish_reason = finish;
+            ChatChunk::new("x", 1, "m", vec![choice])
+        };
+        let items: Vec<Result<ChatChunk, AiError>> = vec![
+            Ok(text("Hello there, ", None)),
+            Ok(text(
+                "general Kenobi",
+                Some(sy_llm::chat::FinishReason::Stop),
+            )),
+        ];
+        let info = AiCallInfo::new("public", "mock/m");
+        let meter = Meter::for_test(&info, "m", None, 10);
+        let response = stream(
+            futures_util::stream::iter(items).boxed(),
+            StreamEncoder::new("msg_r", "public", 10),
+            StreamMeter::new(meter),
+        );
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        let delta = body
+            .split("\n\n")
+            .find(|frame| frame.starts_with("event: message_delta"))
+            .unwrap_or_else(|| panic!("no message_delta in {body}"));
+        let json: serde_json::Value =
+            serde_json::from_str(delta.split_once("data: ").unwrap().1).unwrap();
+        let out = json["usage"]["output_tokens"].as_u64().unwrap();
+        assert!(
+            out > 0,
+            "output_tokens must be the estimate, not 0: {delta}"
+        );
+        assert!(
+            body.ends_with("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"),
+            "{body}"
+        );
+        let usage = info.usage.get().copied().unwrap();
+        assert!(usage.estimated);
+        assert_eq!(usage.completion, out);
     }
 }

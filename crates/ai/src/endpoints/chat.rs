@@ -10,12 +10,12 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use http::{Response, StatusCode};
 use sy_http::Body;
 use sy_llm::{ChatChunk, ChatResponse, Usage, openai, sse};
 
 use super::meter::{Meter, StreamMeter};
+use super::streaming::{self, StreamDialect};
 use super::upstream::{self, Called};
 use crate::gateway::unix_now;
 use crate::providers::{ChunkStream, ProviderReply};
@@ -88,117 +88,83 @@ fn complete(mut answer: ChatResponse, stamp: &Stamp, meter: &Meter) -> Response<
     response
 }
 
-/// Where a forwarded stream is.
-struct Forward {
-    chunks: ChunkStream,
+/// OpenAI chat chunks: stamped, the usage chunk dropped unless the client
+/// asked for it, then `data: [DONE]`. A provider error mid-stream becomes an
+/// `error` event and ends the stream without `[DONE]`, as OpenAI does. When
+/// the client asked for usage and the provider sent none, the gateway's
+/// estimate closes the stream as the usage chunk OpenAI SDKs expect (flagged
+/// `estimated` in the record).
+struct ChatDialect {
     stamp: Stamp,
     include_usage: bool,
-    meter: StreamMeter,
-    /// A frame to send before ending (`[DONE]` after a gateway-made usage
-    /// chunk).
-    tail: Option<Bytes>,
-    ended: bool,
 }
 
-/// Forward provider chunks as SSE events, each as soon as it arrives:
-/// stamped, the usage chunk dropped unless the client asked for it, then
-/// `data: [DONE]`. A provider error mid-stream becomes an `error` event and
-/// ends the stream without `[DONE]`, as OpenAI does (and counts as a
-/// failure of the deployment). When the client asked for usage and the
-/// provider sent none, the gateway's estimate closes the stream as the
-/// usage chunk OpenAI SDKs expect (flagged `estimated` in the record).
 fn stream(
     chunks: ChunkStream,
     stamp: Stamp,
     include_usage: bool,
     meter: StreamMeter,
 ) -> Response<Body> {
-    let state = Forward {
+    streaming::stream(
         chunks,
-        stamp,
-        include_usage,
+        ChatDialect {
+            stamp,
+            include_usage,
+        },
         meter,
-        tail: None,
-        ended: false,
-    };
-    let frames = futures_util::stream::unfold(state, |mut st| async move {
-        if let Some(frame) = st.tail.take() {
-            return Some((frame, st));
-        }
-        if st.ended {
-            return None;
-        }
-        loop {
-            let frame = match st.chunks.next().await {
-                Some(Ok(chunk)) => match forward_chunk(&mut st, chunk) {
-                    Some(frame) => frame,
-                    None => continue,
-                },
-                Some(Err(error)) => {
-                    st.ended = true;
-                    st.meter.failed();
-                    respond::sse_error(&error)
-                }
-                None => {
-                    st.ended = true;
-                    finish(&mut st)
-                }
-            };
-            return Some((frame, st));
-        }
-    });
-    respond::sse(frames)
+    )
 }
 
-/// The stream's last frames: the estimated usage chunk when one is owed,
-/// then `[DONE]`.
-fn finish(st: &mut Forward) -> Bytes {
-    let estimate = if st.include_usage {
-        st.meter.settle_estimate()
-    } else {
-        None
-    };
-    let Some(tokens) = estimate else {
-        return Bytes::from_static(sse::DONE);
-    };
-    let mut chunk = ChatChunk::new(
-        st.stamp.id.clone(),
-        st.stamp.created,
-        st.stamp.model.clone(),
-        Vec::new(),
-    );
-    chunk.usage = Some(Usage::from_tokens(&tokens));
-    match sse::encode_json(&chunk) {
-        Ok(bytes) => {
-            st.tail = Some(Bytes::from_static(sse::DONE));
-            bytes
+impl StreamDialect for ChatDialect {
+    fn chunk(&mut self, mut chunk: ChatChunk) -> Vec<Bytes> {
+        if chunk.usage.is_some() && !self.include_usage {
+            if chunk.choices.is_empty() {
+                return Vec::new();
+            }
+            chunk.usage = None;
         }
-        Err(e) => respond::sse_error(&AiError::Internal(format!("encoding a chunk: {e}"))),
+        chunk.id.clone_from(&self.stamp.id);
+        chunk.created = self.stamp.created;
+        chunk.model.clone_from(&self.stamp.model);
+        vec![encode(&chunk)]
+    }
+
+    fn error(&mut self, error: &AiError) -> Vec<Bytes> {
+        streaming::error_frame(error)
+    }
+
+    fn finish(&mut self, meter: &mut StreamMeter) -> Vec<Bytes> {
+        let estimate = if self.include_usage {
+            meter.settle_estimate()
+        } else {
+            None
+        };
+        let Some(tokens) = estimate else {
+            return vec![Bytes::from_static(sse::DONE)];
+        };
+        let mut chunk = ChatChunk::new(
+            self.stamp.id.clone(),
+            self.stamp.created,
+            self.stamp.model.clone(),
+            Vec::new(),
+        );
+        chunk.usage = Some(Usage::from_tokens(&tokens));
+        vec![encode(&chunk), Bytes::from_static(sse::DONE)]
     }
 }
 
-/// The event for one chunk, or `None` when the chunk is not for the client.
-fn forward_chunk(st: &mut Forward, mut chunk: ChatChunk) -> Option<Bytes> {
-    st.meter.observe(&chunk);
-    if chunk.usage.is_some() && !st.include_usage {
-        if chunk.choices.is_empty() {
-            return None;
-        }
-        chunk.usage = None;
-    }
-    chunk.id.clone_from(&st.stamp.id);
-    chunk.created = st.stamp.created;
-    chunk.model.clone_from(&st.stamp.model);
-    Some(match sse::encode_json(&chunk) {
+fn encode(chunk: &ChatChunk) -> Bytes {
+    match sse::encode_json(chunk) {
         Ok(bytes) => bytes,
         Err(e) => respond::sse_error(&AiError::Internal(format!("encoding a chunk: {e}"))),
-    })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::AiCallInfo;
+    use futures_util::StreamExt;
     use http_body_util::BodyExt;
     use sy_llm::chat::{ChunkChoice, Delta};
 

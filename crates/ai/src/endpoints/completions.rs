@@ -10,13 +10,13 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use http::{Response, StatusCode};
 use sy_http::Body;
 use sy_llm::openai::{self, TextCompletion};
 use sy_llm::{ChatChunk, Usage, sse};
 
 use super::meter::StreamMeter;
+use super::streaming::{self, StreamDialect};
 use super::upstream::{self, Called};
 use crate::gateway::unix_now;
 use crate::providers::{ChunkStream, ProviderReply};
@@ -93,95 +93,70 @@ impl Stamp {
     }
 }
 
-struct Forward {
-    chunks: ChunkStream,
-    stamp: Stamp,
-    include_usage: bool,
-    meter: StreamMeter,
-    tail: Option<Bytes>,
-    ended: bool,
-}
-
 /// Chat chunks as `text_completion` events, each as it arrives; the usage
 /// chunk only when the client asked (`stream_options.include_usage`, the
 /// gateway's estimate when the provider sent none); an error mid-stream
 /// ends it with an `error` event and no `[DONE]`, as for chat.
+struct CompletionDialect {
+    stamp: Stamp,
+    include_usage: bool,
+}
+
 fn stream(
     chunks: ChunkStream,
     stamp: Stamp,
     include_usage: bool,
     meter: StreamMeter,
 ) -> Response<Body> {
-    let state = Forward {
+    streaming::stream(
         chunks,
-        stamp,
-        include_usage,
+        CompletionDialect {
+            stamp,
+            include_usage,
+        },
         meter,
-        tail: None,
-        ended: false,
-    };
-    let frames = futures_util::stream::unfold(state, |mut st| async move {
-        if let Some(frame) = st.tail.take() {
-            return Some((frame, st));
-        }
-        if st.ended {
-            return None;
-        }
-        loop {
-            let frame = match st.chunks.next().await {
-                Some(Ok(chunk)) => match forward(&mut st, &chunk) {
-                    Some(frame) => frame,
-                    None => continue,
-                },
-                Some(Err(error)) => {
-                    st.ended = true;
-                    st.meter.failed();
-                    respond::sse_error(&error)
-                }
-                None => {
-                    st.ended = true;
-                    finish(&mut st)
-                }
-            };
-            return Some((frame, st));
-        }
-    });
-    respond::sse(frames)
+    )
 }
 
-fn forward(st: &mut Forward, chunk: &ChatChunk) -> Option<Bytes> {
-    st.meter.observe(chunk);
-    let mut completion = TextCompletion::from_chunk(chunk)?;
-    if completion.usage.is_some() && !st.include_usage {
-        if completion.choices.is_empty() {
-            return None;
+impl StreamDialect for CompletionDialect {
+    fn chunk(&mut self, chunk: ChatChunk) -> Vec<Bytes> {
+        let Some(mut completion) = TextCompletion::from_chunk(&chunk) else {
+            return Vec::new();
+        };
+        if completion.usage.is_some() && !self.include_usage {
+            if completion.choices.is_empty() {
+                return Vec::new();
+            }
+            completion.usage = None;
         }
-        completion.usage = None;
+        self.stamp.apply(&mut completion);
+        vec![encode(&completion)]
     }
-    st.stamp.apply(&mut completion);
-    Some(encode(&completion))
-}
 
-fn finish(st: &mut Forward) -> Bytes {
-    let estimate = if st.include_usage {
-        st.meter.settle_estimate()
-    } else {
-        None
-    };
-    let Some(tokens) = estimate else {
-        return Bytes::from_static(sse::DONE);
-    };
-    let completion = TextCompletion {
-        id: st.stamp.id.clone(),
-        object: "text_completion".to_owned(),
-        created: st.stamp.created,
-        model: st.stamp.model.clone(),
-        choices: Vec::new(),
-        usage: Some(Usage::from_tokens(&tokens)),
-        system_fingerprint: None,
-    };
-    st.tail = Some(Bytes::from_static(sse::DONE));
-    encode(&completion)
+    fn error(&mut self, error: &AiError) -> Vec<Bytes> {
+        streaming::error_frame(error)
+    }
+
+    fn finish(&mut self, meter: &mut StreamMeter) -> Vec<Bytes> {
+        let estimate = if self.include_usage {
+            meter.settle_estimate()
+        } else {
+            None
+        };
+        let Some(tokens) = estimate else {
+            return vec![Bytes::from_static(sse::DONE)];
+        };
+        let completion = TextCompletion {
+            id: self.stamp.id.clone(),
+            object: "text_completion".to_owned(),
+            created: self.stamp.created,
+            model: self.stamp.model.clone(),
+            choices: Vec::new(),
+            usage: Some(Usage::from_tokens(&tokens)),
+            system_fingerprint: None,
+        };
+        vec![encode(&completion), Bytes::from_static(sse::DONE)]
+    }
 }
 
 fn encode(completion: &TextCompletion) -> Bytes {

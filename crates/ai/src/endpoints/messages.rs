@@ -12,19 +12,18 @@
 //! with `auth_token`). Authentication is the proxy's policy chain; this
 //! endpoint neither reads those headers nor echoes them anywhere.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use http::{HeaderValue, Response, StatusCode, header};
 use sy_http::Body;
 use sy_llm::anthropic::{
-    self, CountTokensResponse, ErrorBody, ErrorDetail, RequestError, StreamEncoder,
+    self, CountTokensResponse, ErrorBody, ErrorDetail, RequestError, StreamEncoder, StreamEvent,
 };
 use sy_llm::{ChatChunk, ChatResponse, Usage, openai, tokens};
 
 use super::meter::{Meter, StreamMeter};
+use super::streaming::{self, StreamDialect};
 use super::upstream::{self, Called};
 use crate::providers::{ChunkStream, ProviderReply};
 use crate::{
@@ -147,80 +146,53 @@ fn complete(mut answer: ChatResponse, id: &str, model: &str, meter: &Meter) -> R
     response
 }
 
-/// Where a translated stream is.
-struct Forward {
-    chunks: ChunkStream,
-    encoder: StreamEncoder,
-    /// Settles usage from the usage chunk, or an estimate if the stream is
-    /// cut before it.
-    meter: StreamMeter,
-    /// Encoded events not yet sent; one chunk can make several.
-    pending: VecDeque<Bytes>,
-    ended: bool,
+/// Provider chunks as Anthropic events, one SSE frame per event;
+/// `message_start` goes out before the first chunk is awaited.
+struct AnthropicDialect(StreamEncoder);
+
+fn stream(chunks: ChunkStream, encoder: StreamEncoder, meter: StreamMeter) -> Response<Body> {
+    streaming::stream(chunks, AnthropicDialect(encoder), meter)
 }
 
-/// Stream provider chunks as Anthropic events, one SSE frame per event,
-/// each sent as soon as its chunk arrives. `message_start` goes out before
-/// the first chunk is awaited.
-fn stream(chunks: ChunkStream, mut encoder: StreamEncoder, meter: StreamMeter) -> Response<Body> {
-    let pending = encoder
-        .start()
-        .iter()
-        .map(anthropic::encode_event)
-        .collect();
-    let state = Forward {
-        chunks,
-        encoder,
-        meter,
-        pending,
-        ended: false,
-    };
-    let frames = futures_util::stream::unfold(state, |mut st| async move {
-        loop {
-            if let Some(frame) = st.pending.pop_front() {
-                return Some((frame, st));
+fn frames(events: Vec<StreamEvent>) -> Vec<Bytes> {
+    events.iter().map(anthropic::encode_event).collect()
+}
+
+impl StreamDialect for AnthropicDialect {
+    fn start(&mut self) -> Vec<Bytes> {
+        frames(self.0.start())
+    }
+
+    fn chunk(&mut self, chunk: ChatChunk) -> Vec<Bytes> {
+        frames(self.0.push(&chunk))
+    }
+
+    fn error(&mut self, error: &AiError) -> Vec<Bytes> {
+        frames(self.0.error(detail(error)))
+    }
+
+    fn finish(&mut self, meter: &mut StreamMeter) -> Vec<Bytes> {
+        let mut events = Vec::new();
+        // Some servers (llama.cpp's, some OpenAI-compatible ones) send no
+        // usage on streams: `message_delta` then carries the gateway's
+        // estimate rather than 0 tokens.
+        if self.0.usage().is_none() {
+            if let Some(tokens) = meter.settle_estimate() {
+                let mut chunk = ChatChunk::new("", 0, "", Vec::new());
+                chunk.usage = Some(Usage::from_tokens(&tokens));
+                events.extend(self.0.push(&chunk));
             }
-            if st.ended {
-                return None;
-            }
-            let events = match st.chunks.next().await {
-                Some(Ok(chunk)) => {
-                    st.meter.observe(&chunk);
-                    st.encoder.push(&chunk)
-                }
-                Some(Err(error)) => {
-                    st.ended = true;
-                    st.meter.failed();
-                    st.encoder.error(detail(&error))
-                }
-                None => {
-                    st.ended = true;
-                    let mut events = Vec::new();
-                    // Some servers (llama.cpp's, some OpenAI-compatible
-                    // ones) send no usage on streams: `message_delta` then
-                    // carries the gateway's estimate rather than 0 tokens.
-                    if st.encoder.usage().is_none() {
-                        if let Some(tokens) = st.meter.settle_estimate() {
-                            let mut chunk = ChatChunk::new("", 0, "", Vec::new());
-                            chunk.usage = Some(Usage::from_tokens(&tokens));
-                            events.extend(st.encoder.push(&chunk));
-                        }
-                    }
-                    events.extend(st.encoder.finish());
-                    events
-                }
-            };
-            st.pending
-                .extend(events.iter().map(anthropic::encode_event));
         }
-    });
-    respond::sse(frames)
+        events.extend(self.0.finish());
+        frames(events)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::AiCallInfo;
+    use futures_util::StreamExt;
     use http_body_util::BodyExt;
     use sy_llm::chat::{ChunkChoice, Delta};
 

@@ -7,4 +7,5 @@ pub(crate) mod messages;
 pub(crate) mod meter;
 pub(crate) mod models;
 pub(crate) mod responses;
+pub(crate) mod streaming;
 pub(crate) mod upstream;

@@ -8,22 +8,22 @@
 //! ([`responses::ResponsesStream`]). The gateway keeps no state: requests
 //! that lean on stored responses are refused in the parser.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use http::{Response, StatusCode};
 use sy_http::Body;
 use sy_llm::openai::responses::{self, ResponsesStream, Stamp};
 
 use super::meter::StreamMeter;
+use super::streaming::{self, StreamDialect};
 use super::upstream::{self, Called};
 use crate::gateway::unix_now;
 use crate::providers::{ChunkStream, ProviderReply};
 use crate::{
     AiError, AiGateway, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS, respond,
 };
+use sy_llm::ChatChunk;
 
 pub(crate) async fn handle(
     gateway: &AiGateway,
@@ -72,60 +72,35 @@ pub(crate) async fn handle(
     Ok(response)
 }
 
-/// Where a translated stream is.
-struct Forward {
-    chunks: ChunkStream,
-    encoder: ResponsesStream,
-    /// Settles usage from the usage chunk, or an estimate at the end.
-    meter: StreamMeter,
-    /// Encoded events not yet sent; one chunk can make several.
-    pending: VecDeque<Bytes>,
-    ended: bool,
+/// Provider chunks as Responses events, each sent as soon as its chunk
+/// arrives; `response.created` goes out before the first chunk is awaited.
+/// The final `response.completed` carries the provider's usage, or the
+/// gateway's estimate when the provider sent none.
+struct ResponsesDialect(ResponsesStream);
+
+fn stream(chunks: ChunkStream, encoder: ResponsesStream, meter: StreamMeter) -> Response<Body> {
+    streaming::stream(chunks, ResponsesDialect(encoder), meter)
 }
 
-/// Stream provider chunks as Responses events, each sent as soon as its
-/// chunk arrives; `response.created` goes out before the first chunk is
-/// awaited. The final `response.completed` carries the provider's usage,
-/// or the gateway's estimate when the provider sent none.
-fn stream(chunks: ChunkStream, mut encoder: ResponsesStream, meter: StreamMeter) -> Response<Body> {
-    let pending = encoder.start().into();
-    let state = Forward {
-        chunks,
-        encoder,
-        meter,
-        pending,
-        ended: false,
-    };
-    let frames = futures_util::stream::unfold(state, |mut st| async move {
-        loop {
-            if let Some(frame) = st.pending.pop_front() {
-                return Some((frame, st));
-            }
-            if st.ended {
-                return None;
-            }
-            let events = match st.chunks.next().await {
-                Some(Ok(chunk)) => {
-                    st.meter.observe(&chunk);
-                    st.encoder.push(&chunk)
-                }
-                Some(Err(error)) => {
-                    st.ended = true;
-                    st.meter.failed();
-                    let body = error.to_body();
-                    st.encoder
-                        .error(body.error.code.as_deref(), &body.error.message)
-                }
-                None => {
-                    st.ended = true;
-                    let tokens = st.meter.settle_estimate().or_else(|| st.meter.settled());
-                    st.encoder.finish(&tokens.unwrap_or_default())
-                }
-            };
-            st.pending.extend(events);
-        }
-    });
-    respond::sse(frames)
+impl StreamDialect for ResponsesDialect {
+    fn start(&mut self) -> Vec<Bytes> {
+        self.0.start()
+    }
+
+    fn chunk(&mut self, chunk: ChatChunk) -> Vec<Bytes> {
+        self.0.push(&chunk)
+    }
+
+    fn error(&mut self, error: &AiError) -> Vec<Bytes> {
+        let body = error.to_body();
+        self.0
+            .error(body.error.code.as_deref(), &body.error.message)
+    }
+
+    fn finish(&mut self, meter: &mut StreamMeter) -> Vec<Bytes> {
+        let tokens = meter.settle_estimate().or_else(|| meter.settled());
+        self.0.finish(&tokens.unwrap_or_default())
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +108,7 @@ mod tests {
     use super::*;
     use crate::AiCallInfo;
     use crate::endpoints::meter::Meter;
+    use futures_util::StreamExt;
     use http_body_util::BodyExt;
     use sy_llm::ChatChunk;
     use sy_llm::chat::{ChunkChoice, Delta};

@@ -128,10 +128,25 @@ async fn serve_reloads_on_sighup_and_file_change_and_exits_on_sigterm() {
     );
     assert_eq!(body(base.clone()).await, "two");
 
-    // A broken file is rejected; the running config keeps serving.
+    // A broken file is rejected (the failure counter says the reload was
+    // attempted); the running config keeps serving.
     std::fs::write(&path, "routes: [ { name: x } ]\n").unwrap();
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    let failed = r#"switchyard_config_reloads_total{result="failure"} 1"#;
+    let mut rejected = false;
+    for _ in 0..300 {
+        let metrics = body(format!("{admin}/metrics")).await;
+        if metrics.contains(failed) {
+            rejected = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(rejected, "the broken file was never reloaded and rejected");
     assert_eq!(body(base.clone()).await, "two");
+    assert!(
+        wait_generation(&admin, 2).await,
+        "a rejected file must not change the generation"
+    );
 
     // SIGHUP reloads too (the file is good again, written while watched,
     // so either trigger may win; both must end on generation 3 or 4).

@@ -494,7 +494,9 @@ routes:
             crate::harness::with_defaults(&cfg(name, &url)),
         )
         .unwrap();
-        tokio::time::sleep(Duration::from_millis(30)).await;
+        // Let traffic flow on this generation before the next swap.
+        let seen = ok.load(Ordering::Relaxed);
+        wait_until(|| ok.load(Ordering::Relaxed) >= seen + 20).await;
     }
     stop.store(true, Ordering::Relaxed);
     for w in workers {

@@ -292,6 +292,9 @@ class Gateway:
             with open(workdir / "gateway.stdout", "wb") as out, open(workdir / "gateway.stderr", "wb") as err:
                 proc = subprocess.Popen(
                     [str(binary), "serve", "--config", str(config)],
+                    # The default store (./data/switchyard.db) lands in the
+                    # run's work folder, not in the checkout.
+                    cwd=str(workdir),
                     stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                     start_new_session=True,
                     env={**os.environ, "SWITCHYARD_LOG": os.environ.get("SWITCHYARD_LOG", "warn")},

@@ -9,7 +9,9 @@ use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
 use sy_core::ErrorClass;
 use sy_http::Body;
 use sy_llm::openai::{ErrorBody, RequestError, error_type_for_status};
+use sy_policy::RateLimitHeaders;
 use sy_providers::ProviderErrorKind;
+use sy_state::{Metric, Refusal};
 
 /// Why an AI request failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,6 +26,13 @@ pub enum AiError {
     ModelNotFound {
         /// The name the client asked for.
         model: String,
+    },
+    /// The caller's key scopes or subscriptions do not cover the model (403).
+    #[error("{message}")]
+    Forbidden {
+        /// Which product gates the model and the subscription's state, or
+        /// the key's scope.
+        message: String,
     },
     /// No endpoint at this path (404).
     #[error("Invalid URL ({method} {path})")]
@@ -84,6 +93,24 @@ pub enum AiError {
         /// Why each deployment was skipped (`openai/gpt-4o: cooling down`).
         reasons: Vec<String>,
     },
+    /// A usage limit of the caller, route or model would be passed (429).
+    /// The message names the limit, its usage and when it resets.
+    #[error("{message}")]
+    QuotaExceeded {
+        /// `tenant "acme" spend per day limit of $5.00 reached: …`.
+        message: String,
+        /// OpenAI's error type: `requests`, `tokens` or, for a spent
+        /// budget, `insufficient_quota`.
+        kind: &'static str,
+        /// `rate_limit_exceeded`, or `insufficient_quota` for spend.
+        code: &'static str,
+        /// Until the limit's window ends; `None` when the request can
+        /// never fit.
+        retry_after: Option<Duration>,
+        /// The `x-ratelimit-*` values sent with the refusal (boxed: the
+        /// error stays small).
+        headers: Box<RateLimitHeaders>,
+    },
     /// The provider's kind has no adapter yet (501).
     #[error("Provider `{provider}` of kind `{kind}` is not supported by this gateway build yet.")]
     ProviderUnsupported {
@@ -118,10 +145,12 @@ impl AiError {
                 StatusCode::NOT_FOUND
             }
             AiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            AiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AiError::Provider { status, .. } => {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
             }
             AiError::NoDeploymentAvailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AiError::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             AiError::ProviderUnsupported { .. } => StatusCode::NOT_IMPLEMENTED,
             AiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -135,6 +164,7 @@ impl AiError {
             | AiError::ModelNotFound { .. }
             | AiError::UnknownEndpoint { .. }
             | AiError::MethodNotAllowed { .. } => ErrorClass::Client,
+            AiError::Forbidden { .. } | AiError::QuotaExceeded { .. } => ErrorClass::Policy,
             AiError::Provider { status, .. } if *status == 429 => ErrorClass::Policy,
             AiError::Provider { status, .. } if *status < 500 => ErrorClass::Client,
             AiError::Provider { .. } | AiError::NoDeploymentAvailable { .. } => {
@@ -152,8 +182,10 @@ impl AiError {
             AiError::ModelNotFound { .. } => "model_not_found",
             AiError::UnknownEndpoint { .. } => "unknown_endpoint",
             AiError::MethodNotAllowed { .. } => "method_not_allowed",
+            AiError::Forbidden { .. } => "forbidden",
             AiError::Provider { .. } => "provider_error",
             AiError::NoDeploymentAvailable { .. } => "no_deployment_available",
+            AiError::QuotaExceeded { .. } => "quota_exceeded",
             AiError::ProviderUnsupported { .. } => "provider_unsupported",
             AiError::Internal(_) => "internal",
         }
@@ -187,6 +219,12 @@ impl AiError {
                 None,
                 Some("method_not_allowed".into()),
             ),
+            AiError::Forbidden { .. } => ErrorBody::new(
+                self.to_string(),
+                "permission_error",
+                Some("model".into()),
+                Some("model_not_allowed".into()),
+            ),
             AiError::Provider {
                 status, message, ..
             } => {
@@ -202,6 +240,9 @@ impl AiError {
                 None,
                 Some("no_deployment_available".into()),
             ),
+            AiError::QuotaExceeded { kind, code, .. } => {
+                ErrorBody::new(self.to_string(), *kind, None, Some((*code).to_owned()))
+            }
             AiError::ProviderUnsupported { .. } => ErrorBody::new(
                 self.to_string(),
                 "server_error",
@@ -245,6 +286,34 @@ impl AiError {
                 retry_after,
                 ..
             } => *retry_after,
+            AiError::QuotaExceeded { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The 429 for a refused quota reservation.
+    pub fn quota(refusal: &Refusal, headers: RateLimitHeaders) -> AiError {
+        let kind = match refusal.counter.measure.metric() {
+            Metric::Tokens => "tokens",
+            Metric::Spend => "insufficient_quota",
+            Metric::Requests | Metric::Concurrency => "requests",
+        };
+        AiError::QuotaExceeded {
+            message: refusal.to_string(),
+            kind,
+            code: sy_policy::quota_code(refusal),
+            retry_after: (!refusal.never_fits()).then_some(refusal.retry_after),
+            headers: Box::new(headers),
+        }
+    }
+
+    /// A policy's refusal, for the AI endpoint's dialects: quota refusals
+    /// become [`AiError::QuotaExceeded`]; others `None` (the edge's body).
+    pub fn from_policy(error: &sy_policy::PolicyError) -> Option<AiError> {
+        match error {
+            sy_policy::PolicyError::QuotaExceeded { refusal, headers } => {
+                Some(AiError::quota(refusal, *headers))
+            }
             _ => None,
         }
     }
@@ -253,7 +322,14 @@ impl AiError {
     /// `retry-after-ms` (the exact wait, read first by OpenAI's SDKs) when
     /// [`retry_after`](Self::retry_after) knows a wait. Used by both error
     /// shapes, OpenAI's and Anthropic's.
+    /// A quota refusal also gets its `x-ratelimit-*` headers here.
     pub fn set_retry_after(&self, headers: &mut HeaderMap) {
+        if let AiError::QuotaExceeded {
+            headers: limits, ..
+        } = self
+        {
+            limits.write(headers);
+        }
         let Some(wait) = self.retry_after() else {
             return;
         };

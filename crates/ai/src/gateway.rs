@@ -1,5 +1,6 @@
 //! [`AiGateway`]: the compiled AI endpoint and its request dispatch.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -7,10 +8,11 @@ use bytes::Bytes;
 use http::{Method, Response};
 use sy_core::{Money, TokenUsage};
 use sy_http::Body;
+use sy_state::QuotaLedger;
 
-use crate::AiError;
 use crate::endpoints;
 use crate::registry::Registry;
+use crate::{AiError, CallQuota, Caller};
 
 /// The AI endpoint compiled from one config. Immutable; shared by every
 /// route with an `ai` target in the same snapshot.
@@ -19,6 +21,12 @@ pub struct AiGateway {
     pub(crate) registry: Registry,
     /// Unix seconds of compilation: the `created` of model objects.
     pub(crate) created: u64,
+    /// Where token, spend and model limits are counted; `None`: no limits
+    /// are enforced ([`with_ledger`](Self::with_ledger) sets it).
+    pub(crate) ledger: Option<Arc<dyn QuotaLedger>>,
+    /// Routes with `limits`, by name (their tokens and spend are counted
+    /// here; their requests and concurrency by the quota policy).
+    pub(crate) route_limits: HashMap<Arc<str>, sy_config::LimitsSpec>,
 }
 
 /// What the endpoint did, left in the response extensions for the access
@@ -39,6 +47,10 @@ pub struct AiCallInfo {
     pub cost: Arc<OnceLock<Money>>,
     /// Provider calls made, the answering one included.
     pub attempts: u32,
+    /// The call's quota reservation and `x-ratelimit-*` values. Its
+    /// concurrency slots are held while any clone of this info lives: the
+    /// proxy keeps one until the response body ends.
+    pub quota: CallQuota,
     /// The fallback model that answered, when it was not `model`.
     pub fallback: Option<String>,
     /// Deployments that failed or were skipped before the answer, each as
@@ -56,6 +68,7 @@ impl AiCallInfo {
             usage: Arc::new(OnceLock::new()),
             cost: Arc::new(OnceLock::new()),
             attempts: 1,
+            quota: CallQuota::default(),
             fallback: None,
             failovers: Vec::new(),
         }
@@ -92,10 +105,55 @@ impl AiGateway {
     ) -> Result<AiGateway, Vec<String>> {
         let registry =
             Registry::compile_next(&spec.providers, &spec.models, previous.map(|p| &p.registry))?;
+        let route_limits = spec
+            .routes
+            .iter()
+            .filter(|r| !r.limits.is_empty())
+            .map(|r| (Arc::from(r.name.as_str()), r.limits.clone()))
+            .collect();
         Ok(AiGateway {
             registry,
             created: unix_now(),
+            ledger: None,
+            route_limits,
         })
+    }
+
+    /// Count token, spend and model limits in `ledger` (one per process,
+    /// shared across reloads so usage survives them).
+    pub fn with_ledger(mut self, ledger: Arc<dyn QuotaLedger>) -> AiGateway {
+        self.ledger = Some(ledger);
+        self
+    }
+
+    /// A policy's refusal (a quota of the route or caller) as this
+    /// endpoint's dialect answers it, for a request to `path`: OpenAI's
+    /// body, or Anthropic's on `/v1/messages*`. `None` for refusals the
+    /// edge answers itself.
+    pub fn policy_error_response(
+        &self,
+        error: &sy_policy::PolicyError,
+        path: &str,
+        request_id: &str,
+    ) -> Option<Response<Body>> {
+        let error = AiError::from_policy(error)?;
+        Some(self.error_response(error, path, request_id))
+    }
+
+    fn error_response(&self, error: AiError, path: &str, request_id: &str) -> Response<Body> {
+        let anthropic = matches!(
+            endpoint_of(path),
+            Some(Endpoint::Messages | Endpoint::CountTokens)
+        );
+        if anthropic {
+            let mut headers = http::HeaderMap::new();
+            error.set_retry_after(&mut headers);
+            let mut response = endpoints::messages::error_response(error, request_id);
+            response.headers_mut().extend(headers);
+            response
+        } else {
+            error.into_response()
+        }
     }
 
     /// The compiled models.
@@ -103,7 +161,8 @@ impl AiGateway {
         &self.registry
     }
 
-    /// Serve one AI API request. `allowed_models` empty = every model. The
+    /// Serve one AI API request for `caller` (the route's model allow-list,
+    /// the consumer's scopes and subscriptions). The
     /// proxy already collected `body` (under the route's body limit). Never
     /// panics; every failure is a JSON error with the right status, shaped
     /// for the endpoint's dialect: OpenAI's
@@ -116,35 +175,21 @@ impl AiGateway {
     /// taken whole (`/chat/completions`).
     pub async fn handle(
         &self,
-        allowed_models: &[String],
+        caller: Caller<'_>,
         parts: http::request::Parts,
         body: Bytes,
         request_id: &str,
     ) -> Response<Body> {
         // Errors answer in the dialect of the endpoint asked for.
-        let anthropic = matches!(
-            endpoint_of(parts.uri.path()),
-            Some(Endpoint::Messages | Endpoint::CountTokens)
-        );
-        match self
-            .dispatch(allowed_models, &parts, body, request_id)
-            .await
-        {
+        match self.dispatch(&caller, &parts, body, request_id).await {
             Ok(response) => response,
-            Err(error) if anthropic => {
-                let mut headers = http::HeaderMap::new();
-                error.set_retry_after(&mut headers);
-                let mut response = endpoints::messages::error_response(error, request_id);
-                response.headers_mut().extend(headers);
-                response
-            }
-            Err(error) => error.into_response(),
+            Err(error) => self.error_response(error, parts.uri.path(), request_id),
         }
     }
 
     async fn dispatch(
         &self,
-        allowed: &[String],
+        allowed: &Caller<'_>,
         parts: &http::request::Parts,
         body: Bytes,
         request_id: &str,

@@ -15,17 +15,21 @@
 //! the next deployment and then to fallback models, before the first byte
 //! reaches the client.
 
+mod caller;
 mod endpoints;
 mod error;
 mod gateway;
 pub mod pricing;
 pub mod providers;
+mod quota;
 pub mod registry;
 mod respond;
 pub mod router;
 
+pub use caller::Caller;
 pub use error::AiError;
 pub use gateway::{AiCallInfo, AiGateway};
+pub use quota::{CallQuota, DEFAULT_COMPLETION_ESTIMATE};
 
 /// Response header naming the deployment that answered: `<provider>/<model>`.
 pub const HEADER_DEPLOYMENT: &str = "x-switchyard-deployment";

@@ -23,6 +23,10 @@ pub struct Model {
     pub deployments: Vec<Deployment>,
     /// Strategy, fallbacks, retries, timeout and cool-down.
     pub routing: Routing,
+    /// Limits on all calls of this model name (`ModelSpec.limits`).
+    pub limits: sy_config::LimitsSpec,
+    /// The name, shared by the quota counters of the model.
+    pub(crate) quota_id: Arc<str>,
 }
 
 /// One real model at one provider.
@@ -186,6 +190,8 @@ impl Registry {
                 name: spec.name.clone(),
                 deployments,
                 routing: Routing::from_spec(spec),
+                limits: spec.limits.clone(),
+                quota_id: Arc::from(spec.name.as_str()),
             });
         }
         if errors.is_empty() {

@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::price::UsdPerMillion;
+use crate::spec::LimitsSpec;
 use crate::units::DurationSpec;
 
 /// An AI provider account or server.
@@ -161,6 +162,9 @@ pub struct ModelSpec {
     /// When a failing deployment is taken out of rotation for a while.
     #[serde(default)]
     pub cooldown: CooldownSpec,
+    /// Limits on all calls to this model name, whoever makes them.
+    #[serde(default, skip_serializing_if = "LimitsSpec::is_empty")]
+    pub limits: LimitsSpec,
 }
 
 /// How a model picks among its deployments. Deployments in cool-down or at

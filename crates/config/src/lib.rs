@@ -27,7 +27,7 @@ pub use ai::*;
 pub use error::{ConfigError, ConfigErrors};
 pub use interpolate::{InterpolationError, interpolate};
 pub use load::{DEFAULT_CONFIG_YAML, defaults, json_schema, load_file, load_str, to_yaml};
-pub use price::{UsdPerMillion, parse_usd};
+pub use price::{Usd, UsdPerMillion, parse_usd};
 pub use spec::*;
 pub use units::{ByteSize, Cidr, DurationSpec, parse_duration, parse_size};
 pub use validate::{Violation, validate};

@@ -65,15 +65,20 @@ pub fn parse_usd(s: &str) -> Result<i64, String> {
 
 impl fmt::Display for UsdPerMillion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let abs = self.0.unsigned_abs();
-        let frac = format!("{:06}", abs % 1_000_000);
-        let frac = frac.trim_end_matches('0');
-        if frac.is_empty() {
-            write!(f, "{sign}{}", abs / 1_000_000)
-        } else {
-            write!(f, "{sign}{}.{frac}", abs / 1_000_000)
-        }
+        write_usd(f, self.0)
+    }
+}
+
+/// `micros` as the shortest exact decimal dollar amount (`2.5`, `15`).
+fn write_usd(f: &mut fmt::Formatter<'_>, micros: i64) -> fmt::Result {
+    let sign = if micros < 0 { "-" } else { "" };
+    let abs = micros.unsigned_abs();
+    let frac = format!("{:06}", abs % 1_000_000);
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        write!(f, "{sign}{}", abs / 1_000_000)
+    } else {
+        write!(f, "{sign}{}.{frac}", abs / 1_000_000)
     }
 }
 
@@ -85,38 +90,39 @@ impl Serialize for UsdPerMillion {
 
 impl<'de> Deserialize<'de> for UsdPerMillion {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = UsdPerMillion;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("US dollars per million tokens, like `2.50` or \"0.075\"")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                parse_usd(v).map(UsdPerMillion).map_err(E::custom)
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                parse_usd(&v.to_string())
-                    .map(UsdPerMillion)
-                    .map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                parse_usd(&v.to_string())
-                    .map(UsdPerMillion)
-                    .map_err(E::custom)
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                if !v.is_finite() {
-                    return Err(E::custom("a price must be a finite number"));
-                }
-                // `{}` prints the shortest decimal that reads back as `v`,
-                // which is the literal the user wrote for any price with up
-                // to 15 significant digits.
-                parse_usd(&format!("{v}"))
-                    .map(UsdPerMillion)
-                    .map_err(E::custom)
-            }
+        d.deserialize_any(MicrosVisitor(
+            "US dollars per million tokens, like `2.50` or \"0.075\"",
+        ))
+        .map(UsdPerMillion)
+    }
+}
+
+/// Reads a dollar amount written as a number or a decimal string into
+/// micro-dollars; the `&str` is what the error says was expected.
+struct MicrosVisitor(&'static str);
+
+impl Visitor<'_> for MicrosVisitor {
+    type Value = i64;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
+        parse_usd(v).map_err(E::custom)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+        parse_usd(&v.to_string()).map_err(E::custom)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+        parse_usd(&v.to_string()).map_err(E::custom)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+        if !v.is_finite() {
+            return Err(E::custom("a dollar amount must be a finite number"));
         }
-        d.deserialize_any(V)
+        // `{}` prints the shortest decimal that reads back as `v`, which is
+        // the literal the user wrote for any amount with up to 15
+        // significant digits.
+        parse_usd(&format!("{v}")).map_err(E::custom)
     }
 }
 
@@ -129,6 +135,50 @@ impl JsonSchema for UsdPerMillion {
             "type": ["number", "string"],
             "pattern": "^[0-9]*(\\.[0-9]{1,6})?$",
             "description": "US dollars per million tokens, at most 6 decimals (e.g. `2.50`)."
+        })
+    }
+}
+
+/// An amount of US dollars (a budget), in micro-dollars; written like a
+/// price (`25`, `"0.50"`), at most 6 decimals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Usd(pub i64);
+
+impl Usd {
+    /// Micro-dollars.
+    pub const fn micros(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Usd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_usd(f, self.0)
+    }
+}
+
+impl Serialize for Usd {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Usd {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(MicrosVisitor("US dollars, like `25` or \"0.50\""))
+            .map(Usd)
+    }
+}
+
+impl JsonSchema for Usd {
+    fn schema_name() -> Cow<'static, str> {
+        "Usd".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": ["number", "string"],
+            "pattern": "^[0-9]*(\\.[0-9]{1,6})?$",
+            "description": "US dollars, at most 6 decimals (e.g. `25` or `0.50`)."
         })
     }
 }

@@ -38,6 +38,15 @@ pub enum PolicyError {
         /// Time until the bucket is full again, for `RateLimit-Reset`.
         reset_after: Duration,
     },
+    /// A usage limit (requests, concurrency, tokens, spend) would be passed
+    /// (429). The message names the limit, its usage and when it resets.
+    #[error("{refusal}")]
+    QuotaExceeded {
+        /// The counter that refused, with its limit, usage and reset.
+        refusal: Box<sy_state::Refusal>,
+        /// The `x-ratelimit-*` values to send with the refusal.
+        headers: crate::quota::RateLimitHeaders,
+    },
     /// The request body is larger than allowed (413).
     #[error("request body exceeds the limit of {limit} bytes")]
     PayloadTooLarge {
@@ -47,6 +56,11 @@ pub enum PolicyError {
     /// The request is malformed for a policy (400), e.g. a bad CORS preflight.
     #[error("{0}")]
     BadRequest(String),
+    /// The identity provider a token policy depends on (JWKS endpoint,
+    /// introspection endpoint) failed or timed out (503): the caller's
+    /// credential was not judged, so this is not a 401.
+    #[error("identity provider unavailable: {0}")]
+    IdentityProviderUnavailable(String),
 }
 
 impl PolicyError {
@@ -55,9 +69,12 @@ impl PolicyError {
         match self {
             PolicyError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             PolicyError::Forbidden(_) => StatusCode::FORBIDDEN,
-            PolicyError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            PolicyError::RateLimited { .. } | PolicyError::QuotaExceeded { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             PolicyError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             PolicyError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PolicyError::IdentityProviderUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -67,8 +84,10 @@ impl PolicyError {
             PolicyError::Unauthorized(_) => "unauthorized",
             PolicyError::Forbidden(_) => "forbidden",
             PolicyError::RateLimited { .. } => "rate_limited",
+            PolicyError::QuotaExceeded { refusal, .. } => quota_code(refusal),
             PolicyError::PayloadTooLarge { .. } => "payload_too_large",
             PolicyError::BadRequest(_) => "bad_request",
+            PolicyError::IdentityProviderUnavailable(_) => "identity_provider_unavailable",
         }
     }
 
@@ -96,6 +115,15 @@ impl PolicyError {
                 h.insert(RATELIMIT_REMAINING, HeaderValue::from(0u64));
                 h.insert(RATELIMIT_RESET, HeaderValue::from(ceil_secs(*reset_after)));
             }
+            PolicyError::QuotaExceeded { refusal, headers } => {
+                if !refusal.never_fits() {
+                    h.insert(
+                        RETRY_AFTER,
+                        HeaderValue::from(ceil_secs(refusal.retry_after)),
+                    );
+                }
+                headers.write(&mut h);
+            }
             _ => {}
         }
         h
@@ -105,8 +133,18 @@ impl PolicyError {
     pub fn class(&self) -> ErrorClass {
         match self {
             PolicyError::BadRequest(_) | PolicyError::PayloadTooLarge { .. } => ErrorClass::Client,
+            PolicyError::IdentityProviderUnavailable(_) => ErrorClass::Upstream,
             _ => ErrorClass::Policy,
         }
+    }
+}
+
+/// The code of a quota refusal, as OpenAI names them: a spent budget is
+/// `insufficient_quota`, any other limit `rate_limit_exceeded`.
+pub fn quota_code(refusal: &sy_state::Refusal) -> &'static str {
+    match refusal.counter.measure.metric() {
+        sy_state::Metric::Spend => "insufficient_quota",
+        _ => "rate_limit_exceeded",
     }
 }
 

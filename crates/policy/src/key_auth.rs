@@ -113,12 +113,19 @@ impl Policy for KeyAuth {
         let Some(consumer) = self.directory.lookup_key(&hash) else {
             return Step::Ready(Err(PolicyError::Unauthorized(INVALID_KEY.into())));
         };
-        if !self.consumers.is_empty() && !self.consumers.contains(&consumer.id) {
+        // Listed by name (config files) or by id (the store's).
+        if !self.consumers.is_empty()
+            && !self.consumers.contains(&consumer.id)
+            && !self.consumers.contains(&consumer.name)
+        {
             let msg = format!(
                 "consumer `{}` may not call route `{}`",
                 consumer.name, ctx.route
             );
             return Step::Ready(Err(PolicyError::Forbidden(msg)));
+        }
+        if let Err(denied) = consumer.grants.check_route(&consumer.name, &ctx.route) {
+            return Step::Ready(Err(PolicyError::Forbidden(denied.0)));
         }
         ctx.consumer = Some(consumer);
         Step::next()

@@ -114,6 +114,14 @@ impl PolicyChain {
         }
     }
 
+    /// This chain with `policy` added in its place (policies compiled
+    /// outside the route's `policies` section, e.g. the route's `limits`).
+    pub fn with(&self, policy: Arc<dyn Policy>) -> Self {
+        let mut policies = self.policies.to_vec();
+        policies.push(policy);
+        PolicyChain::new(policies)
+    }
+
     /// The policies in order.
     pub fn policies(&self) -> &[Arc<dyn Policy>] {
         &self.policies

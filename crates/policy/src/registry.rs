@@ -9,10 +9,14 @@ use sy_config::{ConsumerSpec, KeySpec, PoliciesSpec};
 use sy_state::RateLimiter;
 
 use crate::body_limit::BodyLimit;
-use crate::consumer::{Consumer, ConsumerDirectory, StaticDirectory};
+use crate::consumer::{
+    Consumer, ConsumerDirectory, Grants, LimitScope, ScopedLimits, StaticDirectory,
+};
 use crate::cors::Cors;
 use crate::headers::{RequestHeaders, ResponseHeaders};
+use crate::introspect::Introspection;
 use crate::ip::IpRules;
+use crate::jwt::{Jwt, TokenCaches};
 use crate::key_auth::KeyAuth;
 use crate::policy::{Policy, PolicyChain};
 use crate::rate_limit::RateLimit;
@@ -25,6 +29,8 @@ pub struct PolicyDeps {
     pub consumers: Arc<dyn ConsumerDirectory>,
     /// Where `rate_limits` keep their buckets.
     pub limiter: Arc<dyn RateLimiter>,
+    /// JWKS key sets and introspection answers, kept across reloads.
+    pub token_caches: TokenCaches,
 }
 
 /// Compile `spec` for `route` into a chain in [`crate::Order`]. Returns every
@@ -53,6 +59,17 @@ pub fn build_chain(
             auth,
             Arc::clone(&deps.consumers),
         ))));
+    }
+    if let Some(jwt) = &spec.jwt {
+        let directory = Arc::clone(&deps.consumers);
+        push(Jwt::new(jwt, directory, &deps.token_caches).map(|p| Arc::new(p) as Arc<dyn Policy>));
+    }
+    if let Some(oauth) = &spec.oauth2_introspection {
+        let directory = Arc::clone(&deps.consumers);
+        push(
+            Introspection::new(oauth, directory, &deps.token_caches)
+                .map(|p| Arc::new(p) as Arc<dyn Policy>),
+        );
     }
     if !spec.rate_limits.is_empty() {
         let limiter = Arc::clone(&deps.limiter);
@@ -84,11 +101,7 @@ pub fn build_chain(
 /// validation reports it. Consumer ids are the consumer names.
 pub fn directory_from_config(consumers: &[ConsumerSpec]) -> StaticDirectory {
     let entries = consumers.iter().flat_map(|c| {
-        let consumer = Consumer {
-            id: Arc::from(c.name.as_str()),
-            name: Arc::from(c.name.as_str()),
-            tenant: None,
-        };
+        let consumer = config_consumer(c);
         c.keys.iter().filter_map(move |k| {
             let hash = match k {
                 KeySpec::Key(k) if !k.is_empty() => Sha256::digest(k.as_bytes()).into(),
@@ -98,7 +111,23 @@ pub fn directory_from_config(consumers: &[ConsumerSpec]) -> StaticDirectory {
             Some((hash, consumer.clone()))
         })
     });
-    StaticDirectory::new(entries)
+    StaticDirectory::new(entries).with_consumers(consumers.iter().map(config_consumer))
+}
+
+/// A config-file consumer: no scopes, its `limits` counted per consumer.
+fn config_consumer(c: &ConsumerSpec) -> Consumer {
+    let mut consumer = Consumer::unrestricted(&c.name, &c.name, c.tenant.as_deref());
+    if !c.limits.is_empty() {
+        consumer.grants = Arc::new(Grants {
+            limits: vec![ScopedLimits {
+                scope: LimitScope::Consumer,
+                id: Arc::from(c.name.as_str()),
+                limits: c.limits.clone(),
+            }],
+            ..Grants::default()
+        });
+    }
+    consumer
 }
 
 /// 64 hex digits to 32 bytes.
@@ -133,9 +162,13 @@ mod tests {
         PolicyDeps {
             consumers: Arc::new(directory_from_config(&[ConsumerSpec {
                 name: "web".into(),
+                tenant: None,
+                subscriptions: vec![],
+                limits: Default::default(),
                 keys: vec![KeySpec::Key("sk-1".into())],
             }])),
             limiter: Arc::new(LocalLimiter::new()),
+            token_caches: TokenCaches::default(),
         }
     }
 
@@ -154,6 +187,8 @@ mod tests {
                 max_age: None,
             }),
             key_auth: Some(KeyAuthSpec::default()),
+            jwt: None,
+            oauth2_introspection: None,
             rate_limits: vec![RateLimitSpec {
                 requests: 1,
                 per: DurationSpec::from_secs(60),
@@ -262,6 +297,9 @@ mod tests {
         let hex: String = digest.iter().map(|b| format!("{b:02X}")).collect();
         let dir = directory_from_config(&[ConsumerSpec {
             name: "batch".into(),
+            tenant: None,
+            subscriptions: vec![],
+            limits: Default::default(),
             keys: vec![
                 KeySpec::Sha256(hex),
                 KeySpec::Sha256("zz".into()),

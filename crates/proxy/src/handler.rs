@@ -56,6 +56,10 @@ struct Record {
     /// Set for AI calls; its usage and cost cells fill in as the answer
     /// completes, so reading them at body end sees a stream's final usage.
     ai: Option<sy_ai::AiCallInfo>,
+    /// The policies' per-request state (`RequestContext::extensions`),
+    /// kept until the body ends or is dropped: a quota reservation holds
+    /// its concurrency slots exactly as long as the response.
+    held: http::Extensions,
 }
 
 struct Finisher {
@@ -152,6 +156,7 @@ impl Handler for Proxy {
             consumer: None,
             head_time: Default::default(),
             ai: None,
+            held: http::Extensions::new(),
         };
         let (response, metrics) =
             match handle(&snap, parts, body, &conn, &request_id, &mut record).await {
@@ -282,7 +287,8 @@ async fn handle(
                 // Boxed: hyper keeps one slot per connection for the request
                 // future and reuses it, so a large future inline here would
                 // stay allocated on every idle keep-alive connection.
-                Ok(Box::pin(snap.ai.handle(models, parts, bytes, request_id.as_str())).await)
+                let caller = sy_ai::Caller::new(models, Some(&ctx));
+                Ok(Box::pin(snap.ai.handle(caller, parts, bytes, request_id.as_str())).await)
             }
             RouteTarget::Pool(_) | RouteTarget::Split(..) => {
                 let rt = match &route.target {
@@ -346,17 +352,27 @@ async fn handle(
                 route.chain.on_response(&mut rparts, &ctx);
             }
             rparts.headers.extend(ctx.response_headers.drain());
+            record.held = std::mem::take(&mut ctx.extensions);
             Ok((Response::from_parts(rparts, rbody), m))
         }
         Err(e) => {
             // Policies still see error responses (CORS headers on a 429, say).
-            let res = e.to_response(request_id.as_str());
+            // On AI routes a quota refusal answers in the endpoint's dialect.
+            let dialect = match (&route.target, &e) {
+                (RouteTarget::Ai(_), ProxyError::Policy(p)) => {
+                    snap.ai
+                        .policy_error_response(p, uri.path(), request_id.as_str())
+                }
+                _ => None,
+            };
+            let res = dialect.unwrap_or_else(|| e.to_response(request_id.as_str()));
             let (mut rparts, rbody) = res.into_parts();
             if !route.chain.is_empty() {
                 route.chain.on_response(&mut rparts, &ctx);
             }
             rparts.headers.extend(ctx.response_headers.drain());
             record.error = Some(e.code());
+            record.held = std::mem::take(&mut ctx.extensions);
             Ok((Response::from_parts(rparts, rbody), m))
         }
     }

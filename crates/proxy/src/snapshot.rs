@@ -17,7 +17,7 @@ use sy_ai::AiGateway;
 use sy_config::{Cidr, ConfigSpec, RewriteSpec, RouteTargetSpec, UpstreamSpec};
 use sy_http::client::{ClientOptions, UpstreamClient, build_client};
 use sy_http::tls::ClientTlsFiles;
-use sy_policy::{PolicyChain, PolicyDeps};
+use sy_policy::{Order, PolicyChain, PolicyDeps, QuotaPolicy};
 use sy_telemetry::{Metrics, RouteMetrics, UpstreamMetrics};
 use tokio_util::sync::CancellationToken;
 
@@ -112,8 +112,16 @@ pub struct CompileDeps {
     pub metrics: Arc<Metrics>,
     /// Policy dependencies (consumer directory is rebuilt per compile from the spec).
     pub limiter: Arc<dyn sy_state::RateLimiter>,
+    /// JWKS key sets and introspection answers, kept across reloads.
+    pub token_caches: sy_policy::TokenCaches,
     /// Cancelled at shutdown; ends health-check tasks.
     pub shutdown: CancellationToken,
+    /// The store-backed key index, when there is a store; without one the
+    /// config file's consumers are indexed at every compile.
+    pub directory: Option<Arc<dyn sy_policy::ConsumerDirectory>>,
+    /// Usage limits (requests, concurrency, tokens, spend) of routes,
+    /// models and callers. One per process: reloads keep the counts.
+    pub ledger: Arc<dyn sy_state::QuotaLedger>,
 }
 
 /// Holds the current snapshot. One atomic load per request.
@@ -176,10 +184,14 @@ pub fn compile(
         }
     }
 
-    let directory = Arc::new(sy_policy::directory_from_config(&spec.consumers));
+    let directory: Arc<dyn sy_policy::ConsumerDirectory> = match &deps.directory {
+        Some(d) => Arc::clone(d),
+        None => Arc::new(sy_policy::directory_from_config(&spec.consumers)),
+    };
     let policy_deps = PolicyDeps {
         consumers: directory,
         limiter: deps.limiter.clone(),
+        token_caches: deps.token_caches.clone(),
     };
 
     let mut builder = Router::builder();
@@ -246,13 +258,24 @@ pub fn compile(
                 errors.push(format!("route {}: rewrite: {e}", route.name));
             }
         }
-        let chain = match sy_policy::build_chain(&route.policies, &route.name, &policy_deps) {
+        let mut chain = match sy_policy::build_chain(&route.policies, &route.name, &policy_deps) {
             Ok(c) => c,
             Err(mut e) => {
                 errors.append(&mut e);
                 continue;
             }
         };
+        // Request and concurrency limits of the route, and of its callers
+        // once authenticated.
+        let authenticates = chain.policies().iter().any(|p| p.order() == Order::Auth);
+        if authenticates || !route.limits.is_empty() {
+            let ledger = Arc::clone(&deps.ledger);
+            chain = chain.with(Arc::new(QuotaPolicy::new(
+                &route.name,
+                &route.limits,
+                ledger,
+            )));
+        }
         let compiled = Arc::new(Route {
             name: Arc::from(route.name.as_str()),
             target,
@@ -268,7 +291,7 @@ pub fn compile(
     // Unchanged deployments keep their routing state (cool-downs, limit
     // windows, latencies), as unchanged pools do.
     let ai = match AiGateway::compile_next(spec, previous.map(|p| p.ai.as_ref())) {
-        Ok(ai) => Arc::new(ai),
+        Ok(ai) => Arc::new(ai.with_ledger(Arc::clone(&deps.ledger))),
         Err(mut e) => {
             errors.append(&mut e);
             return Err(errors);

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 /// Switchyard: one fast gateway for your APIs and every AI model.
@@ -32,6 +33,30 @@ enum Command {
     Schema,
     /// Print the embedded default configuration.
     Defaults,
+    /// Create or upgrade the store's tables (also done at every start).
+    Migrate {
+        /// Take the store URL from this configuration file.
+        #[arg(short, long, env = "SWITCHYARD_CONFIG", conflicts_with = "store")]
+        config: Option<PathBuf>,
+        /// The store URL (`sqlite://data/switchyard.db`, `postgres://…`);
+        /// default: the config's `store`, else the embedded default.
+        #[arg(long, env = "SWITCHYARD_STORE")]
+        store: Option<String>,
+    },
+    /// Re-encrypt every stored provider credential under a new secret key.
+    /// The current key comes from SWITCHYARD_SECRET_KEY(_FILE); then point
+    /// those at the new key and restart.
+    RotateSecretKey {
+        /// File holding the new key: base64 of 32 random bytes.
+        #[arg(long)]
+        new_key_file: PathBuf,
+        /// Take the store URL from this configuration file.
+        #[arg(short, long, env = "SWITCHYARD_CONFIG", conflicts_with = "store")]
+        config: Option<PathBuf>,
+        /// The store URL.
+        #[arg(long, env = "SWITCHYARD_STORE")]
+        store: Option<String>,
+    },
 }
 
 /// Run the chosen command.
@@ -48,7 +73,69 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             write!(std::io::stdout(), "{}", sy_config::DEFAULT_CONFIG_YAML)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Migrate { config, store } => {
+            let url = store_url(config, store)?;
+            block_on(async {
+                crate::control::open(&url).await?;
+                Ok(())
+            })?;
+            writeln!(
+                std::io::stdout(),
+                "{}: migrated",
+                crate::control::redact_url(&url)
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::RotateSecretKey {
+            new_key_file,
+            config,
+            store,
+        } => {
+            let url = store_url(config, store)?;
+            let text = std::fs::read_to_string(&new_key_file)
+                .with_context(|| format!("reading {}", new_key_file.display()))?;
+            let new = sy_store::SecretBox::from_base64(text.trim())?;
+            let old = sy_store::SecretBox::from_env_or_file()?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the current key is needed: set {} or {}",
+                    sy_store::SECRET_KEY_ENV,
+                    sy_store::SECRET_KEY_FILE_ENV
+                )
+            })?;
+            let n = block_on(async {
+                let store = crate::control::open(&url).await?;
+                Ok(store
+                    .rotate_secrets(&sy_store::Actor::bootstrap(), &old, &new)
+                    .await?)
+            })?;
+            writeln!(
+                std::io::stdout(),
+                "re-encrypted {n} secret(s) under key {}",
+                new.key_id()
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// The store URL: given, else the config file's, else the default.
+fn store_url(config: Option<PathBuf>, store: Option<String>) -> anyhow::Result<String> {
+    if let Some(url) = store {
+        return Ok(url);
+    }
+    let spec = match config {
+        Some(path) => sy_config::load_file(&path).map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => sy_config::defaults().map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    spec.store
+        .ok_or_else(|| anyhow::anyhow!("the configuration has `store: null`; nothing to migrate"))
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
 }
 
 fn validate(file: &std::path::Path) -> ExitCode {

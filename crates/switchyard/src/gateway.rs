@@ -13,6 +13,9 @@ use sy_config::{ConfigSpec, ListenerSpec};
 use sy_http::tls::{ReloadingTls, ServerTlsFiles};
 use sy_http::{Limits, Listener, ListenerStats};
 use sy_proxy::{AdminHandler, CompileDeps, Proxy, SnapshotHolder};
+
+use crate::admin_listener::AdminListener;
+use crate::control::ControlPlane;
 use sy_telemetry::{AccessLog, Metrics};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -80,10 +83,9 @@ pub struct Gateway {
     pub addrs: Vec<SocketAddr>,
     /// Admin listener address.
     pub admin_addr: Option<SocketAddr>,
-    holder: Arc<SnapshotHolder>,
-    deps: CompileDeps,
-    config_path: Option<PathBuf>,
-    listeners: Vec<ListenerSpec>,
+    reloader: Reloader,
+    /// The store and its sync, when the config names a store.
+    pub control: Option<Arc<ControlPlane>>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
     ready: Arc<AtomicBool>,
@@ -108,13 +110,27 @@ impl Gateway {
         let tracker = TaskTracker::new();
         let metrics = Metrics::new();
         let limiter = Arc::new(sy_state::LocalLimiter::default());
+        // One ledger for the life of the process: reloads keep the counts.
+        let ledger = sy_state::LocalLedger::new();
         let deps = CompileDeps {
             metrics: metrics.clone(),
             limiter: limiter.clone(),
+            ledger: Arc::new(ledger.clone()),
+            token_caches: sy_policy::TokenCaches::default(),
             shutdown: shutdown.clone(),
+            directory: None,
+        };
+        let control = ControlPlane::start(&spec).await?.map(Arc::new);
+        let deps = CompileDeps {
+            directory: control.as_ref().map(|c| c.directory()),
+            ..deps
+        };
+        let effective = match &control {
+            Some(c) => c.merge(&spec),
+            None => spec.clone(),
         };
 
-        let first = sy_proxy::compile(&spec, None, 1, &deps)
+        let first = sy_proxy::compile(&effective, None, 1, &deps)
             .map_err(|e| anyhow!("invalid configuration:\n{}", e.join("\n")))?;
         let holder = SnapshotHolder::new(first);
         metrics.reload(true, 1);
@@ -147,12 +163,14 @@ impl Gateway {
                     .with_context(|| format!("binding admin listener {addr}"))?;
                 admin_addr = Some(socket.local_addr()?);
                 tracing::info!(addr = %socket.local_addr()?, "admin listening");
-                let handler = AdminHandler::new(
+                let ops = AdminHandler::new(
                     holder.clone(),
                     metrics.clone(),
                     stats.clone(),
                     ready.clone(),
                 );
+                let api = control.as_ref().map(admin_api);
+                let handler = AdminListener::new(ops, api);
                 let listener = Listener {
                     name: "admin".into(),
                     socket,
@@ -179,7 +197,8 @@ impl Gateway {
         }
         ready.store(true, Ordering::Relaxed);
 
-        // Bucket sweeping keeps the limiter's memory bounded by active clients.
+        // Bucket sweeping keeps the limiter's memory bounded by active
+        // clients; the ledger drops ended windows and idle gauges.
         {
             let stop = shutdown.clone();
             tokio::spawn(async move {
@@ -187,12 +206,28 @@ impl Gateway {
                 loop {
                     tokio::select! {
                         _ = stop.cancelled() => return,
-                        _ = tick.tick() => { limiter.sweep(); }
+                        _ = tick.tick() => { limiter.sweep(); ledger.sweep(); }
                     }
                 }
             });
         }
 
+        let reloader = Reloader {
+            path: config_path.clone(),
+            holder: holder.clone(),
+            deps: deps.clone(),
+            listeners: spec.listeners.clone(),
+            control: control.clone(),
+        };
+        // Store changes (from this process's admin API or any other node)
+        // reach the key index directly; new routes, upstreams, providers or
+        // models recompile the snapshot.
+        if let Some(c) = &control {
+            let r = reloader.clone();
+            tokio::spawn(Arc::clone(c).run(shutdown.clone(), move || {
+                let _ = r.reload("store change");
+            }));
+        }
         let (reload_tx, reload_rx) = tokio::sync::mpsc::channel::<&'static str>(8);
         let watcher = match &config_path {
             Some(p) => Some(watch_file(p, reload_tx)?),
@@ -201,10 +236,8 @@ impl Gateway {
         Ok(Gateway {
             addrs,
             admin_addr,
-            holder,
-            deps,
-            config_path,
-            listeners: spec.listeners.clone(),
+            reloader,
+            control,
             shutdown,
             tracker,
             ready,
@@ -219,19 +252,13 @@ impl Gateway {
 
     /// The configuration generation serving now.
     pub fn generation(&self) -> u64 {
-        self.holder.load().generation
+        self.reloader.holder.load().generation
     }
 
     /// Re-read the config file, compile and swap. On any error the current
     /// snapshot keeps serving and the error is logged and returned.
     pub fn reload(&self, why: &str) -> Result<u64, String> {
-        reload(
-            &self.config_path,
-            &self.holder,
-            &self.deps,
-            &self.listeners,
-            why,
-        )
+        self.reloader.reload(why)
     }
 
     /// Serve until SIGTERM or SIGINT, reloading on SIGHUP and file changes.
@@ -262,10 +289,7 @@ impl Gateway {
         let Some(mut rx) = self.reload_rx.take() else {
             return;
         };
-        let holder = self.holder.clone();
-        let deps = self.deps.clone();
-        let listeners = self.listeners.clone();
-        let path = self.config_path.clone();
+        let reloader = self.reloader.clone();
         let stop = self.shutdown.clone();
         tokio::spawn(async move {
             loop {
@@ -274,7 +298,7 @@ impl Gateway {
                     Some(why) = rx.recv() => {
                         tokio::time::sleep(Duration::from_millis(150)).await;
                         while rx.try_recv().is_ok() {}
-                        let _ = reload(&path, &holder, &deps, &listeners, why);
+                        let _ = reloader.reload(why);
                     }
                 }
             }
@@ -312,46 +336,99 @@ impl Gateway {
     }
 }
 
-fn reload(
-    path: &Option<PathBuf>,
-    holder: &Arc<SnapshotHolder>,
-    deps: &CompileDeps,
-    listeners: &[ListenerSpec],
-    why: &str,
-) -> Result<u64, String> {
-    let Some(path) = path else {
-        tracing::info!(
-            trigger = why,
-            "reload requested, but running on embedded defaults; nothing to reload"
-        );
-        return Err("running on embedded defaults; nothing to reload".into());
-    };
-    let spec = match sy_config::load_file(path) {
-        Ok(s) => s,
-        Err(e) => {
-            deps.metrics.reload(false, 0);
-            tracing::error!(trigger = why, errors = %e, "configuration rejected; the previous one keeps serving");
-            return Err(e.to_string());
-        }
-    };
-    if spec.listeners != listeners {
-        tracing::warn!("listener changes take effect on restart; the other changes apply now");
+/// The admin REST API over the control plane's store. A change made
+/// through it wakes the store sync at once, so this node applies it without
+/// waiting for the next poll.
+fn admin_api(control: &Arc<ControlPlane>) -> axum::Router {
+    let bootstrap = std::env::var(ADMIN_TOKEN_ENV)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| {
+            use sha2::Digest;
+            let hash: [u8; 32] = sha2::Sha256::digest(t.trim().as_bytes()).into();
+            hash
+        });
+    if bootstrap.is_none() {
+        tracing::info!("{ADMIN_TOKEN_ENV} is not set: the admin API accepts user logins only");
     }
-    let prev = holder.load();
-    let generation = holder.next_generation();
-    match sy_proxy::compile(&spec, Some(&prev), generation, deps) {
-        Ok(next) => {
-            holder.store(next);
-            deps.metrics.reload(true, generation);
-            tracing::info!(trigger = why, generation, "configuration reloaded");
-            Ok(generation)
+    let nudge = Arc::clone(&control.nudge);
+    sy_admin::router(sy_admin::AdminState {
+        store: control.store().clone(),
+        bootstrap_token_sha256: bootstrap,
+        on_change: Some(Arc::new(move || nudge.notify_one())),
+    })
+}
+
+/// The environment variable holding the bootstrap admin token.
+pub const ADMIN_TOKEN_ENV: &str = "SWITCHYARD_ADMIN_TOKEN";
+
+/// Everything a reload needs; cloned into the tasks that trigger reloads.
+#[derive(Clone)]
+struct Reloader {
+    path: Option<PathBuf>,
+    holder: Arc<SnapshotHolder>,
+    deps: CompileDeps,
+    listeners: Vec<ListenerSpec>,
+    control: Option<Arc<ControlPlane>>,
+}
+
+impl Reloader {
+    /// Re-read the config file (or the embedded defaults), merge what the
+    /// store adds, compile and swap. A file change is also applied to the
+    /// store, in the background; when that changes stored resources, a
+    /// second reload follows.
+    fn reload(&self, why: &str) -> Result<u64, String> {
+        let loaded = match &self.path {
+            Some(path) => sy_config::load_file(path),
+            None => sy_config::defaults(),
+        };
+        let file = match loaded {
+            Ok(s) => s,
+            Err(e) => {
+                self.deps.metrics.reload(false, 0);
+                tracing::error!(trigger = why, errors = %e, "configuration rejected; the previous one keeps serving");
+                return Err(e.to_string());
+            }
+        };
+        if file.listeners != self.listeners {
+            tracing::warn!("listener changes take effect on restart; the other changes apply now");
         }
-        Err(errors) => {
-            deps.metrics.reload(false, 0);
-            let joined = errors.join("; ");
-            tracing::error!(trigger = why, errors = %joined, "configuration rejected; the previous one keeps serving");
-            Err(joined)
+        let spec = match &self.control {
+            Some(c) => c.merge(&file),
+            None => file.clone(),
+        };
+        let prev = self.holder.load();
+        let generation = self.holder.next_generation();
+        let result = match sy_proxy::compile(&spec, Some(&prev), generation, &self.deps) {
+            Ok(next) => {
+                self.holder.store(next);
+                self.deps.metrics.reload(true, generation);
+                tracing::info!(trigger = why, generation, "configuration reloaded");
+                Ok(generation)
+            }
+            Err(errors) => {
+                self.deps.metrics.reload(false, 0);
+                let joined = errors.join("; ");
+                tracing::error!(trigger = why, errors = %joined, "configuration rejected; the previous one keeps serving");
+                Err(joined)
+            }
+        };
+        if let (Some(control), true) = (&self.control, why != "store change") {
+            let control = Arc::clone(control);
+            let again = self.clone();
+            tokio::spawn(async move {
+                match control.reapply(&file).await {
+                    Ok(synced) if synced.resources => {
+                        let _ = again.reload("store change");
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::error!(error = %e, "applying the configuration to the store failed")
+                    }
+                }
+            });
         }
+        result
     }
 }
 

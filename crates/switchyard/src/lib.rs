@@ -1,7 +1,9 @@
 //! The Switchyard binary's library half: wiring of every crate into a
 //! running [`Gateway`], used by `main` and by the end-to-end tests.
 
+mod admin_listener;
 pub mod cli;
+pub mod control;
 pub mod gateway;
 
 pub use gateway::{Gateway, serve};

@@ -20,12 +20,13 @@ use super::upstream::{self, Called};
 use crate::gateway::unix_now;
 use crate::providers::{ChunkStream, ProviderReply};
 use crate::{
-    AiError, AiGateway, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS, respond,
+    AiError, AiGateway, Caller, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS,
+    respond,
 };
 
 pub(crate) async fn handle(
     gateway: &AiGateway,
-    allowed: &[String],
+    allowed: &Caller<'_>,
     body: &[u8],
     request_id: &str,
 ) -> Result<Response<Body>, AiError> {

@@ -24,20 +24,15 @@ use tokio::time::Instant;
 use super::upstream;
 use crate::registry::{Deployment, Model};
 use crate::router::strategy;
-use crate::{AiCallInfo, AiError, AiGateway, HEADER_COST, HEADER_PROMPT_TOKENS, respond};
+use crate::{AiCallInfo, AiError, AiGateway, Caller, HEADER_COST, HEADER_PROMPT_TOKENS, respond};
 
 pub(crate) async fn handle(
     gateway: &AiGateway,
-    allowed: &[String],
+    allowed: &Caller<'_>,
     body: &[u8],
 ) -> Result<Response<Body>, AiError> {
     let request = openai::parse_embeddings_request(body)?;
-    let asked = gateway
-        .registry
-        .get(&request.model, allowed)
-        .ok_or_else(|| AiError::ModelNotFound {
-            model: request.model.clone(),
-        })?;
+    let asked = allowed.model(&gateway.registry, &request.model)?;
     let (model, deployment, mut answer, walk) = call(gateway, asked, &request).await?;
 
     answer.model.clone_from(&request.model);

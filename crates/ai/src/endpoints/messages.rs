@@ -27,13 +27,14 @@ use super::streaming::{self, StreamDialect};
 use super::upstream::{self, Called};
 use crate::providers::{ChunkStream, ProviderReply};
 use crate::{
-    AiError, AiGateway, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS, respond,
+    AiError, AiGateway, Caller, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS,
+    respond,
 };
 
 /// `POST /v1/messages`.
 pub(crate) async fn handle(
     gateway: &AiGateway,
-    allowed: &[String],
+    allowed: &Caller<'_>,
     body: &[u8],
     request_id: &str,
 ) -> Result<Response<Body>, AiError> {
@@ -64,15 +65,14 @@ pub(crate) async fn handle(
 /// that `message_start` reports. Nothing is sent upstream.
 pub(crate) fn count_tokens(
     gateway: &AiGateway,
-    allowed: &[String],
+    allowed: &Caller<'_>,
     body: &[u8],
 ) -> Result<Response<Body>, AiError> {
     let parsed = anthropic::parse_count_tokens_request(body).map_err(invalid)?;
     let request = anthropic::to_chat_request(&parsed).map_err(invalid)?;
-    let deployment = gateway
-        .registry
-        .get(&request.model, allowed)
-        .and_then(|model| model.pick())
+    let deployment = allowed
+        .model(&gateway.registry, &request.model)?
+        .pick()
         .ok_or_else(|| AiError::ModelNotFound {
             model: request.model.clone(),
         })?;

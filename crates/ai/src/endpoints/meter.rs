@@ -16,7 +16,7 @@ use sy_llm::{ChatRequest, ChatResponse, tokens};
 use crate::pricing::Price;
 use crate::registry::Deployment;
 use crate::router::InFlight;
-use crate::{AiCallInfo, AiError};
+use crate::{AiCallInfo, AiError, CallQuota};
 
 /// The prompt's token count: counted before the call when something needed
 /// it, else counted only if an estimate is ever needed (a provider that
@@ -68,6 +68,8 @@ pub(crate) struct Meter {
     usage: Arc<OnceLock<TokenUsage>>,
     cost: Arc<OnceLock<Money>>,
     lease: Option<Lease>,
+    /// The call's quota reservation, settled with the usage.
+    pub(crate) quota: CallQuota,
 }
 
 impl Meter {
@@ -84,6 +86,7 @@ impl Meter {
             usage: Arc::clone(&info.usage),
             cost: Arc::clone(&info.cost),
             lease,
+            quota: info.quota.clone(),
         }
     }
 
@@ -101,16 +104,20 @@ impl Meter {
             usage: Arc::clone(&info.usage),
             cost: Arc::clone(&info.cost),
             lease: None,
+            quota: info.quota.clone(),
         }
     }
 
     /// Record `tokens` and their cost; the first settlement wins. The
-    /// deployment's `tpm` reservation becomes the actual count.
+    /// deployment's `tpm` reservation and the call's quota reservation
+    /// become the actual counts.
     pub(crate) fn settle(&self, tokens: TokenUsage) -> Option<Money> {
         if self.usage.set(tokens).is_ok() {
             if let Some(price) = &self.price {
                 let _ = self.cost.set(price.cost(&tokens));
             }
+            let cost = self.cost.get().map_or(0, |c| c.micros());
+            self.quota.settle(&tokens, cost);
             if let Some(lease) = &self.lease {
                 if let Some((window, reserved)) = lease.tpm {
                     let actual = tokens.prompt.saturating_add(tokens.completion);

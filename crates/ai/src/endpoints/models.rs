@@ -6,7 +6,7 @@ use sy_http::Body;
 use sy_llm::openai::{ModelList, ModelObject};
 
 use crate::registry::Model;
-use crate::{AiError, AiGateway, respond};
+use crate::{AiError, AiGateway, Caller, respond};
 
 fn object(gateway: &AiGateway, model: &Model) -> ModelObject {
     // `owned_by` names the provider of the first deployment: what a client
@@ -18,10 +18,11 @@ fn object(gateway: &AiGateway, model: &Model) -> ModelObject {
     ModelObject::new(&model.name, gateway.created, owner)
 }
 
-pub(crate) fn list(gateway: &AiGateway, allowed: &[String]) -> Response<Body> {
+pub(crate) fn list(gateway: &AiGateway, allowed: &Caller<'_>) -> Response<Body> {
     let data = gateway
         .registry
-        .visible(allowed)
+        .visible(allowed.allowed)
+        .filter(|m| allowed.may_list(&m.name))
         .map(|m| object(gateway, m))
         .collect();
     respond::json(StatusCode::OK, &ModelList::new(data))
@@ -29,14 +30,9 @@ pub(crate) fn list(gateway: &AiGateway, allowed: &[String]) -> Response<Body> {
 
 pub(crate) fn get(
     gateway: &AiGateway,
-    allowed: &[String],
+    allowed: &Caller<'_>,
     id: &str,
 ) -> Result<Response<Body>, AiError> {
-    let model = gateway
-        .registry
-        .get(id, allowed)
-        .ok_or_else(|| AiError::ModelNotFound {
-            model: id.to_owned(),
-        })?;
+    let model = allowed.model(&gateway.registry, id)?;
     Ok(respond::json(StatusCode::OK, &object(gateway, model)))
 }

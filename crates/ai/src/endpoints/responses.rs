@@ -21,13 +21,14 @@ use super::upstream::{self, Called};
 use crate::gateway::unix_now;
 use crate::providers::{ChunkStream, ProviderReply};
 use crate::{
-    AiError, AiGateway, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS, respond,
+    AiError, AiGateway, Caller, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS,
+    respond,
 };
 use sy_llm::ChatChunk;
 
 pub(crate) async fn handle(
     gateway: &AiGateway,
-    allowed: &[String],
+    allowed: &Caller<'_>,
     body: &[u8],
     request_id: &str,
 ) -> Result<Response<Body>, AiError> {

@@ -33,7 +33,8 @@ use crate::providers::ProviderReply;
 use crate::registry::{Deployment, Model};
 use crate::router::{InFlight, strategy};
 use crate::{
-    AiCallInfo, AiError, AiGateway, HEADER_ATTEMPTS, HEADER_DEPLOYMENT, HEADER_FALLBACK, respond,
+    AiCallInfo, AiError, AiGateway, Caller, HEADER_ATTEMPTS, HEADER_DEPLOYMENT, HEADER_FALLBACK,
+    respond,
 };
 
 /// A provider's answer and what the call record needs.
@@ -57,16 +58,34 @@ pub(crate) struct Called {
 /// it is counted only when routing needs it.
 pub(crate) async fn call_model(
     gateway: &AiGateway,
-    allowed: &[String],
+    allowed: &Caller<'_>,
     request: &Arc<ChatRequest>,
     count_prompt: bool,
 ) -> Result<Called, AiError> {
-    let asked = gateway
-        .registry
-        .get(&request.model, allowed)
-        .ok_or_else(|| AiError::ModelNotFound {
-            model: request.model.clone(),
-        })?;
+    let asked = allowed.model(&gateway.registry, &request.model)?;
+    // Token, spend and model limits, before any provider is called.
+    let quota = crate::quota::reserve(gateway, allowed, asked, request).await?;
+    match walk(gateway, asked, request, count_prompt).await {
+        Ok(mut called) => {
+            called.meter.quota = quota.clone();
+            called.info.quota = quota;
+            Ok(called)
+        }
+        Err(error) => {
+            // Nothing answered, nothing is billed.
+            quota.release();
+            Err(error)
+        }
+    }
+}
+
+/// The attempt loop over `asked`'s deployments and fallbacks.
+async fn walk(
+    gateway: &AiGateway,
+    asked: &Model,
+    request: &Arc<ChatRequest>,
+    count_prompt: bool,
+) -> Result<Called, AiError> {
     let mut run = Run {
         request,
         counts: Vec::new(),
@@ -148,6 +167,7 @@ pub(crate) fn set_call_headers(response: &mut Response<Body>, info: &AiCallInfo)
     if let Some(fallback) = &info.fallback {
         respond::set_header(response, HEADER_FALLBACK, fallback);
     }
+    info.quota.headers.write(response.headers_mut());
 }
 
 /// One call's walk through deployments and models.

@@ -27,7 +27,7 @@ async fn cost_header_and_call_info_on_a_priced_deployment() {
     let gw = priced_gateway();
     let response = gw
         .handle(
-            &[],
+            sy_ai::Caller::new(&[], None),
             parts(http::Method::POST, "/v1/chat/completions"),
             json!({"model": "priced-1", "messages": user("Hello there")})
                 .to_string()
@@ -51,7 +51,7 @@ async fn streams_record_cost_in_call_info() {
     let gw = priced_gateway();
     let response = gw
         .handle(
-            &[],
+            sy_ai::Caller::new(&[], None),
             parts(http::Method::POST, "/v1/chat/completions"),
             json!({"model": "priced-1", "messages": user("Hello there"), "stream": true})
                 .to_string()
@@ -72,7 +72,7 @@ async fn cut_stream_settles_an_estimate() {
     let gw = priced_gateway();
     let response = gw
         .handle(
-            &[],
+            sy_ai::Caller::new(&[], None),
             parts(http::Method::POST, "/v1/chat/completions"),
             json!({"model": "priced-1", "messages": user("Hello there"), "stream": true})
                 .to_string()

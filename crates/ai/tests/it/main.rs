@@ -20,6 +20,7 @@ mod messages;
 mod models;
 mod native_providers;
 mod providers;
+mod quotas;
 mod responses;
 mod routing;
 mod stream;

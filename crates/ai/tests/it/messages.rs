@@ -397,7 +397,7 @@ async fn credentials_are_never_echoed() {
     for text in ["hi", "mock:error:401"] {
         let response = gw
             .handle(
-                &[],
+                sy_ai::Caller::new(&[], None),
                 parts.clone(),
                 Bytes::from(ask(text).to_string()),
                 REQUEST_ID,

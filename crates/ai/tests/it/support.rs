@@ -53,7 +53,7 @@ pub async fn call_frames(
 ) -> (StatusCode, HeaderMap, Vec<Bytes>) {
     let response = gw
         .handle(
-            &allowed_vec(allowed),
+            sy_ai::Caller::new(&allowed_vec(allowed), None),
             parts(method, path),
             Bytes::from(body.to_owned()),
             REQUEST_ID,

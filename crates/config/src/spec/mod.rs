@@ -9,12 +9,16 @@
 //! This file holds the top level, listeners and the admin listener;
 //! `upstream.rs`, `route.rs` and `policy.rs` hold the rest.
 
+mod limits;
 mod policy;
 mod route;
+mod tenancy;
 mod upstream;
 
+pub use limits::*;
 pub use policy::*;
 pub use route::*;
+pub use tenancy::*;
 pub use upstream::*;
 
 use schemars::JsonSchema;
@@ -46,9 +50,22 @@ pub struct ConfigSpec {
     /// Routes, matched by priority and then specificity.
     #[serde(default)]
     pub routes: Vec<RouteSpec>,
+    /// Where tenants, consumers, keys, products, subscriptions and the
+    /// audit log are kept: `sqlite://data/switchyard.db` (the default; a
+    /// file under `./data`, relative to the working directory),
+    /// `sqlite:///abs/path.db`, or `postgres://user@host/db`. `null` runs
+    /// from this file alone, without a store or the admin API's entities.
+    #[serde(default = "default_store")]
+    pub store: Option<String>,
+    /// Teams owning consumers and products (applied into the store).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tenants: Vec<TenantSpec>,
     /// Applications allowed to call routes that require a key.
     #[serde(default)]
     pub consumers: Vec<ConsumerSpec>,
+    /// API products: routes and models that consumers subscribe to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<ProductSpec>,
     /// AI providers (OpenAI, Anthropic, the built-in mock, ...).
     #[serde(default)]
     pub providers: Vec<ProviderSpec>,
@@ -62,6 +79,13 @@ pub struct ConfigSpec {
 
 fn default_listeners() -> Vec<ListenerSpec> {
     vec![ListenerSpec::default()]
+}
+
+/// The default store: an SQLite file under `./data`.
+pub const DEFAULT_STORE: &str = "sqlite://data/switchyard.db";
+
+fn default_store() -> Option<String> {
+    Some(DEFAULT_STORE.to_owned())
 }
 
 fn default_admin() -> Option<AdminSpec> {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::PoliciesSpec;
+use super::{LimitsSpec, PoliciesSpec};
 
 /// A route: what it matches, what it does, where it sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -27,6 +27,9 @@ pub struct RouteSpec {
     pub policies: PoliciesSpec,
     /// Where matching requests go.
     pub target: RouteTargetSpec,
+    /// Limits on all traffic of the route, whoever sends it.
+    #[serde(default, skip_serializing_if = "LimitsSpec::is_empty")]
+    pub limits: LimitsSpec,
 }
 
 /// Route match conditions.

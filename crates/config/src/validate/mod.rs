@@ -13,6 +13,7 @@ mod listeners;
 mod policies;
 mod routes;
 mod syntax;
+mod tenancy;
 mod upstreams;
 
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ pub fn validate(spec: &ConfigSpec) -> Vec<Violation> {
     upstreams::check(spec, &mut r);
     routes::check(spec, &mut r);
     consumers::check(spec, &mut r);
+    tenancy::check(spec, &mut r);
     ai::check(spec, &mut r);
     deployments::check(spec, &mut r);
     r.out

@@ -1,10 +1,12 @@
-//! A route's policies: CORS, key auth, rate limits, body limit, header
-//! transforms. IP rules need no check beyond parsing.
+//! A route's policies: CORS, authentication (key auth, JWT, OAuth2
+//! introspection), rate limits, body limit, header transforms. IP rules
+//! need no check beyond parsing.
 
-use super::syntax::{header_name, header_value, method};
+use super::syntax::{header_name, header_value, http_url, method};
 use super::{Report, list};
 use crate::spec::{
-    ConfigSpec, CorsSpec, HeaderTransformSpec, RateLimitKeySpec, RateLimitSpec, RouteSpec,
+    ConfigSpec, CorsSpec, HeaderTransformSpec, IntrospectionSpec, JwtAlgorithmSpec, JwtSpec,
+    RateLimitKeySpec, RateLimitSpec, RouteSpec,
 };
 
 pub(super) fn check(r: &mut Report, spec: &ConfigSpec, route_base: &str, route: &RouteSpec) {
@@ -15,11 +17,12 @@ pub(super) fn check(r: &mut Report, spec: &ConfigSpec, route_base: &str, route: 
     }
     if let Some(ka) = &p.key_auth {
         let kb = format!("{base}.key_auth");
-        if spec.consumers.is_empty() {
+        // With a store, consumers and keys may come from the admin API.
+        if spec.consumers.is_empty() && spec.store.is_none() {
             r.push(
                 kb.clone(),
                 format!(
-                    "key_auth on route `{}` but no consumers are configured",
+                    "key_auth on route `{}` but no consumers are configured (and `store: null`)",
                     route.name
                 ),
             );
@@ -43,6 +46,35 @@ pub(super) fn check(r: &mut Report, spec: &ConfigSpec, route_base: &str, route: 
                 "a parameter name is required (or remove `query_param`)",
             );
         }
+    }
+    // One identity per request: a second authentication policy could only
+    // overwrite the first one's consumer, so it is refused where it is written.
+    let auths = [
+        ("key_auth", p.key_auth.is_some()),
+        ("jwt", p.jwt.is_some()),
+        ("oauth2_introspection", p.oauth2_introspection.is_some()),
+    ];
+    let mut first = None;
+    for (name, set) in auths {
+        match (set, first) {
+            (false, _) => {}
+            (true, None) => first = Some(name),
+            (true, Some(f)) => r.push(
+                format!("{base}.{name}"),
+                format!(
+                    "route `{}` already authenticates with `{f}`; a route takes at most one of \
+                     `key_auth`, `jwt` and `oauth2_introspection` (use separate routes for \
+                     different kinds of callers)",
+                    route.name
+                ),
+            ),
+        }
+    }
+    if let Some(j) = &p.jwt {
+        jwt(r, &format!("{base}.jwt"), j);
+    }
+    if let Some(i) = &p.oauth2_introspection {
+        introspection(r, &format!("{base}.oauth2_introspection"), i);
     }
     for (k, rl) in p.rate_limits.iter().enumerate() {
         rate_limit(r, &format!("{base}.rate_limits[{k}]"), rl);
@@ -110,6 +142,136 @@ fn cors(r: &mut Report, base: &str, c: &CorsSpec) {
     }
 }
 
+fn jwt(r: &mut Report, base: &str, j: &JwtSpec) {
+    let secret = j.secret.as_deref().is_some_and(|s| !s.is_empty());
+    let public = !j.public_keys.is_empty() || j.jwks_url.is_some();
+    if !secret && !public {
+        r.push(
+            base,
+            "configure at least one key source: `secret` (HS256), `public_keys` or `jwks_url` \
+             (RS256, ES256)",
+        );
+    }
+    if j.secret.as_deref() == Some("") {
+        r.push(
+            format!("{base}.secret"),
+            "the secret is empty (is its `${VAR}` unset?); remove `secret` or set it",
+        );
+    } else if j.secret.as_deref().is_some_and(|s| s.len() < 32) {
+        r.push(
+            format!("{base}.secret"),
+            "an HS256 secret needs at least 32 bytes (RFC 7518 §3.2: as long as the hash)",
+        );
+    }
+    for (k, pem) in j.public_keys.iter().enumerate() {
+        if !pem.trim_start().starts_with("-----BEGIN ") {
+            r.push(
+                format!("{base}.public_keys[{k}]"),
+                "not a PEM key: write `-----BEGIN PUBLIC KEY-----` … `-----END PUBLIC KEY-----`",
+            );
+        }
+    }
+    if let Some(url) = &j.jwks_url {
+        if let Err(e) = http_url(url) {
+            r.push(format!("{base}.jwks_url"), e);
+        }
+    }
+    if j.jwks_refresh.get().as_secs() < 1 {
+        r.push(
+            format!("{base}.jwks_refresh"),
+            "must be at least 1s, like `10m`",
+        );
+    }
+    for (k, alg) in j.algorithms.iter().enumerate() {
+        let usable = match alg {
+            JwtAlgorithmSpec::Hs256 => secret,
+            JwtAlgorithmSpec::Rs256 | JwtAlgorithmSpec::Es256 => public,
+        };
+        if !usable {
+            let needs = match alg {
+                JwtAlgorithmSpec::Hs256 => "`secret`",
+                _ => "`public_keys` or `jwks_url`",
+            };
+            r.push(
+                format!("{base}.algorithms[{k}]"),
+                format!("{} needs {needs}, which is not configured", alg.as_str()),
+            );
+        }
+    }
+    claim_path(r, &format!("{base}.consumer_claim"), &j.consumer_claim);
+    if j.issuer.as_deref() == Some("") {
+        r.push(
+            format!("{base}.issuer"),
+            "cannot be empty (or remove `issuer`)",
+        );
+    }
+    for (k, a) in j.audiences.iter().enumerate() {
+        if a.is_empty() {
+            r.push(format!("{base}.audiences[{k}]"), "cannot be empty");
+        }
+    }
+    if let Some(h) = &j.header {
+        r.check(format!("{base}.header"), header_name(h));
+    }
+    if j.query_param
+        .as_deref()
+        .is_some_and(|q| q.trim().is_empty())
+    {
+        r.push(
+            format!("{base}.query_param"),
+            "a parameter name is required (or remove `query_param`)",
+        );
+    }
+}
+
+fn introspection(r: &mut Report, base: &str, i: &IntrospectionSpec) {
+    if let Err(e) = http_url(&i.url) {
+        r.push(format!("{base}.url"), e);
+    }
+    if i.client_id.is_empty() {
+        r.push(format!("{base}.client_id"), "cannot be empty");
+    } else if i.client_id.contains(':') {
+        // RFC 7617: the user-id of Basic authentication cannot hold a colon.
+        r.push(
+            format!("{base}.client_id"),
+            "cannot contain `:` (HTTP Basic authentication splits on it)",
+        );
+    }
+    if i.client_secret.is_empty() {
+        r.push(
+            format!("{base}.client_secret"),
+            "the secret is empty (is its `${VAR}` unset?)",
+        );
+    }
+    claim_path(r, &format!("{base}.consumer_claim"), &i.consumer_claim);
+    for (k, s) in i.required_scopes.iter().enumerate() {
+        if s.is_empty() || s.contains(char::is_whitespace) {
+            r.push(
+                format!("{base}.required_scopes[{k}]"),
+                "a scope is one non-empty word without spaces",
+            );
+        }
+    }
+    if i.timeout.get().is_zero() {
+        r.push(
+            format!("{base}.timeout"),
+            "must be greater than 0s, like `5s`",
+        );
+    }
+}
+
+/// A claim name, or a dotted path of names (`app.id`).
+fn claim_path(r: &mut Report, path: &str, claim: &str) {
+    if claim.is_empty() || claim.split('.').any(str::is_empty) {
+        r.push(
+            path,
+            format!(
+                "`{claim}` is not a claim: write a name like `sub`, or a dotted path like `app.id`"
+            ),
+        );
+    }
+}
+
 fn rate_limit(r: &mut Report, base: &str, rl: &RateLimitSpec) {
     if rl.requests == 0 {
         r.push(
@@ -153,3 +315,6 @@ fn transform(r: &mut Report, base: &str, t: &HeaderTransformSpec) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -76,16 +76,21 @@ fn body_limit_must_be_positive() {
 }
 
 #[test]
-fn key_auth_without_consumers() {
+fn key_auth_without_consumers_or_store() {
     let yaml = with_upstream(
-        "routes:\n  - name: private\n    target: { upstream: api }\n    policies:\n      key_auth: {}\n",
+        "store: null\nroutes:\n  - name: private\n    target: { upstream: api }\n    policies:\n      key_auth: {}\n",
     );
     expect_only(
         &yaml,
         "routes[0].policies.key_auth",
         "{}",
-        "key_auth on route `private` but no consumers are configured",
+        "key_auth on route `private` but no consumers are configured (and `store: null`)",
     );
+    // With a store, keys can come from the admin API.
+    let with_store = with_upstream(
+        "routes:\n  - name: private\n    target: { upstream: api }\n    policies:\n      key_auth: {}\n",
+    );
+    assert!(sy_config::load_str(&with_store, "t", &|_| None).is_ok());
 }
 
 #[test]

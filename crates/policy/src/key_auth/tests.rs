@@ -10,10 +10,16 @@ fn directory() -> Arc<dyn ConsumerDirectory> {
     Arc::new(directory_from_config(&[
         ConsumerSpec {
             name: "web".into(),
+            tenant: None,
+            subscriptions: vec![],
+            limits: Default::default(),
             keys: vec![KeySpec::Key("sk-web-1".into())],
         },
         ConsumerSpec {
             name: "batch".into(),
+            tenant: None,
+            subscriptions: vec![],
+            limits: Default::default(),
             // sha256("sk-batch")
             keys: vec![KeySpec::Sha256(hex(&Sha256::digest(b"sk-batch")))],
         },

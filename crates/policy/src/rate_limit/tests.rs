@@ -102,11 +102,7 @@ async fn header_key_separates_values_and_shares_missing() {
 async fn consumer_key_falls_back_to_client_ip() {
     let p = policy(&[spec(1, 60, None, RateLimitKeySpec::Consumer)]);
     let mut req = parts("GET", "/", &[]);
-    let web = Consumer {
-        id: "web".into(),
-        name: "web".into(),
-        tenant: None,
-    };
+    let web = Consumer::unrestricted("web", "web", None);
     for ip in ["10.0.0.1", "10.0.0.2"] {
         let mut ctx = ctx_from(ip);
         ctx.consumer = Some(web.clone());

@@ -109,6 +109,8 @@ async fn serve_reloads_on_sighup_and_file_change_and_exits_on_sigterm() {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
         .args(["serve", "--config"])
         .arg(&path)
+        // The default store (`./data`) goes into the temp folder.
+        .current_dir(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)

@@ -44,7 +44,15 @@ impl TestGateway {
     pub async fn start(yaml: &str) -> TestGateway {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("switchyard.yaml");
-        std::fs::write(&path, with_defaults(yaml)).unwrap();
+        let mut text = with_defaults(yaml);
+        if !yaml.contains("store:") {
+            // Every test runs on a store of its own, as `serve` does.
+            text.push_str(&format!(
+                "store: sqlite://{}/store.db\n",
+                dir.path().display()
+            ));
+        }
+        std::fs::write(&path, text).unwrap();
         let spec = sy_config::load_file(&path).unwrap_or_else(|e| panic!("config invalid:\n{e}"));
         let (client, server) = tokio::io::duplex(1 << 20);
         let (log, task) = AccessLog::to_writer(client);

@@ -9,13 +9,17 @@
     reason = "test code fails loudly"
 )]
 
+mod admin_api;
 mod ai;
+mod auth_tokens;
 mod bad_input;
 mod cli;
+mod control;
 mod drain;
 mod harness;
 mod policies;
 mod protocols;
+mod quotas;
 mod raw;
 mod routing;
 mod tls;

@@ -1,0 +1,437 @@
+//! Routes, upstreams, providers and models stored as their spec JSON. A
+//! provider's credential is kept apart from the spec, encrypted with the
+//! store's [`SecretBox`], and read back only by [`Store::provider_secret`].
+
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor};
+
+use crate::crypto::SecretBox;
+use crate::db::{
+    Audit, Store, Where, WriteTx, audit_json, check_version, col, flag, json_col, new_id, now_ms,
+    to_json,
+};
+use crate::error::{Result, StoreError};
+use crate::model::{Actor, Page, Paged, Resource, ResourceKind};
+use crate::tenants;
+
+const SELECT: &str = "SELECT id, kind, name, tenant_id, spec, secret, file_managed, version, \
+                      created_at, updated_at FROM resources";
+
+/// Input of [`Store::create_resource`]. Debug hides the secret.
+#[derive(Clone, PartialEq)]
+pub struct NewResource {
+    /// What the spec is.
+    pub kind: ResourceKind,
+    /// Unique per kind; must equal the spec's `name`.
+    pub name: String,
+    /// Owning tenant; `None` = platform-wide.
+    pub tenant_id: Option<String>,
+    /// The `*Spec` as JSON (checked against the spec type of `kind`).
+    pub spec: Value,
+    /// A provider's credential in clear; stored encrypted.
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for NewResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewResource")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("tenant_id", &self.tenant_id)
+            .field("spec", &self.spec)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Changes for [`Store::update_resource`]; `None` keeps the field. Debug
+/// hides the secret.
+#[derive(Clone, Default, PartialEq)]
+pub struct ResourcePatch {
+    /// New spec.
+    pub spec: Option<Value>,
+    /// New credential (`Some(None)` removes it).
+    pub secret: Option<Option<String>>,
+}
+
+impl std::fmt::Debug for ResourcePatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResourcePatch")
+            .field("spec", &self.spec)
+            .field(
+                "secret",
+                &self
+                    .secret
+                    .as_ref()
+                    .map(|s| s.as_ref().map(|_| "<redacted>")),
+            )
+            .finish()
+    }
+}
+
+/// Filters of [`Store::list_resources`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResourceFilter {
+    /// Only this kind.
+    pub kind: Option<ResourceKind>,
+    /// Only this tenant's.
+    pub tenant_id: Option<String>,
+    /// Only names starting with this.
+    pub name_prefix: Option<String>,
+}
+
+fn decode(row: &AnyRow) -> Result<Resource> {
+    Ok(Resource {
+        id: col(row, "id")?,
+        kind: ResourceKind::parse(&col::<String>(row, "kind")?)?,
+        name: col(row, "name")?,
+        tenant_id: col(row, "tenant_id")?,
+        spec: json_col(row, "spec")?,
+        has_secret: col::<Option<String>>(row, "secret")?.is_some(),
+        file_managed: flag(row, "file_managed")?,
+        version: col(row, "version")?,
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+    })
+}
+
+pub(crate) async fn fetch<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    where_sql: &str,
+    a: &str,
+    b: Option<&str>,
+) -> Result<Option<Resource>> {
+    let sql = format!("{SELECT} WHERE {where_sql}");
+    let mut q = sqlx::query(&sql).bind(a);
+    if let Some(b) = b {
+        q = q.bind(b);
+    }
+    let row = q.fetch_optional(ex).await?;
+    row.as_ref().map(decode).transpose()
+}
+
+/// Checks `spec` against the spec type of `kind`, its name, and that a
+/// provider's credential is not written into the spec in clear.
+pub(crate) fn check_spec(kind: ResourceKind, name: &str, spec: &Value) -> Result<()> {
+    let invalid = |e: serde_json::Error| StoreError::Invalid(format!("{kind} spec: {e}"));
+    let v = spec.clone();
+    match kind {
+        ResourceKind::Route => serde_json::from_value::<sy_config::RouteSpec>(v).map(drop),
+        ResourceKind::Upstream => serde_json::from_value::<sy_config::UpstreamSpec>(v).map(drop),
+        ResourceKind::Provider => serde_json::from_value::<sy_config::ProviderSpec>(v).map(drop),
+        ResourceKind::Model => serde_json::from_value::<sy_config::ModelSpec>(v).map(drop),
+    }
+    .map_err(invalid)?;
+    if spec.get("name").and_then(Value::as_str) != Some(name) {
+        return Err(StoreError::Invalid(format!(
+            "{kind} spec name must be {name:?}"
+        )));
+    }
+    if let Some(key) = spec.get("api_key").and_then(Value::as_str) {
+        if !(key.starts_with("${") && key.ends_with('}')) {
+            return Err(StoreError::Invalid(
+                "a provider credential goes in `secret` (stored encrypted), not in the spec".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    fn secret_box(&self) -> Result<&SecretBox> {
+        self.secrets.as_deref().ok_or_else(|| {
+            StoreError::Crypto(
+                "no secret key configured: set SWITCHYARD_SECRET_KEY (base64 of 32 bytes) or \
+                 SWITCHYARD_SECRET_KEY_FILE"
+                    .into(),
+            )
+        })
+    }
+
+    fn seal(&self, kind: ResourceKind, secret: Option<&str>) -> Result<Option<String>> {
+        match secret {
+            None => Ok(None),
+            Some(_) if kind != ResourceKind::Provider => Err(StoreError::Invalid(format!(
+                "a {kind} cannot carry a secret"
+            ))),
+            Some(s) => self.secret_box()?.encrypt(s).map(Some),
+        }
+    }
+
+    /// Creates a resource. `Conflict` when the kind/name pair is taken.
+    pub async fn create_resource(&self, actor: &Actor, new: NewResource) -> Result<Resource> {
+        check_spec(new.kind, &new.name, &new.spec)?;
+        let sealed = self.seal(new.kind, new.secret.as_deref())?;
+        let mut tx = self.write().await?;
+        let r = create_in(&mut tx, actor, new, sealed, false).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// The resource with this id.
+    pub async fn get_resource(&self, id: &str) -> Result<Resource> {
+        fetch(&self.pool, "id = $1", id, None)
+            .await?
+            .ok_or_else(|| StoreError::not_found("resource", id))
+    }
+
+    /// The resource of `kind` named `name`.
+    pub async fn resource_by_name(&self, kind: ResourceKind, name: &str) -> Result<Resource> {
+        fetch(
+            &self.pool,
+            "kind = $1 AND name = $2",
+            kind.as_str(),
+            Some(name),
+        )
+        .await?
+        .ok_or_else(|| StoreError::not_found(kind.as_str(), name))
+    }
+
+    /// Resources in creation order.
+    pub async fn list_resources(
+        &self,
+        filter: &ResourceFilter,
+        page: &Page,
+    ) -> Result<Paged<Resource>> {
+        let mut w = Where::default();
+        w.eq_opt("kind", filter.kind.map(|k| k.as_str()));
+        w.eq_opt("tenant_id", filter.tenant_id.as_deref());
+        w.prefix("name", filter.name_prefix.as_deref());
+        self.list(SELECT, w, page, decode, |r| &r.id).await
+    }
+
+    /// Applies `patch`. Refused for file-managed resources and stale versions.
+    pub async fn update_resource(
+        &self,
+        actor: &Actor,
+        id: &str,
+        patch: ResourcePatch,
+        expected_version: Option<i64>,
+    ) -> Result<Resource> {
+        let mut tx = self.write().await?;
+        let before = fetch(&mut *tx.tx, "id = $1", id, None)
+            .await?
+            .ok_or_else(|| StoreError::not_found("resource", id))?;
+        if before.file_managed {
+            return Err(StoreError::FileManaged {
+                kind: before.kind.as_str(),
+                name: before.name,
+            });
+        }
+        check_version(expected_version, before.version)?;
+        let mut after = before.clone();
+        if let Some(spec) = patch.spec {
+            check_spec(after.kind, &after.name, &spec)?;
+            after.spec = spec;
+        }
+        let secret = match patch.secret {
+            None => SecretChange::Keep,
+            Some(None) => SecretChange::Set(None),
+            Some(Some(s)) => SecretChange::Set(self.seal(after.kind, Some(&s))?),
+        };
+        if let SecretChange::Set(s) = &secret {
+            after.has_secret = s.is_some();
+        }
+        after.version += 1;
+        after.updated_at = now_ms();
+        update_in(&mut tx, actor, "update", &before, &after, secret).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Deletes the resource.
+    pub async fn delete_resource(
+        &self,
+        actor: &Actor,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        let r = fetch(&mut *tx.tx, "id = $1", id, None)
+            .await?
+            .ok_or_else(|| StoreError::not_found("resource", id))?;
+        if r.file_managed {
+            return Err(StoreError::FileManaged {
+                kind: r.kind.as_str(),
+                name: r.name,
+            });
+        }
+        check_version(expected_version, r.version)?;
+        remove(&mut tx, actor, &r).await?;
+        tx.commit().await
+    }
+
+    /// The provider's credential, decrypted; `None` when it has none.
+    pub async fn provider_secret(&self, name: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT secret FROM resources WHERE kind = $1 AND name = $2")
+            .bind(ResourceKind::Provider.as_str())
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found(ResourceKind::Provider.as_str(), name))?;
+        let sealed: Option<String> = col(&row, "secret")?;
+        sealed.map(|s| self.secret_box()?.decrypt(&s)).transpose()
+    }
+
+    /// Re-encrypts every stored secret from `old` to `new` in one
+    /// transaction (each audited as `rotate`). Secrets already under `new`
+    /// are left alone, so a rotation interrupted before commit can simply
+    /// be run again. Returns how many were re-encrypted. Reopen the store
+    /// with `new` afterwards.
+    pub async fn rotate_secrets(
+        &self,
+        actor: &Actor,
+        old: &SecretBox,
+        new: &SecretBox,
+    ) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let rows = sqlx::query(&format!("{SELECT} WHERE secret IS NOT NULL ORDER BY id"))
+            .fetch_all(&mut *tx.tx)
+            .await?;
+        let mut count = 0;
+        for row in &rows {
+            let sealed: String = col(row, "secret")?;
+            if new.owns(&sealed) {
+                continue;
+            }
+            let resealed = new.encrypt(&old.decrypt(&sealed)?)?;
+            let before = decode(row)?;
+            let mut after = before.clone();
+            after.version += 1;
+            after.updated_at = now_ms();
+            update_in(
+                &mut tx,
+                actor,
+                "rotate",
+                &before,
+                &after,
+                SecretChange::Set(Some(resealed)),
+            )
+            .await?;
+            count += 1;
+        }
+        tx.commit().await?;
+        Ok(count)
+    }
+}
+
+/// What an update does to the `secret` column.
+pub(crate) enum SecretChange {
+    Keep,
+    Set(Option<String>),
+}
+
+pub(crate) async fn create_in(
+    tx: &mut WriteTx<'_>,
+    actor: &Actor,
+    new: NewResource,
+    sealed: Option<String>,
+    file_managed: bool,
+) -> Result<Resource> {
+    if let Some(t) = &new.tenant_id {
+        if tenants::fetch(&mut *tx.tx, "id", t).await?.is_none() {
+            return Err(StoreError::not_found(tenants::KIND, t));
+        }
+    }
+    let now = now_ms();
+    let r = Resource {
+        id: new_id(),
+        kind: new.kind,
+        name: new.name,
+        tenant_id: new.tenant_id,
+        spec: new.spec,
+        has_secret: sealed.is_some(),
+        file_managed,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    sqlx::query(
+        "INSERT INTO resources (id, kind, name, tenant_id, spec, secret, file_managed, version, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&r.id)
+    .bind(r.kind.as_str())
+    .bind(&r.name)
+    .bind(r.tenant_id.as_deref())
+    .bind(to_json(&r.spec)?)
+    .bind(sealed)
+    .bind(i64::from(r.file_managed))
+    .bind(r.version)
+    .bind(r.created_at)
+    .bind(r.updated_at)
+    .execute(&mut *tx.tx)
+    .await
+    .map_err(|e| StoreError::from_write(e, r.kind.as_str(), "name", &r.name))?;
+    let audit = Audit {
+        action: "create",
+        kind: r.kind.as_str(),
+        entity_id: &r.id,
+        tenant_id: r.tenant_id.as_deref(),
+        before: None,
+        after: audit_json(&r)?,
+    };
+    tx.record(actor, audit).await?;
+    Ok(r)
+}
+
+pub(crate) async fn update_in(
+    tx: &mut WriteTx<'_>,
+    actor: &Actor,
+    action: &str,
+    before: &Resource,
+    after: &Resource,
+    secret: SecretChange,
+) -> Result<()> {
+    let (set_secret, sealed) = match secret {
+        SecretChange::Keep => (0_i64, None),
+        SecretChange::Set(s) => (1, s),
+    };
+    let done = sqlx::query(
+        "UPDATE resources SET tenant_id = $1, spec = $2, \
+         secret = CASE WHEN $3 = 1 THEN $4 ELSE secret END, file_managed = $5, version = $6, \
+         updated_at = $7 WHERE id = $8 AND version = $9",
+    )
+    .bind(after.tenant_id.as_deref())
+    .bind(to_json(&after.spec)?)
+    .bind(set_secret)
+    .bind(sealed)
+    .bind(i64::from(after.file_managed))
+    .bind(after.version)
+    .bind(after.updated_at)
+    .bind(&after.id)
+    .bind(before.version)
+    .execute(&mut *tx.tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::VersionMismatch {
+            current: before.version,
+        });
+    }
+    let audit = Audit {
+        action,
+        kind: after.kind.as_str(),
+        entity_id: &after.id,
+        tenant_id: after.tenant_id.as_deref(),
+        before: audit_json(before)?,
+        after: audit_json(after)?,
+    };
+    tx.record(actor, audit).await
+}
+
+pub(crate) async fn remove(tx: &mut WriteTx<'_>, actor: &Actor, r: &Resource) -> Result<()> {
+    sqlx::query("DELETE FROM resources WHERE id = $1")
+        .bind(&r.id)
+        .execute(&mut *tx.tx)
+        .await?;
+    let audit = Audit {
+        action: "delete",
+        kind: r.kind.as_str(),
+        entity_id: &r.id,
+        tenant_id: r.tenant_id.as_deref(),
+        before: audit_json(r)?,
+        after: None,
+    };
+    tx.record(actor, audit).await
+}

@@ -1,0 +1,364 @@
+//! The control plane inside the binary: the store, what the file declares
+//! applied into it, and the data plane's view of it kept fresh.
+//!
+//! At start the store is opened and migrated, the file's tenants,
+//! consumers, keys (by hash), products and resources are applied as
+//! file-managed rows, and the [`KeyIndex`] is loaded. Afterwards a poller
+//! reads the store's change feed every [`POLL`] (and at once when the admin
+//! API in this process reports a change): key changes are applied to the
+//! index one by one, any other change to tenants, consumers, products or
+//! subscriptions rebuilds the consumers' grants, and a change to routes,
+//! upstreams, providers or models recompiles the snapshot. So a change made
+//! through the API reaches the data plane well within a second, and the
+//! request path never waits on the store.
+
+mod directory;
+mod file;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures_util::StreamExt;
+use sy_config::{ConfigSpec, ModelSpec, ProviderSpec, RouteSpec, UpstreamSpec};
+use sy_policy::{ConsumerDirectory, KeyIndex};
+use sy_store::{Page, ResourceFilter, ResourceKind, SecretBox, Store};
+
+pub use file::DEFAULT_TENANT;
+use tokio::sync::Notify;
+
+/// Page through a store list to the end: `all!(store, list_x, filter)`.
+macro_rules! all {
+    ($store:expr, $method:ident, $filter:expr) => {{
+        let filter = $filter;
+        let mut out = Vec::new();
+        let mut page = Page::first(PAGE);
+        loop {
+            let got = $store.$method(&filter, &page).await?;
+            out.extend(got.items);
+            match got.next {
+                Some(next) => page = Page::after(PAGE, next),
+                None => break out,
+            }
+        }
+    }};
+}
+
+/// How often the change feed is polled; the bound on how stale the data
+/// plane can be after a change made by another process.
+pub const POLL: Duration = Duration::from_millis(250);
+
+/// Rows per page when loading lists.
+const PAGE: u32 = 500;
+
+/// The store and the data plane's index of it.
+pub struct ControlPlane {
+    store: Store,
+    index: Arc<KeyIndex>,
+    /// Change-feed position the index reflects.
+    head: tokio::sync::Mutex<i64>,
+    /// Woken by the admin API after a change, so this process sees its own
+    /// changes without waiting for the next poll.
+    pub(crate) nudge: Arc<Notify>,
+    /// API-created resources, as of the last sync.
+    resources: std::sync::Mutex<Extra>,
+}
+
+/// What a sync found, for the caller to act on.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Synced {
+    /// Routes, upstreams, providers or models changed: recompile.
+    pub resources: bool,
+}
+
+impl ControlPlane {
+    /// Open and migrate the store `spec.store` names, apply the file's
+    /// entities and load the index. `None` when the config has no store.
+    pub async fn start(spec: &ConfigSpec) -> anyhow::Result<Option<ControlPlane>> {
+        let Some(url) = spec.store.as_deref() else {
+            return Ok(None);
+        };
+        let store = open(url).await?;
+        let report = store
+            .apply_file(&file::entities(spec))
+            .await
+            .context("applying the configuration file to the store")?;
+        tracing::info!(
+            created = report.created,
+            updated = report.updated,
+            deleted = report.deleted,
+            unchanged = report.unchanged,
+            "configuration applied to the store"
+        );
+        file::apply_subscriptions(&store, spec).await?;
+        let plane = ControlPlane {
+            store,
+            index: Arc::new(KeyIndex::new()),
+            head: tokio::sync::Mutex::new(0),
+            nudge: Arc::new(Notify::new()),
+            resources: std::sync::Mutex::new(Extra::default()),
+        };
+        plane.load_all().await?;
+        plane.load_resources().await?;
+        Ok(Some(plane))
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The directory authentication uses.
+    pub fn directory(&self) -> Arc<dyn ConsumerDirectory> {
+        self.index.clone()
+    }
+
+    /// Reload everything: consumers with their grants, then every key.
+    async fn load_all(&self) -> anyhow::Result<()> {
+        let mut head = self.head.lock().await;
+        let at = self.store.head().await?;
+        self.load_consumers().await?;
+        let started = tokio::time::Instant::now();
+        let mut keys = self.store.all_active_keys();
+        let mut n = 0usize;
+        while let Some(row) = keys.next().await {
+            let row = row?;
+            let consumer = self.index.consumer(&row.consumer_id);
+            self.index
+                .insert(row.hash, directory::key_entry(&row, consumer.as_ref()));
+            n += 1;
+        }
+        tracing::info!(
+            keys = n,
+            ms = started.elapsed().as_millis() as u64,
+            "key index loaded"
+        );
+        *head = at;
+        Ok(())
+    }
+
+    /// Rebuild every consumer's grants (and the grants of keys that have
+    /// their own, which embed their consumer's).
+    async fn load_consumers(&self) -> anyhow::Result<()> {
+        let rows = directory::Rows {
+            tenants: all!(self.store, list_tenants, Default::default()),
+            consumers: all!(self.store, list_consumers, Default::default()),
+            products: all!(self.store, list_products, Default::default()),
+            subscriptions: all!(self.store, list_subscriptions, Default::default()),
+        };
+        let built = directory::build(&rows);
+        self.index.replace_consumers(built.consumers);
+        for (hash, key) in self.index.keys_with_own_grants() {
+            if let Some((row, true)) = self.store.key_row_any(&key.key_id).await? {
+                let consumer = self.index.consumer(&row.consumer_id);
+                self.index
+                    .insert(hash, directory::key_entry(&row, consumer.as_ref()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Drop index entries whose key no longer exists or is revoked.
+    async fn reconcile_keys(&self) -> anyhow::Result<()> {
+        let mut live = std::collections::HashSet::new();
+        let mut keys = self.store.all_active_keys();
+        while let Some(row) = keys.next().await {
+            live.insert(row?.hash);
+        }
+        for hash in self.index.hashes() {
+            if !live.contains(&hash) {
+                self.index.remove(&hash);
+            }
+        }
+        Ok(())
+    }
+
+    /// Apply every change since the last sync to the index.
+    pub async fn sync(&self) -> anyhow::Result<Synced> {
+        let mut head = self.head.lock().await;
+        let mut out = Synced::default();
+        loop {
+            let changes = self.store.changes_since(*head, 1_000).await?;
+            let Some(last) = changes.last() else {
+                return Ok(out);
+            };
+            let last = last.seq;
+            let mut consumers = false;
+            let mut reconcile = false;
+            let mut resources = false;
+            for c in &changes {
+                match c.kind.as_str() {
+                    "api_key" => {
+                        match self.store.key_row_any(&c.entity_id).await? {
+                            Some((row, true)) => {
+                                let consumer = self.index.consumer(&row.consumer_id);
+                                self.index.insert(
+                                    row.hash,
+                                    directory::key_entry(&row, consumer.as_ref()),
+                                );
+                            }
+                            Some((row, false)) => self.index.remove(&row.hash),
+                            // Deleted: its hash went with the row. Rare
+                            // (revoking is the usual way), so the whole key
+                            // set is reconciled.
+                            None => reconcile = true,
+                        }
+                    }
+                    "route" | "upstream" | "provider" | "model" => resources = true,
+                    "tenant" | "consumer" | "product" | "subscription" => consumers = true,
+                    _ => {}
+                }
+            }
+            if consumers {
+                self.load_consumers().await?;
+            }
+            if reconcile {
+                self.reconcile_keys().await?;
+            }
+            if resources {
+                // File-managed resources change with the file, which is
+                // compiled directly; only a change to the API's ones needs
+                // a recompile.
+                out.resources |= self.load_resources().await?;
+            }
+            *head = last;
+        }
+    }
+
+    /// Apply the file again after it changed (its entities, then its
+    /// subscriptions), and sync.
+    pub async fn reapply(&self, spec: &ConfigSpec) -> anyhow::Result<Synced> {
+        self.store.apply_file(&file::entities(spec)).await?;
+        file::apply_subscriptions(&self.store, spec).await?;
+        self.sync().await
+    }
+
+    /// Poll the change feed until `stop`, calling `on_resources` when the
+    /// snapshot must be recompiled.
+    pub async fn run(
+        self: Arc<Self>,
+        stop: tokio_util::sync::CancellationToken,
+        on_resources: impl Fn() + Send + 'static,
+    ) {
+        let mut tick = tokio::time::interval(POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => {}
+                _ = self.nudge.notified() => {}
+            }
+            match self.sync().await {
+                Ok(s) if s.resources => on_resources(),
+                Ok(_) => {}
+                // The store may be briefly away; the index keeps serving.
+                Err(e) => tracing::warn!(error = %e, "store sync failed; retrying"),
+            }
+        }
+    }
+
+    /// The file's config plus the routes, upstreams, providers and models
+    /// created through the API (file-managed ones come from the file
+    /// itself, in file order; API ones follow in creation order). Reads the
+    /// copy the last sync loaded, so it never waits on the store.
+    pub fn merge(&self, file: &ConfigSpec) -> ConfigSpec {
+        let mut spec = file.clone();
+        let extra = self.resources.lock().map(|r| r.clone()).unwrap_or_default();
+        spec.routes.extend(extra.routes);
+        spec.upstreams.extend(extra.upstreams);
+        spec.providers.extend(extra.providers);
+        spec.models.extend(extra.models);
+        spec
+    }
+
+    /// Load the API-created resources into the copy [`Self::merge`] reads;
+    /// `true` when they differ from the copy held. A stored spec that no
+    /// longer parses is skipped with an error in the log rather than
+    /// stopping the gateway.
+    async fn load_resources(&self) -> anyhow::Result<bool> {
+        let rows = all!(self.store, list_resources, ResourceFilter::default());
+        let mut extra = Extra::default();
+        for r in rows.into_iter().filter(|r| !r.file_managed) {
+            let name = r.name.clone();
+            let kind = r.kind;
+            let parsed: Result<(), serde_json::Error> = match kind {
+                ResourceKind::Route => serde_json::from_value(r.spec).map(|s| extra.routes.push(s)),
+                ResourceKind::Upstream => {
+                    serde_json::from_value(r.spec).map(|s| extra.upstreams.push(s))
+                }
+                ResourceKind::Model => serde_json::from_value(r.spec).map(|s| extra.models.push(s)),
+                ResourceKind::Provider => match serde_json::from_value::<ProviderSpec>(r.spec) {
+                    Ok(mut p) => {
+                        if r.has_secret {
+                            p.api_key = self.store.provider_secret(&r.name).await?;
+                        }
+                        extra.providers.push(p);
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                },
+            };
+            if let Err(e) = parsed {
+                tracing::error!(kind = kind.as_str(), name = %name, error = %e, "stored spec does not parse; skipped");
+            }
+        }
+        let mut held = self
+            .resources
+            .lock()
+            .map_err(|_| anyhow::anyhow!("resource cache poisoned"))?;
+        let changed = *held != extra;
+        *held = extra;
+        Ok(changed)
+    }
+}
+
+/// Resources created through the API, parsed.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Extra {
+    routes: Vec<RouteSpec>,
+    upstreams: Vec<UpstreamSpec>,
+    providers: Vec<ProviderSpec>,
+    models: Vec<ModelSpec>,
+}
+
+/// Open and migrate the store at `url`, with the secret key from the
+/// environment when one is set.
+pub async fn open(url: &str) -> anyhow::Result<Store> {
+    let mut store = Store::open(url)
+        .await
+        .with_context(|| format!("opening the store `{}`", redact_url(url)))?;
+    store.migrate().await.context("migrating the store")?;
+    if let Some(secrets) = SecretBox::from_env_or_file().context("loading the secret key")? {
+        store = store.with_secrets(secrets);
+    }
+    Ok(store)
+}
+
+/// A store URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_urls_lose_their_password_in_messages() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/gw"),
+            "postgres://app:***@db:5432/gw"
+        );
+        assert_eq!(redact_url("postgres://app@db/gw"), "postgres://app@db/gw");
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

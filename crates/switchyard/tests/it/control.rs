@@ -1,0 +1,192 @@
+//! The control plane through the data plane: entities changed in the store
+//! (as the admin API changes them) take effect within a second, without a
+//! restart; products gate routes by subscription state.
+
+use std::time::Duration;
+
+use serde_json::Map;
+use sy_store::{Actor, NewKey, NewResource, ResourceKind, Scopes, Store};
+
+use crate::harness::TestGateway;
+
+const CONFIG: &str = r#"
+tenants:
+  - name: acme
+consumers:
+  - name: web
+    tenant: acme
+    keys: [{ key: web-key-0123456789 }]
+  - name: batch
+    tenant: acme
+    subscriptions: [open]
+    keys: [{ key: batch-key-0123456789 }]
+routes:
+  - name: billing
+    match: { path: { prefix: /billing } }
+    policies: { key_auth: {} }
+    target: { respond: { status: 200, body: billing } }
+  - name: public
+    match: { path: { prefix: /public } }
+    policies: { key_auth: {} }
+    target: { respond: { status: 200, body: public } }
+  - name: status
+    match: { path: { prefix: /status } }
+    policies: { key_auth: {} }
+    target: { respond: { status: 200, body: status } }
+products:
+  - name: payments
+    routes: [billing]
+    requires_approval: true
+  - name: open
+    routes: [status]
+"#;
+
+async fn call(gw: &TestGateway, path: &str, key: &str) -> (u16, String) {
+    let res = reqwest::Client::new()
+        .get(format!("{}{path}", gw.base))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap())
+}
+
+/// Poll until `path` with `key` answers `status`; the deadline is the
+/// propagation bound the issue sets (one second), with slack for a loaded
+/// CI machine. Returns the body.
+async fn eventually(gw: &TestGateway, path: &str, key: &str, status: u16) -> String {
+    eventually_says(gw, path, key, status, "").await
+}
+
+/// [`eventually`], until the body also contains `needle`.
+async fn eventually_says(
+    gw: &TestGateway,
+    path: &str,
+    key: &str,
+    status: u16,
+    needle: &str,
+) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let (got, body) = call(gw, path, key).await;
+        if got == status && body.contains(needle) {
+            return body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{path} still answers {got} ({body}), expected {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn store(gw: &TestGateway) -> &Store {
+    gw.gw.as_ref().unwrap().control.as_ref().unwrap().store()
+}
+
+#[tokio::test]
+async fn subscriptions_gate_routes_and_changes_apply_within_a_second() {
+    let gw = TestGateway::start(CONFIG).await;
+    // Routes no product lists are open to every key.
+    assert_eq!(call(&gw, "/public", "web-key-0123456789").await.0, 200);
+    // A gated route needs a subscription.
+    let (status, body) = call(&gw, "/billing", "web-key-0123456789").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("product `payments`") && body.contains("has none"),
+        "{body}"
+    );
+    // The file's subscription (no approval needed) opens `status` for batch only.
+    assert_eq!(call(&gw, "/status", "batch-key-0123456789").await.0, 200);
+    assert_eq!(call(&gw, "/status", "web-key-0123456789").await.0, 403);
+
+    let s = store(&gw);
+    let admin = Actor::bootstrap();
+    let tenant = s.tenant_by_name("acme").await.unwrap();
+    let web = s.consumer_by_name(&tenant.id, "web").await.unwrap();
+    let product = s.product_by_name("payments").await.unwrap();
+    let sub = s
+        .request_subscription(&admin, &web.id, &product.id)
+        .await
+        .unwrap();
+    let body = eventually_says(&gw, "/billing", "web-key-0123456789", 403, "is pending").await;
+    assert!(body.contains("product `payments`"), "{body}");
+    s.approve_subscription(&admin, &sub.id, None).await.unwrap();
+    assert_eq!(
+        eventually(&gw, "/billing", "web-key-0123456789", 200).await,
+        "billing"
+    );
+
+    s.revoke_subscription(&admin, &sub.id, Some("audit".into()), None)
+        .await
+        .unwrap();
+    eventually_says(&gw, "/billing", "web-key-0123456789", 403, "is revoked").await;
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn keys_made_and_revoked_in_the_store_work_and_stop_within_a_second() {
+    let gw = TestGateway::start(CONFIG).await;
+    let s = store(&gw);
+    let admin = Actor::bootstrap();
+    let tenant = s.tenant_by_name("acme").await.unwrap();
+    let web = s.consumer_by_name(&tenant.id, "web").await.unwrap();
+    let (secret, key) = s
+        .create_key(
+            &admin,
+            NewKey {
+                consumer_id: web.id.clone(),
+                name: "ci".into(),
+                scopes: Scopes {
+                    routes: vec!["public".into()],
+                    models: vec![],
+                },
+                limits: Default::default(),
+                metadata: Map::new(),
+                expires_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(eventually(&gw, "/public", &secret, 200).await, "public");
+    // The key's scopes narrow what its consumer may do.
+    let body = eventually(&gw, "/status", &secret, 403).await;
+    assert!(body.contains("not scoped for route `status`"), "{body}");
+
+    s.revoke_key(&admin, &key.id).await.unwrap();
+    let body = eventually(&gw, "/public", &secret, 401).await;
+    assert!(body.contains("invalid API key"), "{body}");
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn routes_added_to_the_store_are_served_without_a_restart() {
+    let gw = TestGateway::start(CONFIG).await;
+    let s = store(&gw);
+    assert_eq!(call(&gw, "/added", "web-key-0123456789").await.0, 404);
+    s.create_resource(
+        &Actor::bootstrap(),
+        NewResource {
+            kind: ResourceKind::Route,
+            name: "added".into(),
+            tenant_id: None,
+            spec: serde_json::json!({
+                "name": "added",
+                "match": {"path": {"prefix": "/added"}},
+                "target": {"respond": {"status": 200, "body": "added"}}
+            }),
+            secret: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        eventually(&gw, "/added", "web-key-0123456789", 200).await,
+        "added"
+    );
+    // The file's own routes are still there, and stored entities of the
+    // file are read-only.
+    assert_eq!(call(&gw, "/public", "web-key-0123456789").await.0, 200);
+    gw.shutdown().await;
+}

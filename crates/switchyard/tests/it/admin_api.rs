@@ -121,9 +121,8 @@ async fn eventually(gw: &TestGateway, key: &str, status: u16, needle: &str) -> D
     }
 }
 
-#[tokio::test]
-async fn approval_workflow_end_to_end_through_the_data_plane() {
-    let gw = TestGateway::start(CONFIG).await;
+async fn approval_workflow_end_to_end_through_the_data_plane(store: &str) {
+    let gw = TestGateway::start(&format!("{store}{CONFIG}")).await;
     let platform = Admin::login(&gw, "root", Role::PlatformAdmin, None).await;
     let owner = Admin::login(&gw, "acme-admin", Role::TenantAdmin, Some("acme")).await;
     let dev = Admin::login(&gw, "dev", Role::Developer, Some("acme")).await;
@@ -247,9 +246,8 @@ async fn approval_workflow_end_to_end_through_the_data_plane() {
     gw.shutdown().await;
 }
 
-#[tokio::test]
-async fn tenants_cannot_see_each_other_through_the_api() {
-    let gw = TestGateway::start(CONFIG).await;
+async fn tenants_cannot_see_each_other_through_the_api(store: &str) {
+    let gw = TestGateway::start(&format!("{store}{CONFIG}")).await;
     let acme = Admin::login(&gw, "acme-admin", Role::TenantAdmin, Some("acme")).await;
     let globex = Admin::login(&gw, "globex-admin", Role::TenantAdmin, Some("globex")).await;
     let (_, me) = acme.get("/me").await;
@@ -279,9 +277,8 @@ async fn tenants_cannot_see_each_other_through_the_api() {
     gw.shutdown().await;
 }
 
-#[tokio::test]
-async fn the_openapi_document_is_served_without_auth() {
-    let gw = TestGateway::start(CONFIG).await;
+async fn the_openapi_document_is_served_without_auth(store: &str) {
+    let gw = TestGateway::start(&format!("{store}{CONFIG}")).await;
     let res = reqwest::get(format!("{}/admin/v1/openapi.json", gw.admin))
         .await
         .unwrap();
@@ -297,4 +294,79 @@ async fn the_openapi_document_is_served_without_auth() {
     let res = reqwest::get(format!("{}/healthz", gw.admin)).await.unwrap();
     assert_eq!(res.status(), 200);
     gw.shutdown().await;
+}
+
+const TWO_TENANTS: &str = r#"
+tenants:
+  - name: acme
+  - name: globex
+routes:
+  - name: internal
+    match: { path: { prefix: /internal } }
+    policies: { key_auth: {} }
+    target: { respond: { status: 200, body: internal } }
+products:
+  - name: globex-internal
+    tenant: globex
+    visibility: tenant
+    routes: [internal]
+consumers:
+  - name: a-app
+    tenant: acme
+    keys: [{ key: acme-key-0123456789 }]
+  - name: g-app
+    tenant: globex
+    subscriptions: [globex-internal]
+    keys: [{ key: globex-key-0123456789 }]
+"#;
+
+async fn tenant_products_stay_closed_to_other_tenants(backend: &str) {
+    let gw = TestGateway::start(&format!("{backend}{TWO_TENANTS}")).await;
+    let get = |key: &'static str| {
+        let url = format!("{}/internal", gw.base);
+        async move {
+            let res = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            (status, res.text().await.unwrap())
+        }
+    };
+    assert_eq!(get("globex-key-0123456789").await, (200, "internal".to_owned()));
+    let (status, body) = get("acme-key-0123456789").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("globex-internal"), "{body}");
+
+    // Acme's admin cannot see Globex's tenant-only product, nor subscribe to it.
+    let acme = Admin::login(&gw, "acme-admin", Role::TenantAdmin, Some("acme")).await;
+    let (status, list) = acme.get("/products").await;
+    assert_eq!(status, 200);
+    assert!(
+        !list.to_string().contains("globex-internal"),
+        "a tenant-only product leaked: {list}"
+    );
+    let store = gw.gw.as_ref().unwrap().control.as_ref().unwrap().store();
+    let product = store.product_by_name("globex-internal").await.unwrap();
+    let acme_tenant = store.tenant_by_name("acme").await.unwrap();
+    let a_app = store.consumer_by_name(&acme_tenant.id, "a-app").await.unwrap();
+    let (status, body) = acme
+        .post(
+            "/subscriptions",
+            json!({"consumer_id": a_app.id, "product_id": product.id}),
+        )
+        .await;
+    assert!(matches!(status, 404 | 422), "{status} {body}");
+    let (_, body) = get("acme-key-0123456789").await;
+    assert!(body.contains("has none"), "{body}");
+    gw.shutdown().await;
+}
+
+crate::on_both_stores! {
+    tenant_products_stay_closed_to_other_tenants => super::tenant_products_stay_closed_to_other_tenants;
+    approval_workflow_end_to_end_through_the_data_plane => super::approval_workflow_end_to_end_through_the_data_plane;
+    tenants_cannot_see_each_other_through_the_api => super::tenants_cannot_see_each_other_through_the_api;
+    the_openapi_document_is_served_without_auth => super::the_openapi_document_is_served_without_auth;
 }

@@ -225,3 +225,69 @@ fn readme_yaml_examples_validate() {
         "expected the README's YAML examples, found {blocks}"
     );
 }
+
+#[tokio::test]
+async fn migrate_and_rotate_secret_key_work_on_a_store() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/store.db", dir.path().display());
+    let out = bin().args(["migrate", "--store", &url]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("migrated"));
+
+    // A provider credential stored under the old key.
+    let b64 = |k: [u8; 32]| base64::engine::general_purpose::STANDARD.encode(k);
+    let (old, new) = ([7u8; 32], [9u8; 32]);
+    let store = sy_store::Store::open(&url)
+        .await
+        .unwrap()
+        .with_secrets(sy_store::SecretBox::from_key_bytes(old));
+    store
+        .create_resource(
+            &sy_store::Actor::bootstrap(),
+            sy_store::NewResource {
+                kind: sy_store::ResourceKind::Provider,
+                name: "openai".into(),
+                tenant_id: None,
+                spec: serde_json::json!({"name": "openai", "kind": "openai"}),
+                secret: Some("sk-upstream-secret".into()),
+            },
+        )
+        .await
+        .unwrap();
+    store.close().await;
+
+    let new_file = dir.path().join("new.key");
+    std::fs::write(&new_file, b64(new)).unwrap();
+    // Without the current key the command refuses, naming the variables.
+    let out = bin()
+        .args(["rotate-secret-key", "--store", &url, "--new-key-file"])
+        .arg(&new_file)
+        .env_remove(sy_store::SECRET_KEY_ENV)
+        .env_remove(sy_store::SECRET_KEY_FILE_ENV)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(sy_store::SECRET_KEY_ENV));
+
+    let out = bin()
+        .args(["rotate-secret-key", "--store", &url, "--new-key-file"])
+        .arg(&new_file)
+        .env(sy_store::SECRET_KEY_ENV, b64(old))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("re-encrypted 1 secret"));
+
+    // Only the new key opens it now; the stored text never holds it in clear.
+    let reopened = sy_store::Store::open(&url).await.unwrap();
+    let with_new = reopened
+        .clone()
+        .with_secrets(sy_store::SecretBox::from_key_bytes(new));
+    assert_eq!(
+        with_new.provider_secret("openai").await.unwrap().as_deref(),
+        Some("sk-upstream-secret")
+    );
+    let with_old = reopened.with_secrets(sy_store::SecretBox::from_key_bytes(old));
+    assert!(with_old.provider_secret("openai").await.is_err());
+}

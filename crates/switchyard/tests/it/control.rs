@@ -81,13 +81,12 @@ async fn eventually_says(
     }
 }
 
-fn store(gw: &TestGateway) -> &Store {
+fn store_of(gw: &TestGateway) -> &Store {
     gw.gw.as_ref().unwrap().control.as_ref().unwrap().store()
 }
 
-#[tokio::test]
-async fn subscriptions_gate_routes_and_changes_apply_within_a_second() {
-    let gw = TestGateway::start(CONFIG).await;
+async fn subscriptions_gate_routes_and_changes_apply_within_a_second(backend: &str) {
+    let gw = TestGateway::start(&format!("{backend}{CONFIG}")).await;
     // Routes no product lists are open to every key.
     assert_eq!(call(&gw, "/public", "web-key-0123456789").await.0, 200);
     // A gated route needs a subscription.
@@ -101,7 +100,7 @@ async fn subscriptions_gate_routes_and_changes_apply_within_a_second() {
     assert_eq!(call(&gw, "/status", "batch-key-0123456789").await.0, 200);
     assert_eq!(call(&gw, "/status", "web-key-0123456789").await.0, 403);
 
-    let s = store(&gw);
+    let s = store_of(&gw);
     let admin = Actor::bootstrap();
     let tenant = s.tenant_by_name("acme").await.unwrap();
     let web = s.consumer_by_name(&tenant.id, "web").await.unwrap();
@@ -125,10 +124,9 @@ async fn subscriptions_gate_routes_and_changes_apply_within_a_second() {
     gw.shutdown().await;
 }
 
-#[tokio::test]
-async fn keys_made_and_revoked_in_the_store_work_and_stop_within_a_second() {
-    let gw = TestGateway::start(CONFIG).await;
-    let s = store(&gw);
+async fn keys_made_and_revoked_in_the_store_work_and_stop_within_a_second(backend: &str) {
+    let gw = TestGateway::start(&format!("{backend}{CONFIG}")).await;
+    let s = store_of(&gw);
     let admin = Actor::bootstrap();
     let tenant = s.tenant_by_name("acme").await.unwrap();
     let web = s.consumer_by_name(&tenant.id, "web").await.unwrap();
@@ -160,10 +158,9 @@ async fn keys_made_and_revoked_in_the_store_work_and_stop_within_a_second() {
     gw.shutdown().await;
 }
 
-#[tokio::test]
-async fn routes_added_to_the_store_are_served_without_a_restart() {
-    let gw = TestGateway::start(CONFIG).await;
-    let s = store(&gw);
+async fn routes_added_to_the_store_are_served_without_a_restart(backend: &str) {
+    let gw = TestGateway::start(&format!("{backend}{CONFIG}")).await;
+    let s = store_of(&gw);
     assert_eq!(call(&gw, "/added", "web-key-0123456789").await.0, 404);
     s.create_resource(
         &Actor::bootstrap(),
@@ -189,4 +186,10 @@ async fn routes_added_to_the_store_are_served_without_a_restart() {
     // file are read-only.
     assert_eq!(call(&gw, "/public", "web-key-0123456789").await.0, 200);
     gw.shutdown().await;
+}
+
+crate::on_both_stores! {
+    subscriptions_gate_routes_and_changes_apply_within_a_second => super::subscriptions_gate_routes_and_changes_apply_within_a_second;
+    keys_made_and_revoked_in_the_store_work_and_stop_within_a_second => super::keys_made_and_revoked_in_the_store_work_and_stop_within_a_second;
+    routes_added_to_the_store_are_served_without_a_restart => super::routes_added_to_the_store_are_served_without_a_restart;
 }

@@ -134,3 +134,66 @@ pub async fn error_json(res: reqwest::Response) -> serde_json::Value {
     assert!(v["error"]["code"].is_string(), "{v}");
     v
 }
+
+/// A fresh PostgreSQL schema for one test, when `SY_TEST_POSTGRES_URL`
+/// names a server (else `None`: the test runs on SQLite only).
+pub struct PgSchema {
+    /// `store: "<url scoped to the schema>"`, a line to add to a config.
+    pub store_line: String,
+    name: String,
+    pool: sqlx::PgPool,
+}
+
+impl PgSchema {
+    pub async fn create() -> Option<PgSchema> {
+        let base = std::env::var("SY_TEST_POSTGRES_URL").ok()?;
+        let pool = sqlx::PgPool::connect(&base).await.unwrap();
+        let name = format!("sy_it_{}", uuid::Uuid::now_v7().simple());
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        Some(PgSchema {
+            store_line: format!("store: \"{base}{sep}options[search_path]={name}\"\n"),
+            name,
+            pool,
+        })
+    }
+
+    pub async fn drop(self) {
+        let _ = sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
+            .execute(&self.pool)
+            .await;
+    }
+}
+
+/// Run `case` on SQLite (the harness default) and, when PostgreSQL is
+/// configured, on a fresh PostgreSQL schema: `case` gets the config line to
+/// prepend (empty for SQLite).
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident => $case:path;)+) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    $case("").await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(pg) = $crate::harness::PgSchema::create().await else {
+                        eprintln!("skipped: set SY_TEST_POSTGRES_URL to run on PostgreSQL");
+                        return;
+                    };
+                    $case(&pg.store_line).await;
+                    pg.drop().await;
+                }
+            )+
+        }
+    };
+}

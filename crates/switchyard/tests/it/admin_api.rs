@@ -335,7 +335,10 @@ async fn tenant_products_stay_closed_to_other_tenants(backend: &str) {
             (status, res.text().await.unwrap())
         }
     };
-    assert_eq!(get("globex-key-0123456789").await, (200, "internal".to_owned()));
+    assert_eq!(
+        get("globex-key-0123456789").await,
+        (200, "internal".to_owned())
+    );
     let (status, body) = get("acme-key-0123456789").await;
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("globex-internal"), "{body}");
@@ -351,7 +354,10 @@ async fn tenant_products_stay_closed_to_other_tenants(backend: &str) {
     let store = gw.gw.as_ref().unwrap().control.as_ref().unwrap().store();
     let product = store.product_by_name("globex-internal").await.unwrap();
     let acme_tenant = store.tenant_by_name("acme").await.unwrap();
-    let a_app = store.consumer_by_name(&acme_tenant.id, "a-app").await.unwrap();
+    let a_app = store
+        .consumer_by_name(&acme_tenant.id, "a-app")
+        .await
+        .unwrap();
     let (status, body) = acme
         .post(
             "/subscriptions",

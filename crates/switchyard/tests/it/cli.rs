@@ -232,7 +232,11 @@ async fn migrate_and_rotate_secret_key_work_on_a_store() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/store.db", dir.path().display());
     let out = bin().args(["migrate", "--store", &url]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("migrated"));
 
     // A provider credential stored under the old key.
@@ -276,7 +280,11 @@ async fn migrate_and_rotate_secret_key_work_on_a_store() {
         .env(sy_store::SECRET_KEY_ENV, b64(old))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("re-encrypted 1 secret"));
 
     // Only the new key opens it now; the stored text never holds it in clear.

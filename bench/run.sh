@@ -401,6 +401,7 @@ server: { workers: 1 }
 listeners: [{ name: main, bind: "127.0.0.1:$SY_PORT" }]
 admin: { bind: "127.0.0.1:$SY_ADMIN_PORT" }
 access_log: { enabled: false }
+store: "sqlite://$TMP/switchyard-store.db"
 upstreams:
   - { name: mock, targets: [{ url: "http://127.0.0.1:$MOCK_PORT" }] }
   - { name: mock-stream, targets: [{ url: "http://127.0.0.1:$MOCK_STREAM_PORT" }] }
@@ -430,16 +431,30 @@ if want switchyard-ai; then
   else
     start_server "$TMP/mock-idle.log" "$MOCK_BIN" --port "$MOCK_IDLE_PORT" --name mock-idle --interval-ms 60000
     MOCK_IDLE_PID="$LAST_PID"
-    # Key auth, virtual model names, openai_compatible deployments with prices
-    # (token and cost accounting on every answer).
+    # Key auth (store-backed), a product subscription, consumer and tenant
+    # limits with reservation, virtual model names, openai_compatible
+    # deployments with prices (token and cost accounting on every answer).
     cat >"$TMP/switchyard-ai.yaml" <<EOF
 server: { workers: 1 }
 listeners:
   - { name: main, bind: "127.0.0.1:$SY_AI_PORT", limits: { max_connections: 100000 } }
 admin: { bind: "127.0.0.1:$SY_AI_ADMIN_PORT" }
 access_log: { enabled: false }
+# The whole control-plane path on every call: a store-backed key, a
+# subscription check (the route is in a product), and limit accounting on
+# the consumer and its tenant (limits far above what the run reaches).
+store: "sqlite://$TMP/switchyard-ai-store.db"
+tenants:
+  - name: bench
+    limits: { requests_per_minute: 1000000000, spend_per_month: 1000000 }
+products:
+  - { name: bench-product, routes: [ai] }
 consumers:
-  - { name: bench, keys: [{ key: "\${SY_BENCH_KEY}" }] }
+  - name: bench
+    tenant: bench
+    subscriptions: [bench-product]
+    limits: { requests_per_minute: 1000000000, tokens_per_minute: 100000000000, tokens_per_day: 100000000000, concurrent_requests: 1000000, spend_per_day: 1000000 }
+    keys: [{ key: "\${SY_BENCH_KEY}" }]
 providers:
   - { name: mock, kind: openai_compatible, base_url: "http://127.0.0.1:$MOCK_PORT/v1" }
   - { name: mock-stream, kind: openai_compatible, base_url: "http://127.0.0.1:$MOCK_STREAM_PORT/v1" }

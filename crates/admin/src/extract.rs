@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, FieldError};
+use crate::strict::Strict;
 
 /// The largest request body accepted: 1 MiB.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -93,7 +94,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::field("", "invalid type: expected a JSON object"));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    // Strict: nor may a nested field documented as an object be an array.
+    let value = serde_path_to_error::deserialize(Strict(&mut de)).map_err(|e| {
         let path = path_text(&e.path().to_string());
         let inner = e.into_inner();
         match inner.classify() {

@@ -23,7 +23,8 @@
 //! - The OpenAPI document and the router are built by the same calls
 //!   ([`utoipa_axum`]), so the document lists exactly the served routes.
 //!
-//! Contents: [`state`], [`error`], [`extract`] (JSON body, query, If-Match),
+//! Contents: [`state`], [`error`], [`extract`] (JSON body, query, If-Match;
+//! bodies are read through `strict`, which refuses arrays for objects),
 //! [`auth`], [`schemas`] (spec types' schemas from schemars), [`openapi`],
 //! and one module per entity group under [`routes`].
 
@@ -34,6 +35,7 @@ pub mod openapi;
 pub mod routes;
 pub mod schemas;
 pub mod state;
+mod strict;
 
 use std::sync::OnceLock;
 
@@ -84,7 +86,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         body = Object)))]
 async fn openapi_json() -> Response {
     static DOC: OnceLock<serde_json::Value> = OnceLock::new();
-    let doc = DOC.get_or_init(|| serde_json::to_value(openapi()).unwrap_or_default());
+    let doc = DOC.get_or_init(|| openapi::to_json(&openapi()));
     Json(doc.clone()).into_response()
 }
 

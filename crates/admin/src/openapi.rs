@@ -4,11 +4,14 @@
 //! completed here with what every operation shares: the bearer security
 //! scheme, the `If-Match` header on mutations, and the error responses.
 
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, HttpMethod, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder,
 };
+
+use serde_json::Value;
 
 use crate::error::ErrorBody;
 
@@ -65,7 +68,107 @@ pub fn complete(mut doc: OpenApi) -> OpenApi {
             }
         }
     }
+    add_links(&mut doc);
     doc
+}
+
+/// `doc` as the JSON served at `GET /openapi.json`. utoipa 5 writes a
+/// link's `operationId`, `operationRef` and `requestBody` in snake case;
+/// they are renamed to the OpenAPI names here.
+pub fn to_json(doc: &OpenApi) -> Value {
+    let mut v = serde_json::to_value(doc).unwrap_or_default();
+    if let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) {
+        let responses = paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|item| item.values_mut())
+            .filter_map(|op| op.get_mut("responses").and_then(Value::as_object_mut))
+            .flat_map(|r| r.values_mut());
+        for response in responses {
+            let links = response.get_mut("links").and_then(Value::as_object_mut);
+            for link in links.into_iter().flat_map(|l| l.values_mut()) {
+                let Some(link) = link.as_object_mut() else {
+                    continue;
+                };
+                for (from, to) in [
+                    ("operation_id", "operationId"),
+                    ("operation_ref", "operationRef"),
+                    ("request_body", "requestBody"),
+                ] {
+                    if let Some(x) = link.remove(from) {
+                        link.insert(to.into(), x);
+                    }
+                }
+            }
+        }
+    }
+    v
+}
+
+/// Links from each `201 Created` of `POST /x` to the operations on
+/// `/x/{id}` (or `/x/{name}`) and below it, passing the created entity's
+/// `id` (or `name`) from the answer: clients and test generators can
+/// follow a creation to what it made.
+fn add_links(doc: &mut OpenApi) {
+    let mut found: Vec<(String, String, String, String)> = Vec::new();
+    for (collection, _) in doc.paths.paths.iter().filter(|(_, i)| i.post.is_some()) {
+        for (path, item) in doc.paths.paths.iter() {
+            let Some(rest) = path.strip_prefix(collection.as_str()) else {
+                continue;
+            };
+            let Some(param) = rest
+                .strip_prefix("/{")
+                .and_then(|r| r.split_once('}'))
+                .map(|(p, _)| p)
+            else {
+                continue;
+            };
+            if rest[param.len() + 3..].contains('{') {
+                continue;
+            }
+            let ops = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
+            for op in ops.into_iter().flatten() {
+                if let Some(id) = &op.operation_id {
+                    found.push((
+                        collection.clone(),
+                        id.clone(),
+                        param.to_owned(),
+                        path.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    let schemas = doc
+        .components
+        .as_ref()
+        .and_then(|c| serde_json::to_value(&c.schemas).ok())
+        .unwrap_or_default();
+    for (collection, operation_id, param, path) in found {
+        let Some(RefOr::T(created)) = doc
+            .paths
+            .paths
+            .get_mut(&collection)
+            .and_then(|i| i.post.as_mut())
+            .and_then(|op| op.responses.responses.get_mut("201"))
+        else {
+            continue;
+        };
+        let body = created
+            .content
+            .get("application/json")
+            .and_then(|c| serde_json::to_value(&c.schema).ok())
+            .unwrap_or_default();
+        let Some(pointer) = field_pointer(&schemas, &body, &param) else {
+            continue;
+        };
+        let link = LinkBuilder::new()
+            .operation_id(operation_id.as_str())
+            .parameter(param.as_str(), format!("$response.body#{pointer}"))
+            .description(format!("`{param}` of the created entity, for {path}"))
+            .build();
+        created.links.insert(operation_id, RefOr::T(link));
+    }
 }
 
 fn complete_operation(path: &str, method: HttpMethod, op: &mut Operation, public: bool) {
@@ -122,6 +225,32 @@ fn complete_operation(path: &str, method: HttpMethod, op: &mut Operation, public
     }
 }
 
+/// The JSON pointer of property `name` in an object of `schema`: at the
+/// top (`/id`) or in a property that is itself an object (`/key/id`).
+fn field_pointer(schemas: &Value, schema: &Value, name: &str) -> Option<String> {
+    let props = properties(schemas, schema)?;
+    if props.contains_key(name) {
+        return Some(format!("/{name}"));
+    }
+    props.iter().find_map(|(field, inner)| {
+        properties(schemas, inner)
+            .filter(|p| p.contains_key(name))
+            .map(|_| format!("/{field}/{name}"))
+    })
+}
+
+/// The `properties` of `schema`, following a `$ref` into `schemas`.
+fn properties<'a>(
+    schemas: &'a Value,
+    schema: &'a Value,
+) -> Option<&'a serde_json::Map<String, Value>> {
+    let schema = match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => schemas.get(r.strip_prefix("#/components/schemas/")?)?,
+        None => schema,
+    };
+    schema.get("properties")?.as_object()
+}
+
 fn if_match() -> Parameter {
     ParameterBuilder::new()
         .name("If-Match")
@@ -148,4 +277,30 @@ fn error_response(description: &str) -> RefOr<Response> {
             )
             .build(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creations_link_to_their_entity() {
+        let doc = to_json(&crate::openapi());
+        let links = &doc["paths"]["/admin/v1/keys"]["post"]["responses"]["201"]["links"];
+        assert_eq!(links["get_key"]["operationId"], "get_key", "{links}");
+        assert_eq!(
+            links["get_key"]["parameters"]["id"],
+            "$response.body#/key/id"
+        );
+        let links = &doc["paths"]["/admin/v1/tenants"]["post"]["responses"]["201"]["links"];
+        assert_eq!(
+            links["delete_tenant"]["parameters"]["id"],
+            "$response.body#/id"
+        );
+        let links = &doc["paths"]["/admin/v1/routes"]["post"]["responses"]["201"]["links"];
+        assert_eq!(
+            links["put_route"]["parameters"]["name"],
+            "$response.body#/name"
+        );
+    }
 }

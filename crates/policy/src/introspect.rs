@@ -27,10 +27,9 @@ pub(crate) use cache::{Answer, AnswerCache};
 
 use crate::consumer::ConsumerDirectory;
 use crate::context::RequestContext;
+use crate::credentials::{TokenSources, require};
 use crate::error::PolicyError;
-use crate::jwt::{
-    MISSING_TOKEN, TokenCaches, TokenSources, admit_consumer, claim_at, exchange, idp_client,
-};
+use crate::jwt::{MISSING_TOKEN, TokenCaches, admit_consumer, claim_at, exchange, idp_client};
 use crate::policy::{Flow, Order, Policy, Step};
 
 /// The most answers kept per endpoint (about 150 bytes each).
@@ -270,9 +269,8 @@ impl Policy for Introspection {
         req: &'a mut http::request::Parts,
         ctx: &'a mut RequestContext,
     ) -> Step<'a> {
-        let token = match self.sources.take(req) {
-            Ok(Some(t)) => t,
-            Ok(None) => return Step::Ready(Err(PolicyError::Unauthorized(MISSING_TOKEN.into()))),
+        let token = match require(self.sources.take(req), MISSING_TOKEN) {
+            Ok(t) => t,
             Err(e) => return Step::Ready(Err(e)),
         };
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();

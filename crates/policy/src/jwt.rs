@@ -15,7 +15,6 @@
 //! needs the JWKS fetched (first use, unknown `kid`) waits, at most five
 //! seconds. Refusals say what is wrong without echoing the token.
 
-mod extract;
 mod fetch;
 mod jwks;
 
@@ -31,12 +30,12 @@ use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use sy_config::{JwtAlgorithmSpec, JwtSpec};
 
-pub(crate) use extract::TokenSources;
 pub(crate) use fetch::{exchange, idp_client};
 use jwks::{Jwks, KeySet};
 
 use crate::consumer::ConsumerDirectory;
 use crate::context::RequestContext;
+use crate::credentials::{TokenSources, query_param, require};
 use crate::error::PolicyError;
 use crate::introspect::Endpoint;
 use crate::policy::{Flow, Order, Policy, Step};
@@ -242,11 +241,7 @@ impl Jwt {
                     .header
                     .as_deref()
                     .and_then(|h| HeaderName::try_from(h).ok()),
-                query_param: spec
-                    .query_param
-                    .as_deref()
-                    .filter(|p| !p.is_empty())
-                    .map(Box::from),
+                query_param: query_param(spec.query_param.as_deref()),
             },
             accepted,
             secret,
@@ -498,9 +493,8 @@ impl Policy for Jwt {
         req: &'a mut http::request::Parts,
         ctx: &'a mut RequestContext,
     ) -> Step<'a> {
-        let token = match self.sources.take(req) {
-            Ok(Some(t)) => t,
-            Ok(None) => return Step::Ready(Err(PolicyError::Unauthorized(MISSING_TOKEN.into()))),
+        let token = match require(self.sources.take(req), MISSING_TOKEN) {
+            Ok(t) => t,
             Err(e) => return Step::Ready(Err(e)),
         };
         let head = match self.head(&token) {

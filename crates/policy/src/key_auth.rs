@@ -13,13 +13,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use http::header::{AUTHORIZATION, HeaderName};
-use http::uri::PathAndQuery;
+use http::header::HeaderName;
 use sha2::{Digest, Sha256};
 use sy_config::KeyAuthSpec;
 
 use crate::consumer::ConsumerDirectory;
 use crate::context::RequestContext;
+use crate::credentials::{query_param, require, strip_query_param, take_bearer};
 use crate::error::PolicyError;
 use crate::policy::{Order, Policy, Step};
 
@@ -46,11 +46,7 @@ impl KeyAuth {
     pub fn new(spec: &KeyAuthSpec, directory: Arc<dyn ConsumerDirectory>) -> Self {
         KeyAuth {
             directory,
-            query_param: spec
-                .query_param
-                .as_deref()
-                .filter(|p| !p.is_empty())
-                .map(Box::from),
+            query_param: query_param(spec.query_param.as_deref()),
             consumers: spec
                 .consumers
                 .iter()
@@ -62,17 +58,7 @@ impl KeyAuth {
     /// Take the key out of the request: returns the first key found and
     /// removes every key-carrying header and query parameter.
     fn take_key(&self, req: &mut http::request::Parts) -> Result<Option<String>, PolicyError> {
-        let mut key = None;
-        let bearer = req
-            .headers
-            .get_all(AUTHORIZATION)
-            .iter()
-            .find_map(|v| bearer_token(v.as_bytes()));
-        if let Some(k) = bearer {
-            key = Some(k.to_owned());
-            // Other schemes (Basic for the upstream) are left alone.
-            req.headers.remove(AUTHORIZATION);
-        }
+        let mut key = take_bearer(req);
         let header_key = req
             .headers
             .get(&X_API_KEY)
@@ -104,9 +90,8 @@ impl Policy for KeyAuth {
         req: &'a mut http::request::Parts,
         ctx: &'a mut RequestContext,
     ) -> Step<'a> {
-        let key = match self.take_key(req) {
-            Ok(Some(k)) => k,
-            Ok(None) => return Step::Ready(Err(PolicyError::Unauthorized(MISSING_KEY.into()))),
+        let key = match require(self.take_key(req), MISSING_KEY) {
+            Ok(k) => k,
             Err(e) => return Step::Ready(Err(e)),
         };
         let hash: [u8; 32] = Sha256::digest(key.as_bytes()).into();
@@ -130,77 +115,6 @@ impl Policy for KeyAuth {
         ctx.consumer = Some(consumer);
         Step::next()
     }
-}
-
-/// The token of an `Authorization: Bearer <token>` value (scheme matched
-/// case-insensitively), or `None` for other schemes and empty tokens.
-fn bearer_token(value: &[u8]) -> Option<&str> {
-    let v = std::str::from_utf8(value).ok()?.trim();
-    let (scheme, token) = v.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
-/// Remove every `param=…` pair from the query, keeping the others byte for
-/// byte and in order; returns the first non-empty value, percent-decoded.
-/// `+` is kept literally: keys are URL-safe, and form decoding would turn a
-/// literal `+` into a space.
-fn strip_query_param(
-    req: &mut http::request::Parts,
-    param: &str,
-) -> Result<Option<String>, PolicyError> {
-    let Some(query) = req.uri.query() else {
-        return Ok(None);
-    };
-    let mut found = None;
-    let mut kept = Vec::new();
-    for pair in query.split('&') {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if percent_decode(name).as_deref() == Some(param) {
-            if found.is_none() {
-                found = percent_decode(value).filter(|v| !v.is_empty());
-            }
-        } else {
-            kept.push(pair);
-        }
-    }
-    if kept.len() == query.split('&').count() {
-        return Ok(found);
-    }
-    let path = req.uri.path();
-    let pq = if kept.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?{}", kept.join("&"))
-    };
-    let pq = PathAndQuery::try_from(pq)
-        .map_err(|_| PolicyError::BadRequest("malformed request URI".into()))?;
-    let mut parts = req.uri.clone().into_parts();
-    parts.path_and_query = Some(pq);
-    req.uri = http::Uri::from_parts(parts)
-        .map_err(|_| PolicyError::BadRequest("malformed request URI".into()))?;
-    Ok(found)
-}
-
-/// `%XX` decoding into UTF-8; `None` if the result is not UTF-8 or an escape
-/// is malformed.
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = b.get(i + 1..i + 3)?;
-            let hi = (hex[0] as char).to_digit(16)?;
-            let lo = (hex[1] as char).to_digit(16)?;
-            out.push(u8::try_from(hi * 16 + lo).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]

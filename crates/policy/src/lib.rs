@@ -14,6 +14,7 @@
 
 mod consumer;
 mod context;
+mod credentials;
 mod error;
 mod policy;
 mod registry;

@@ -6,17 +6,11 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Executor};
 use sy_config::LimitsSpec;
 
-use crate::db::{
-    Audit, Store, Where, WriteTx, audit_json, check_version, col, flag, json_col, new_id, now_ms,
-    to_json,
-};
+use crate::db::{Store, Where, WriteTx, col, flag, json_col, new_id, now_ms, to_json};
+use crate::entity::{self, AnyQuery, Entity};
 use crate::error::{Result, StoreError};
-use crate::model::{Actor, Consumer, Page, Paged};
-use crate::tenants::{self, check_limits};
-
-pub(crate) const KIND: &str = "consumer";
-const SELECT: &str = "SELECT id, tenant_id, name, description, limits, metadata, file_managed, \
-                      version, created_at, updated_at FROM consumers";
+use crate::model::{Actor, Consumer, Page, Paged, Tenant};
+use crate::tenants::check_limits;
 
 /// Input of [`Store::create_consumer`].
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -53,43 +47,60 @@ pub struct ConsumerFilter {
     pub name_prefix: Option<String>,
 }
 
-fn decode(row: &AnyRow) -> Result<Consumer> {
-    Ok(Consumer {
-        id: col(row, "id")?,
-        tenant_id: col(row, "tenant_id")?,
-        name: col(row, "name")?,
-        description: col(row, "description")?,
-        limits: json_col(row, "limits")?,
-        metadata: json_col(row, "metadata")?,
-        file_managed: flag(row, "file_managed")?,
-        version: col(row, "version")?,
-        created_at: col(row, "created_at")?,
-        updated_at: col(row, "updated_at")?,
-    })
+impl Entity for Consumer {
+    const KIND: &'static str = "consumer";
+    const TABLE: &'static str = "consumers";
+    const SELECT: &'static str = "SELECT id, tenant_id, name, description, limits, metadata, \
+                                  file_managed, version, created_at, updated_at FROM consumers";
+
+    entity::entity_fields!(file_managed);
+
+    fn decode(row: &AnyRow) -> Result<Consumer> {
+        Ok(Consumer {
+            id: col(row, "id")?,
+            tenant_id: col(row, "tenant_id")?,
+            name: col(row, "name")?,
+            description: col(row, "description")?,
+            limits: json_col(row, "limits")?,
+            metadata: json_col(row, "metadata")?,
+            file_managed: flag(row, "file_managed")?,
+            version: col(row, "version")?,
+            created_at: col(row, "created_at")?,
+            updated_at: col(row, "updated_at")?,
+        })
+    }
+
+    fn tenant_id(&self) -> Option<&str> {
+        Some(&self.tenant_id)
+    }
+
+    fn unique(&self) -> (&'static str, &str) {
+        ("name", &self.name)
+    }
+
+    fn update_query(&self, prev: i64) -> Result<AnyQuery<'_>> {
+        Ok(sqlx::query(
+            "UPDATE consumers SET description = $1, limits = $2, metadata = $3, \
+             file_managed = $4, version = $5, updated_at = $6 WHERE id = $7 AND version = $8",
+        )
+        .bind(&self.description)
+        .bind(to_json(&self.limits)?)
+        .bind(to_json(&self.metadata)?)
+        .bind(i64::from(self.file_managed))
+        .bind(self.version)
+        .bind(self.updated_at)
+        .bind(&self.id)
+        .bind(prev))
+    }
 }
 
-pub(crate) async fn fetch<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    id: &str,
-) -> Result<Option<Consumer>> {
-    let row = sqlx::query(&format!("{SELECT} WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(ex)
-        .await?;
-    row.as_ref().map(decode).transpose()
-}
-
-pub(crate) async fn fetch_by_name<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
+/// The consumer named `name` in the tenant.
+pub(crate) async fn fetch_by_name<'e>(
+    ex: impl Executor<'e, Database = Any>,
     tenant_id: &str,
     name: &str,
 ) -> Result<Option<Consumer>> {
-    let row = sqlx::query(&format!("{SELECT} WHERE tenant_id = $1 AND name = $2"))
-        .bind(tenant_id)
-        .bind(name)
-        .fetch_optional(ex)
-        .await?;
-    row.as_ref().map(decode).transpose()
+    entity::fetch(ex, "tenant_id = $1 AND name = $2", &[tenant_id, name]).await
 }
 
 pub(crate) fn build(new: NewConsumer, file_managed: bool) -> Result<Consumer> {
@@ -114,14 +125,10 @@ pub(crate) fn build(new: NewConsumer, file_managed: bool) -> Result<Consumer> {
     })
 }
 
+/// Inserts `c` into its (existing) tenant and records its creation.
 pub(crate) async fn create_in(tx: &mut WriteTx<'_>, actor: &Actor, c: &Consumer) -> Result<()> {
-    if tenants::fetch(&mut *tx.tx, "id", &c.tenant_id)
-        .await?
-        .is_none()
-    {
-        return Err(StoreError::not_found(tenants::KIND, &c.tenant_id));
-    }
-    sqlx::query(
+    entity::get::<Tenant>(&mut *tx.tx, "id", &c.tenant_id).await?;
+    let insert = sqlx::query(
         "INSERT INTO consumers (id, tenant_id, name, description, limits, metadata, \
          file_managed, version, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -135,71 +142,8 @@ pub(crate) async fn create_in(tx: &mut WriteTx<'_>, actor: &Actor, c: &Consumer)
     .bind(i64::from(c.file_managed))
     .bind(c.version)
     .bind(c.created_at)
-    .bind(c.updated_at)
-    .execute(&mut *tx.tx)
-    .await
-    .map_err(|e| StoreError::from_write(e, KIND, "name", &c.name))?;
-    let audit = Audit {
-        action: "create",
-        kind: KIND,
-        entity_id: &c.id,
-        tenant_id: Some(&c.tenant_id),
-        before: None,
-        after: audit_json(c)?,
-    };
-    tx.record(actor, audit).await
-}
-
-pub(crate) async fn update_in(
-    tx: &mut WriteTx<'_>,
-    actor: &Actor,
-    before: &Consumer,
-    after: &Consumer,
-) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE consumers SET description = $1, limits = $2, metadata = $3, file_managed = $4, \
-         version = $5, updated_at = $6 WHERE id = $7 AND version = $8",
-    )
-    .bind(&after.description)
-    .bind(to_json(&after.limits)?)
-    .bind(to_json(&after.metadata)?)
-    .bind(i64::from(after.file_managed))
-    .bind(after.version)
-    .bind(after.updated_at)
-    .bind(&after.id)
-    .bind(before.version)
-    .execute(&mut *tx.tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::VersionMismatch {
-            current: before.version,
-        });
-    }
-    let audit = Audit {
-        action: "update",
-        kind: KIND,
-        entity_id: &after.id,
-        tenant_id: Some(&after.tenant_id),
-        before: audit_json(before)?,
-        after: audit_json(after)?,
-    };
-    tx.record(actor, audit).await
-}
-
-pub(crate) async fn remove(tx: &mut WriteTx<'_>, actor: &Actor, c: &Consumer) -> Result<()> {
-    sqlx::query("DELETE FROM consumers WHERE id = $1")
-        .bind(&c.id)
-        .execute(&mut *tx.tx)
-        .await?;
-    let audit = Audit {
-        action: "delete",
-        kind: KIND,
-        entity_id: &c.id,
-        tenant_id: Some(&c.tenant_id),
-        before: audit_json(c)?,
-        after: None,
-    };
-    tx.record(actor, audit).await
+    .bind(c.updated_at);
+    entity::insert(tx, actor, c, insert).await
 }
 
 impl Store {
@@ -215,16 +159,14 @@ impl Store {
 
     /// The consumer with this id.
     pub async fn get_consumer(&self, id: &str) -> Result<Consumer> {
-        fetch(&self.pool, id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))
+        entity::get(&self.pool, "id", id).await
     }
 
     /// The consumer named `name` in the tenant.
     pub async fn consumer_by_name(&self, tenant_id: &str, name: &str) -> Result<Consumer> {
         fetch_by_name(&self.pool, tenant_id, name)
             .await?
-            .ok_or_else(|| StoreError::not_found(KIND, name))
+            .ok_or_else(|| StoreError::not_found(Consumer::KIND, name))
     }
 
     /// Consumers in creation order.
@@ -236,7 +178,7 @@ impl Store {
         let mut w = Where::default();
         w.eq_opt("tenant_id", filter.tenant_id.as_deref());
         w.prefix("name", filter.name_prefix.as_deref());
-        self.list(SELECT, w, page, decode, |c| &c.id).await
+        self.list_of(w, page).await
     }
 
     /// Applies `patch`. Refused for file-managed consumers and stale versions.
@@ -247,33 +189,20 @@ impl Store {
         patch: ConsumerPatch,
         expected_version: Option<i64>,
     ) -> Result<Consumer> {
-        let mut tx = self.write().await?;
-        let before = fetch(&mut *tx.tx, id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))?;
-        if before.file_managed {
-            return Err(StoreError::FileManaged {
-                kind: KIND,
-                name: before.name,
-            });
-        }
-        check_version(expected_version, before.version)?;
-        let mut after = before.clone();
-        if let Some(d) = patch.description {
-            after.description = d;
-        }
-        if let Some(l) = patch.limits {
-            check_limits(&l)?;
-            after.limits = l;
-        }
-        if let Some(m) = patch.metadata {
-            after.metadata = m;
-        }
-        after.version += 1;
-        after.updated_at = now_ms();
-        update_in(&mut tx, actor, &before, &after).await?;
-        tx.commit().await?;
-        Ok(after)
+        self.modify(actor, id, expected_version, |c: &mut Consumer| {
+            if let Some(d) = patch.description {
+                c.description = d;
+            }
+            if let Some(l) = patch.limits {
+                check_limits(&l)?;
+                c.limits = l;
+            }
+            if let Some(m) = patch.metadata {
+                c.metadata = m;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Deletes the consumer and, by cascade, its keys and subscriptions.
@@ -283,18 +212,7 @@ impl Store {
         id: &str,
         expected_version: Option<i64>,
     ) -> Result<()> {
-        let mut tx = self.write().await?;
-        let c = fetch(&mut *tx.tx, id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))?;
-        if c.file_managed {
-            return Err(StoreError::FileManaged {
-                kind: KIND,
-                name: c.name,
-            });
-        }
-        check_version(expected_version, c.version)?;
-        remove(&mut tx, actor, &c).await?;
-        tx.commit().await
+        self.delete_row::<Consumer>(actor, id, expected_version)
+            .await
     }
 }

@@ -8,10 +8,13 @@ use serde_json::{Map, Value};
 use sy_config::LimitsSpec;
 
 use crate::db::{Store, WriteTx, col, now_ms};
+use crate::entity::{self, Entity};
 use crate::error::{Result, StoreError};
 use crate::keys::normalize_hash;
-use crate::model::{Actor, ResourceKind, Scopes, Visibility};
-use crate::resources::{NewResource, SecretChange, check_spec};
+use crate::model::{
+    Actor, ApiKey, Consumer, Product, Resource, ResourceKind, Scopes, Tenant, Visibility,
+};
+use crate::resources::{NewResource, check_spec};
 use crate::{consumers, keys, products, resources, tenants};
 
 /// A tenant declared in the file.
@@ -127,10 +130,8 @@ pub struct ApplyReport {
 }
 
 async fn tenant_id(tx: &mut WriteTx<'_>, name: &str) -> Result<String> {
-    tenants::fetch(&mut *tx.tx, "name", name)
-        .await?
-        .map(|t| t.id)
-        .ok_or_else(|| StoreError::not_found(tenants::KIND, name))
+    let t: Tenant = entity::get(&mut *tx.tx, "name", name).await?;
+    Ok(t.id)
 }
 
 async fn opt_tenant_id(tx: &mut WriteTx<'_>, name: Option<&str>) -> Result<Option<String>> {
@@ -140,31 +141,78 @@ async fn opt_tenant_id(tx: &mut WriteTx<'_>, name: Option<&str>) -> Result<Optio
     }
 }
 
-/// Ids of file-managed rows of `table` not in `keep`.
-async fn stale(tx: &mut WriteTx<'_>, table: &str, keep: &[String]) -> Result<Vec<String>> {
-    let rows = sqlx::query(&format!(
-        "SELECT id FROM {table} WHERE file_managed = 1 ORDER BY id"
-    ))
-    .fetch_all(&mut *tx.tx)
-    .await?;
-    let mut out = Vec::new();
-    for row in &rows {
-        let id: String = col(row, "id")?;
-        if !keep.contains(&id) {
-            out.push(id);
-        }
+/// One run of [`Store::apply_file`]: its transaction, its clock and what it
+/// has done so far.
+struct Apply<'a, 't> {
+    tx: &'a mut WriteTx<'t>,
+    actor: Actor,
+    now: i64,
+    report: ApplyReport,
+}
+
+impl Apply<'_, '_> {
+    /// Counts a row just created from the file; returns its id.
+    fn created(&mut self, id: String) -> String {
+        self.report.created += 1;
+        id
     }
-    Ok(out)
+
+    /// Takes the stored row `before` over: `declare` sets the fields the
+    /// file declares (and `file_managed`). Nothing is written when that
+    /// changes nothing; otherwise `check` vets the new row, which is then
+    /// versioned and written. Returns the row's id.
+    async fn take_over<T: Entity>(
+        &mut self,
+        before: T,
+        declare: impl FnOnce(&mut T),
+        check: impl FnOnce(&T) -> Result<()>,
+    ) -> Result<String> {
+        let mut after = before.clone();
+        declare(&mut after);
+        if after == before {
+            self.report.unchanged += 1;
+            return Ok(before.id().to_owned());
+        }
+        check(&after)?;
+        after.touch(self.now);
+        entity::update(self.tx, &self.actor, "update", &before, &after).await?;
+        self.report.updated += 1;
+        Ok(after.id().to_owned())
+    }
+
+    /// Deletes the file-managed rows of `T` whose ids are not in `keep`.
+    async fn remove_stale<T: Entity>(&mut self, keep: &[String]) -> Result<()> {
+        let rows = sqlx::query(&format!(
+            "SELECT id FROM {} WHERE file_managed = 1 ORDER BY id",
+            T::TABLE
+        ))
+        .fetch_all(&mut *self.tx.tx)
+        .await?;
+        for row in &rows {
+            let id: String = col(row, "id")?;
+            if keep.contains(&id) {
+                continue;
+            }
+            if let Some(stale) = entity::find::<T>(&mut *self.tx.tx, "id", &id).await? {
+                entity::remove(self.tx, &self.actor, &stale).await?;
+                self.report.deleted += 1;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Store {
     /// Makes the stored file-managed rows match `file` (see the module
     /// doc). An API-created row with a declared name is taken over.
     pub async fn apply_file(&self, file: &FileEntities) -> Result<ApplyReport> {
-        let actor = Actor::file();
-        let mut r = ApplyReport::default();
         let mut tx = self.write().await?;
-        let now = now_ms();
+        let mut a = Apply {
+            tx: &mut tx,
+            actor: Actor::file(),
+            now: now_ms(),
+            report: ApplyReport::default(),
+        };
 
         let mut seen_tenants = Vec::new();
         for ft in &file.tenants {
@@ -173,7 +221,7 @@ impl Store {
             } else {
                 ft.display_name.clone()
             };
-            match tenants::fetch(&mut *tx.tx, "name", &ft.name).await? {
+            let id = match entity::find::<Tenant>(&mut *a.tx.tx, "name", &ft.name).await? {
                 None => {
                     let new = tenants::NewTenant {
                         name: ft.name.clone(),
@@ -182,34 +230,27 @@ impl Store {
                         metadata: ft.metadata.clone(),
                     };
                     let t = tenants::build(new, true)?;
-                    tenants::create_in(&mut tx, &actor, &t).await?;
-                    seen_tenants.push(t.id);
-                    r.created += 1;
+                    tenants::create_in(a.tx, &a.actor, &t).await?;
+                    a.created(t.id)
                 }
                 Some(before) => {
-                    let mut after = before.clone();
-                    after.display_name = display_name;
-                    after.limits = ft.limits.clone();
-                    after.metadata = ft.metadata.clone();
-                    after.file_managed = true;
-                    seen_tenants.push(before.id.clone());
-                    if after == before {
-                        r.unchanged += 1;
-                        continue;
-                    }
-                    tenants::check_limits(&after.limits)?;
-                    after.version += 1;
-                    after.updated_at = now;
-                    tenants::update_in(&mut tx, &actor, &before, &after).await?;
-                    r.updated += 1;
+                    let declare = |t: &mut Tenant| {
+                        t.display_name = display_name;
+                        t.limits = ft.limits.clone();
+                        t.metadata = ft.metadata.clone();
+                        t.file_managed = true;
+                    };
+                    let check = |t: &Tenant| tenants::check_limits(&t.limits);
+                    a.take_over(before, declare, check).await?
                 }
-            }
+            };
+            seen_tenants.push(id);
         }
 
         let mut seen_consumers = Vec::new();
         for fc in &file.consumers {
-            let tid = tenant_id(&mut tx, &fc.tenant).await?;
-            match consumers::fetch_by_name(&mut *tx.tx, &tid, &fc.name).await? {
+            let tid = tenant_id(a.tx, &fc.tenant).await?;
+            let id = match consumers::fetch_by_name(&mut *a.tx.tx, &tid, &fc.name).await? {
                 None => {
                     let new = consumers::NewConsumer {
                         tenant_id: tid,
@@ -219,34 +260,27 @@ impl Store {
                         metadata: fc.metadata.clone(),
                     };
                     let c = consumers::build(new, true)?;
-                    consumers::create_in(&mut tx, &actor, &c).await?;
-                    seen_consumers.push(c.id);
-                    r.created += 1;
+                    consumers::create_in(a.tx, &a.actor, &c).await?;
+                    a.created(c.id)
                 }
                 Some(before) => {
-                    let mut after = before.clone();
-                    after.description = fc.description.clone();
-                    after.limits = fc.limits.clone();
-                    after.metadata = fc.metadata.clone();
-                    after.file_managed = true;
-                    seen_consumers.push(before.id.clone());
-                    if after == before {
-                        r.unchanged += 1;
-                        continue;
-                    }
-                    tenants::check_limits(&after.limits)?;
-                    after.version += 1;
-                    after.updated_at = now;
-                    consumers::update_in(&mut tx, &actor, &before, &after).await?;
-                    r.updated += 1;
+                    let declare = |c: &mut Consumer| {
+                        c.description = fc.description.clone();
+                        c.limits = fc.limits.clone();
+                        c.metadata = fc.metadata.clone();
+                        c.file_managed = true;
+                    };
+                    let check = |c: &Consumer| tenants::check_limits(&c.limits);
+                    a.take_over(before, declare, check).await?
                 }
-            }
+            };
+            seen_consumers.push(id);
         }
 
         let mut seen_products = Vec::new();
         for fp in &file.products {
-            let tid = opt_tenant_id(&mut tx, fp.tenant.as_deref()).await?;
-            match products::fetch(&mut *tx.tx, "name", &fp.name).await? {
+            let tid = opt_tenant_id(a.tx, fp.tenant.as_deref()).await?;
+            let id = match entity::find::<Product>(&mut *a.tx.tx, "name", &fp.name).await? {
                 None => {
                     let new = products::NewProduct {
                         tenant_id: tid,
@@ -259,45 +293,31 @@ impl Store {
                         requires_approval: fp.requires_approval,
                     };
                     let p = products::build(new, true)?;
-                    products::create_in(&mut tx, &actor, &p).await?;
-                    seen_products.push(p.id);
-                    r.created += 1;
+                    products::create_in(a.tx, &a.actor, &p).await?;
+                    a.created(p.id)
                 }
                 Some(before) => {
-                    let mut after = before.clone();
-                    after.tenant_id = tid;
-                    after.description = fp.description.clone();
-                    after.docs = fp.docs.clone();
-                    after.visibility = fp.visibility;
-                    after.routes = fp.routes.clone();
-                    after.models = fp.models.clone();
-                    after.requires_approval = fp.requires_approval;
-                    after.file_managed = true;
-                    seen_products.push(before.id.clone());
-                    if after == before {
-                        r.unchanged += 1;
-                        continue;
-                    }
-                    after.version += 1;
-                    after.updated_at = now;
-                    products::update_in(&mut tx, &actor, &before, &after).await?;
-                    r.updated += 1;
+                    let declare = |p: &mut Product| {
+                        p.tenant_id = tid;
+                        p.description = fp.description.clone();
+                        p.docs = fp.docs.clone();
+                        p.visibility = fp.visibility;
+                        p.routes = fp.routes.clone();
+                        p.models = fp.models.clone();
+                        p.requires_approval = fp.requires_approval;
+                        p.file_managed = true;
+                    };
+                    a.take_over(before, declare, |_| Ok(())).await?
                 }
-            }
+            };
+            seen_products.push(id);
         }
 
         let mut seen_resources = Vec::new();
         for fr in &file.resources {
             check_spec(fr.kind, &fr.name, &fr.spec)?;
-            let tid = opt_tenant_id(&mut tx, fr.tenant.as_deref()).await?;
-            let existing = resources::fetch(
-                &mut *tx.tx,
-                "kind = $1 AND name = $2",
-                fr.kind.as_str(),
-                Some(&fr.name),
-            )
-            .await?;
-            match existing {
+            let tid = opt_tenant_id(a.tx, fr.tenant.as_deref()).await?;
+            let id = match resources::fetch_by_name(&mut *a.tx.tx, fr.kind, &fr.name).await? {
                 None => {
                     let new = NewResource {
                         kind: fr.kind,
@@ -306,44 +326,29 @@ impl Store {
                         spec: fr.spec.clone(),
                         secret: None,
                     };
-                    let res = resources::create_in(&mut tx, &actor, new, None, true).await?;
-                    seen_resources.push(res.id);
-                    r.created += 1;
+                    let res = resources::create_in(a.tx, &a.actor, new, None, true).await?;
+                    a.created(res.id)
                 }
                 Some(before) => {
-                    let mut after = before.clone();
-                    after.tenant_id = tid;
-                    after.spec = fr.spec.clone();
-                    after.file_managed = true;
-                    seen_resources.push(before.id.clone());
-                    if after == before {
-                        r.unchanged += 1;
-                        continue;
-                    }
-                    after.version += 1;
-                    after.updated_at = now;
-                    resources::update_in(
-                        &mut tx,
-                        &actor,
-                        "update",
-                        &before,
-                        &after,
-                        SecretChange::Keep,
-                    )
-                    .await?;
-                    r.updated += 1;
+                    let declare = |r: &mut Resource| {
+                        r.tenant_id = tid;
+                        r.spec = fr.spec.clone();
+                        r.file_managed = true;
+                    };
+                    a.take_over(before, declare, |_| Ok(())).await?
                 }
-            }
+            };
+            seen_resources.push(id);
         }
 
         let mut seen_keys = Vec::new();
         for fk in &file.keys {
             let hash = normalize_hash(&fk.sha256)?;
-            let tid = tenant_id(&mut tx, &fk.tenant).await?;
-            let consumer = consumers::fetch_by_name(&mut *tx.tx, &tid, &fk.consumer)
+            let tid = tenant_id(a.tx, &fk.tenant).await?;
+            let consumer = consumers::fetch_by_name(&mut *a.tx.tx, &tid, &fk.consumer)
                 .await?
-                .ok_or_else(|| StoreError::not_found(consumers::KIND, &fk.consumer))?;
-            match keys::fetch(&mut *tx.tx, "key_hash", &hash).await? {
+                .ok_or_else(|| StoreError::not_found(Consumer::KIND, &fk.consumer))?;
+            let id = match entity::find::<ApiKey>(&mut *a.tx.tx, "key_hash", &hash).await? {
                 None => {
                     let new = keys::NewKey {
                         consumer_id: consumer.id,
@@ -354,9 +359,8 @@ impl Store {
                         expires_at: fk.expires_at,
                     };
                     let prefix = format!("sha256:{}", &hash[..5]);
-                    let k = keys::insert_in(&mut tx, &actor, new, &hash, prefix, true).await?;
-                    seen_keys.push(k.id);
-                    r.created += 1;
+                    let k = keys::insert_in(a.tx, &a.actor, new, &hash, prefix, true).await?;
+                    a.created(k.id)
                 }
                 Some(before) => {
                     if before.consumer_id != consumer.id {
@@ -365,60 +369,30 @@ impl Store {
                             fk.name
                         )));
                     }
-                    let mut after = before.clone();
-                    after.name = fk.name.clone();
-                    after.scopes = fk.scopes.clone();
-                    after.limits = fk.limits.clone();
-                    after.metadata = fk.metadata.clone();
-                    after.expires_at = fk.expires_at;
-                    after.file_managed = true;
-                    seen_keys.push(before.id.clone());
-                    if after == before {
-                        r.unchanged += 1;
-                        continue;
-                    }
-                    tenants::check_limits(&after.limits)?;
-                    after.version += 1;
-                    after.updated_at = now;
-                    keys::update_in(&mut tx, &actor, "update", &before, &after).await?;
-                    r.updated += 1;
+                    let declare = |k: &mut ApiKey| {
+                        k.name = fk.name.clone();
+                        k.scopes = fk.scopes.clone();
+                        k.limits = fk.limits.clone();
+                        k.metadata = fk.metadata.clone();
+                        k.expires_at = fk.expires_at;
+                        k.file_managed = true;
+                    };
+                    let check = |k: &ApiKey| tenants::check_limits(&k.limits);
+                    a.take_over(before, declare, check).await?
                 }
-            }
+            };
+            seen_keys.push(id);
         }
 
         // Children first, so each deletion is audited on its own before a
         // tenant's cascade could remove it silently.
-        for id in stale(&mut tx, "api_keys", &seen_keys).await? {
-            if let Some(k) = keys::fetch(&mut *tx.tx, "id", &id).await? {
-                keys::remove(&mut tx, &actor, &k).await?;
-                r.deleted += 1;
-            }
-        }
-        for id in stale(&mut tx, "consumers", &seen_consumers).await? {
-            if let Some(c) = consumers::fetch(&mut *tx.tx, &id).await? {
-                consumers::remove(&mut tx, &actor, &c).await?;
-                r.deleted += 1;
-            }
-        }
-        for id in stale(&mut tx, "products", &seen_products).await? {
-            if let Some(p) = products::fetch(&mut *tx.tx, "id", &id).await? {
-                products::remove(&mut tx, &actor, &p).await?;
-                r.deleted += 1;
-            }
-        }
-        for id in stale(&mut tx, "resources", &seen_resources).await? {
-            if let Some(res) = resources::fetch(&mut *tx.tx, "id = $1", &id, None).await? {
-                resources::remove(&mut tx, &actor, &res).await?;
-                r.deleted += 1;
-            }
-        }
-        for id in stale(&mut tx, "tenants", &seen_tenants).await? {
-            if let Some(t) = tenants::fetch(&mut *tx.tx, "id", &id).await? {
-                tenants::remove(&mut tx, &actor, &t).await?;
-                r.deleted += 1;
-            }
-        }
+        a.remove_stale::<ApiKey>(&seen_keys).await?;
+        a.remove_stale::<Consumer>(&seen_consumers).await?;
+        a.remove_stale::<Product>(&seen_products).await?;
+        a.remove_stale::<Resource>(&seen_resources).await?;
+        a.remove_stale::<Tenant>(&seen_tenants).await?;
+        let report = a.report;
         tx.commit().await?;
-        Ok(r)
+        Ok(report)
     }
 }

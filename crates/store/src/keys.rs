@@ -8,25 +8,17 @@
 use futures_util::stream::{BoxStream, StreamExt};
 use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Executor};
 use sy_config::LimitsSpec;
 
-use crate::consumers;
 use crate::crypto::{hex, parse_hash, random_token, sha256_hex};
-use crate::db::{
-    Audit, Store, Where, WriteTx, audit_json, check_version, col, flag, json_col, new_id, now_ms,
-    to_json,
-};
+use crate::db::{Store, Where, WriteTx, col, flag, json_col, new_id, now_ms, to_json};
+use crate::entity::{self, AnyQuery, Entity};
 use crate::error::{Result, StoreError};
-use crate::model::{Actor, ApiKey, KeyRow, Page, Paged, Scopes};
+use crate::model::{Actor, ApiKey, Consumer, KeyRow, Page, Paged, Scopes};
 use crate::tenants::check_limits;
 
-pub(crate) const KIND: &str = "api_key";
 /// Every API key starts with this.
 pub const API_KEY_PREFIX: &str = "sk-sy-";
-const SELECT: &str = "SELECT id, tenant_id, consumer_id, name, prefix, scopes, limits, metadata, \
-                      expires_at, revoked_at, file_managed, version, created_at, updated_at \
-                      FROM api_keys";
 
 /// Input of [`Store::create_key`] and [`Store::import_key_hash`].
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,23 +63,61 @@ pub struct KeyFilter {
     pub include_revoked: bool,
 }
 
-fn decode(row: &AnyRow) -> Result<ApiKey> {
-    Ok(ApiKey {
-        id: col(row, "id")?,
-        tenant_id: col(row, "tenant_id")?,
-        consumer_id: col(row, "consumer_id")?,
-        name: col(row, "name")?,
-        prefix: col(row, "prefix")?,
-        scopes: json_col(row, "scopes")?,
-        limits: json_col(row, "limits")?,
-        metadata: json_col(row, "metadata")?,
-        expires_at: col(row, "expires_at")?,
-        revoked_at: col(row, "revoked_at")?,
-        file_managed: flag(row, "file_managed")?,
-        version: col(row, "version")?,
-        created_at: col(row, "created_at")?,
-        updated_at: col(row, "updated_at")?,
-    })
+impl Entity for ApiKey {
+    const KIND: &'static str = "api_key";
+    const TABLE: &'static str = "api_keys";
+    const SELECT: &'static str = "SELECT id, tenant_id, consumer_id, name, prefix, scopes, \
+                                  limits, metadata, expires_at, revoked_at, file_managed, \
+                                  version, created_at, updated_at FROM api_keys";
+
+    entity::entity_fields!(file_managed);
+
+    fn decode(row: &AnyRow) -> Result<ApiKey> {
+        Ok(ApiKey {
+            id: col(row, "id")?,
+            tenant_id: col(row, "tenant_id")?,
+            consumer_id: col(row, "consumer_id")?,
+            name: col(row, "name")?,
+            prefix: col(row, "prefix")?,
+            scopes: json_col(row, "scopes")?,
+            limits: json_col(row, "limits")?,
+            metadata: json_col(row, "metadata")?,
+            expires_at: col(row, "expires_at")?,
+            revoked_at: col(row, "revoked_at")?,
+            file_managed: flag(row, "file_managed")?,
+            version: col(row, "version")?,
+            created_at: col(row, "created_at")?,
+            updated_at: col(row, "updated_at")?,
+        })
+    }
+
+    fn tenant_id(&self) -> Option<&str> {
+        Some(&self.tenant_id)
+    }
+
+    /// The hash is what must be unique; the prefix stands for it.
+    fn unique(&self) -> (&'static str, &str) {
+        ("hash", &self.prefix)
+    }
+
+    fn update_query(&self, prev: i64) -> Result<AnyQuery<'_>> {
+        Ok(sqlx::query(
+            "UPDATE api_keys SET name = $1, scopes = $2, limits = $3, metadata = $4, \
+             expires_at = $5, revoked_at = $6, file_managed = $7, version = $8, updated_at = $9 \
+             WHERE id = $10 AND version = $11",
+        )
+        .bind(&self.name)
+        .bind(to_json(&self.scopes)?)
+        .bind(to_json(&self.limits)?)
+        .bind(to_json(&self.metadata)?)
+        .bind(self.expires_at)
+        .bind(self.revoked_at)
+        .bind(i64::from(self.file_managed))
+        .bind(self.version)
+        .bind(self.updated_at)
+        .bind(&self.id)
+        .bind(prev))
+    }
 }
 
 /// The stored JSON of the common case, decoded without serde.
@@ -122,18 +152,6 @@ fn decode_key_row(row: &AnyRow) -> Result<KeyRow> {
     })
 }
 
-pub(crate) async fn fetch<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    field: &str,
-    value: &str,
-) -> Result<Option<ApiKey>> {
-    let row = sqlx::query(&format!("{SELECT} WHERE {field} = $1"))
-        .bind(value)
-        .fetch_optional(ex)
-        .await?;
-    row.as_ref().map(decode).transpose()
-}
-
 /// Normalises a hex SHA-256 to lower case; `Invalid` if it is not one.
 pub(crate) fn normalize_hash(hash: &str) -> Result<String> {
     parse_hash(hash)
@@ -151,9 +169,7 @@ pub(crate) async fn insert_in(
     file_managed: bool,
 ) -> Result<ApiKey> {
     check_limits(&new.limits)?;
-    let consumer = consumers::fetch(&mut *tx.tx, &new.consumer_id)
-        .await?
-        .ok_or_else(|| StoreError::not_found(consumers::KIND, &new.consumer_id))?;
+    let consumer: Consumer = entity::get(&mut *tx.tx, "id", &new.consumer_id).await?;
     let now = now_ms();
     let key = ApiKey {
         id: new_id(),
@@ -171,7 +187,7 @@ pub(crate) async fn insert_in(
         created_at: now,
         updated_at: now,
     };
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO api_keys (id, tenant_id, consumer_id, name, prefix, key_hash, scopes, \
          limits, metadata, expires_at, revoked_at, file_managed, version, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
@@ -190,78 +206,9 @@ pub(crate) async fn insert_in(
     .bind(i64::from(key.file_managed))
     .bind(key.version)
     .bind(key.created_at)
-    .bind(key.updated_at)
-    .execute(&mut *tx.tx)
-    .await
-    .map_err(|e| StoreError::from_write(e, KIND, "hash", &key.prefix))?;
-    let audit = Audit {
-        action: "create",
-        kind: KIND,
-        entity_id: &key.id,
-        tenant_id: Some(&key.tenant_id),
-        before: None,
-        after: audit_json(&key)?,
-    };
-    tx.record(actor, audit).await?;
+    .bind(key.updated_at);
+    entity::insert(tx, actor, &key, insert).await?;
     Ok(key)
-}
-
-/// Writes `after` over `before` and records `action`.
-pub(crate) async fn update_in(
-    tx: &mut WriteTx<'_>,
-    actor: &Actor,
-    action: &str,
-    before: &ApiKey,
-    after: &ApiKey,
-) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE api_keys SET name = $1, scopes = $2, limits = $3, metadata = $4, \
-         expires_at = $5, revoked_at = $6, file_managed = $7, version = $8, updated_at = $9 \
-         WHERE id = $10 AND version = $11",
-    )
-    .bind(&after.name)
-    .bind(to_json(&after.scopes)?)
-    .bind(to_json(&after.limits)?)
-    .bind(to_json(&after.metadata)?)
-    .bind(after.expires_at)
-    .bind(after.revoked_at)
-    .bind(i64::from(after.file_managed))
-    .bind(after.version)
-    .bind(after.updated_at)
-    .bind(&after.id)
-    .bind(before.version)
-    .execute(&mut *tx.tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::VersionMismatch {
-            current: before.version,
-        });
-    }
-    let audit = Audit {
-        action,
-        kind: KIND,
-        entity_id: &after.id,
-        tenant_id: Some(&after.tenant_id),
-        before: audit_json(before)?,
-        after: audit_json(after)?,
-    };
-    tx.record(actor, audit).await
-}
-
-pub(crate) async fn remove(tx: &mut WriteTx<'_>, actor: &Actor, k: &ApiKey) -> Result<()> {
-    sqlx::query("DELETE FROM api_keys WHERE id = $1")
-        .bind(&k.id)
-        .execute(&mut *tx.tx)
-        .await?;
-    let audit = Audit {
-        action: "delete",
-        kind: KIND,
-        entity_id: &k.id,
-        tenant_id: Some(&k.tenant_id),
-        before: audit_json(k)?,
-        after: None,
-    };
-    tx.record(actor, audit).await
 }
 
 impl Store {
@@ -294,9 +241,7 @@ impl Store {
 
     /// The key with this id.
     pub async fn get_key(&self, id: &str) -> Result<ApiKey> {
-        fetch(&self.pool, "id", id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))
+        entity::get(&self.pool, "id", id).await
     }
 
     /// The key whose SHA-256 is `hash_hex` (either case), revoked or not.
@@ -304,7 +249,7 @@ impl Store {
         let Some(bytes) = parse_hash(hash_hex) else {
             return Ok(None);
         };
-        fetch(&self.pool, "key_hash", &hex(&bytes)).await
+        entity::find(&self.pool, "key_hash", &hex(&bytes)).await
     }
 
     /// Keys in creation order (without revoked ones unless asked).
@@ -315,7 +260,7 @@ impl Store {
         if !filter.include_revoked {
             w.raw("revoked_at IS NULL");
         }
-        self.list(SELECT, w, page, decode, |k| &k.id).await
+        self.list_of(w, page).await
     }
 
     /// Applies `patch`. Refused for file-managed keys, revoked keys and
@@ -327,67 +272,45 @@ impl Store {
         patch: KeyPatch,
         expected_version: Option<i64>,
     ) -> Result<ApiKey> {
-        let mut tx = self.write().await?;
-        let before = fetch(&mut *tx.tx, "id", id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))?;
-        if before.file_managed {
-            return Err(StoreError::FileManaged {
-                kind: KIND,
-                name: before.name,
-            });
-        }
-        check_version(expected_version, before.version)?;
-        if before.revoked_at.is_some() {
-            return Err(StoreError::Invalid(
-                "a revoked key cannot be changed".into(),
-            ));
-        }
-        let mut after = before.clone();
-        if let Some(n) = patch.name {
-            after.name = n;
-        }
-        if let Some(s) = patch.scopes {
-            after.scopes = s;
-        }
-        if let Some(l) = patch.limits {
-            check_limits(&l)?;
-            after.limits = l;
-        }
-        if let Some(m) = patch.metadata {
-            after.metadata = m;
-        }
-        if let Some(e) = patch.expires_at {
-            after.expires_at = e;
-        }
-        after.version += 1;
-        after.updated_at = now_ms();
-        update_in(&mut tx, actor, "update", &before, &after).await?;
-        tx.commit().await?;
-        Ok(after)
+        self.modify(actor, id, expected_version, |k: &mut ApiKey| {
+            if k.revoked_at.is_some() {
+                return Err(StoreError::Invalid(
+                    "a revoked key cannot be changed".into(),
+                ));
+            }
+            if let Some(n) = patch.name {
+                k.name = n;
+            }
+            if let Some(s) = patch.scopes {
+                k.scopes = s;
+            }
+            if let Some(l) = patch.limits {
+                check_limits(&l)?;
+                k.limits = l;
+            }
+            if let Some(m) = patch.metadata {
+                k.metadata = m;
+            }
+            if let Some(e) = patch.expires_at {
+                k.expires_at = e;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Revokes the key for good. Revoking a revoked key changes nothing.
     pub async fn revoke_key(&self, actor: &Actor, id: &str) -> Result<ApiKey> {
         let mut tx = self.write().await?;
-        let before = fetch(&mut *tx.tx, "id", id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))?;
-        if before.file_managed {
-            return Err(StoreError::FileManaged {
-                kind: KIND,
-                name: before.name,
-            });
-        }
+        let before: ApiKey = entity::for_change(&mut tx, id, None).await?;
         if before.revoked_at.is_some() {
             return Ok(before);
         }
         let mut after = before.clone();
         let now = now_ms();
         after.revoked_at = Some(now);
-        after.version += 1;
-        after.updated_at = now;
-        update_in(&mut tx, actor, "revoke", &before, &after).await?;
+        after.touch(now);
+        entity::update(&mut tx, actor, "revoke", &before, &after).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -399,19 +322,7 @@ impl Store {
         id: &str,
         expected_version: Option<i64>,
     ) -> Result<()> {
-        let mut tx = self.write().await?;
-        let k = fetch(&mut *tx.tx, "id", id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))?;
-        if k.file_managed {
-            return Err(StoreError::FileManaged {
-                kind: KIND,
-                name: k.name,
-            });
-        }
-        check_version(expected_version, k.version)?;
-        remove(&mut tx, actor, &k).await?;
-        tx.commit().await
+        self.delete_row::<ApiKey>(actor, id, expected_version).await
     }
 
     /// Every non-revoked key, streamed in one query, for the data plane's

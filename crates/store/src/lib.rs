@@ -20,7 +20,7 @@
 //!
 //! Contents: [`Store`] (`db.rs`) opens and migrates; one module per entity
 //! (`tenants`, `users`, `consumers`, `keys`, `products`, `subscriptions`,
-//! `resources`), then `audit`, `changes`, `file` (applying the YAML file)
+//! `resources`) over the shared mechanics of `entity`, then `audit`, `changes`, `file` (applying the YAML file)
 //! and `crypto`.
 
 mod audit;
@@ -28,6 +28,7 @@ mod changes;
 mod consumers;
 mod crypto;
 mod db;
+mod entity;
 mod error;
 mod file;
 mod keys;

@@ -1,20 +1,11 @@
 //! Products: bundles of routes and models that consumers subscribe to.
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, Executor};
 
-use crate::db::{
-    Audit, Store, Where, WriteTx, audit_json, check_version, col, flag, json_col, new_id, now_ms,
-    to_json,
-};
+use crate::db::{Store, Where, WriteTx, col, flag, json_col, new_id, now_ms, to_json};
+use crate::entity::{self, AnyQuery, Entity};
 use crate::error::{Result, StoreError};
-use crate::model::{Actor, Page, Paged, Product, Visibility};
-use crate::tenants;
-
-pub(crate) const KIND: &str = "product";
-const SELECT: &str = "SELECT id, tenant_id, name, description, docs, visibility, routes, models, \
-                      requires_approval, file_managed, version, created_at, updated_at \
-                      FROM products";
+use crate::model::{Actor, Page, Paged, Product, Tenant, Visibility};
 
 /// Input of [`Store::create_product`].
 #[derive(Debug, Clone, PartialEq)]
@@ -65,34 +56,60 @@ pub struct ProductFilter {
     pub name_prefix: Option<String>,
 }
 
-fn decode(row: &AnyRow) -> Result<Product> {
-    Ok(Product {
-        id: col(row, "id")?,
-        tenant_id: col(row, "tenant_id")?,
-        name: col(row, "name")?,
-        description: col(row, "description")?,
-        docs: col(row, "docs")?,
-        visibility: Visibility::parse(&col::<String>(row, "visibility")?)?,
-        routes: json_col(row, "routes")?,
-        models: json_col(row, "models")?,
-        requires_approval: flag(row, "requires_approval")?,
-        file_managed: flag(row, "file_managed")?,
-        version: col(row, "version")?,
-        created_at: col(row, "created_at")?,
-        updated_at: col(row, "updated_at")?,
-    })
-}
+impl Entity for Product {
+    const KIND: &'static str = "product";
+    const TABLE: &'static str = "products";
+    const SELECT: &'static str = "SELECT id, tenant_id, name, description, docs, visibility, \
+                                  routes, models, requires_approval, file_managed, version, \
+                                  created_at, updated_at FROM products";
 
-pub(crate) async fn fetch<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    field: &str,
-    value: &str,
-) -> Result<Option<Product>> {
-    let row = sqlx::query(&format!("{SELECT} WHERE {field} = $1"))
-        .bind(value)
-        .fetch_optional(ex)
-        .await?;
-    row.as_ref().map(decode).transpose()
+    entity::entity_fields!(file_managed);
+
+    fn decode(row: &AnyRow) -> Result<Product> {
+        Ok(Product {
+            id: col(row, "id")?,
+            tenant_id: col(row, "tenant_id")?,
+            name: col(row, "name")?,
+            description: col(row, "description")?,
+            docs: col(row, "docs")?,
+            visibility: Visibility::parse(&col::<String>(row, "visibility")?)?,
+            routes: json_col(row, "routes")?,
+            models: json_col(row, "models")?,
+            requires_approval: flag(row, "requires_approval")?,
+            file_managed: flag(row, "file_managed")?,
+            version: col(row, "version")?,
+            created_at: col(row, "created_at")?,
+            updated_at: col(row, "updated_at")?,
+        })
+    }
+
+    fn tenant_id(&self) -> Option<&str> {
+        self.tenant_id.as_deref()
+    }
+
+    fn unique(&self) -> (&'static str, &str) {
+        ("name", &self.name)
+    }
+
+    fn update_query(&self, prev: i64) -> Result<AnyQuery<'_>> {
+        Ok(sqlx::query(
+            "UPDATE products SET tenant_id = $1, description = $2, docs = $3, visibility = $4, \
+             routes = $5, models = $6, requires_approval = $7, file_managed = $8, version = $9, \
+             updated_at = $10 WHERE id = $11 AND version = $12",
+        )
+        .bind(self.tenant_id.as_deref())
+        .bind(&self.description)
+        .bind(&self.docs)
+        .bind(self.visibility.as_str())
+        .bind(to_json(&self.routes)?)
+        .bind(to_json(&self.models)?)
+        .bind(i64::from(self.requires_approval))
+        .bind(i64::from(self.file_managed))
+        .bind(self.version)
+        .bind(self.updated_at)
+        .bind(&self.id)
+        .bind(prev))
+    }
 }
 
 pub(crate) fn build(new: NewProduct, file_managed: bool) -> Result<Product> {
@@ -117,13 +134,13 @@ pub(crate) fn build(new: NewProduct, file_managed: bool) -> Result<Product> {
     })
 }
 
+/// Inserts `p` (into its tenant, which must exist, if it has one) and
+/// records its creation.
 pub(crate) async fn create_in(tx: &mut WriteTx<'_>, actor: &Actor, p: &Product) -> Result<()> {
     if let Some(t) = &p.tenant_id {
-        if tenants::fetch(&mut *tx.tx, "id", t).await?.is_none() {
-            return Err(StoreError::not_found(tenants::KIND, t));
-        }
+        entity::get::<Tenant>(&mut *tx.tx, "id", t).await?;
     }
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO products (id, tenant_id, name, description, docs, visibility, routes, \
          models, requires_approval, file_managed, version, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -140,77 +157,8 @@ pub(crate) async fn create_in(tx: &mut WriteTx<'_>, actor: &Actor, p: &Product) 
     .bind(i64::from(p.file_managed))
     .bind(p.version)
     .bind(p.created_at)
-    .bind(p.updated_at)
-    .execute(&mut *tx.tx)
-    .await
-    .map_err(|e| StoreError::from_write(e, KIND, "name", &p.name))?;
-    let audit = Audit {
-        action: "create",
-        kind: KIND,
-        entity_id: &p.id,
-        tenant_id: p.tenant_id.as_deref(),
-        before: None,
-        after: audit_json(p)?,
-    };
-    tx.record(actor, audit).await
-}
-
-pub(crate) async fn update_in(
-    tx: &mut WriteTx<'_>,
-    actor: &Actor,
-    before: &Product,
-    after: &Product,
-) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE products SET tenant_id = $1, description = $2, docs = $3, visibility = $4, \
-         routes = $5, models = $6, requires_approval = $7, file_managed = $8, version = $9, \
-         updated_at = $10 WHERE id = $11 AND version = $12",
-    )
-    .bind(after.tenant_id.as_deref())
-    .bind(&after.description)
-    .bind(&after.docs)
-    .bind(after.visibility.as_str())
-    .bind(to_json(&after.routes)?)
-    .bind(to_json(&after.models)?)
-    .bind(i64::from(after.requires_approval))
-    .bind(i64::from(after.file_managed))
-    .bind(after.version)
-    .bind(after.updated_at)
-    .bind(&after.id)
-    .bind(before.version)
-    .execute(&mut *tx.tx)
-    .await
-    .map_err(|e| StoreError::from_write(e, KIND, "name", &after.name))?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::VersionMismatch {
-            current: before.version,
-        });
-    }
-    let audit = Audit {
-        action: "update",
-        kind: KIND,
-        entity_id: &after.id,
-        tenant_id: after.tenant_id.as_deref(),
-        before: audit_json(before)?,
-        after: audit_json(after)?,
-    };
-    tx.record(actor, audit).await
-}
-
-pub(crate) async fn remove(tx: &mut WriteTx<'_>, actor: &Actor, p: &Product) -> Result<()> {
-    sqlx::query("DELETE FROM products WHERE id = $1")
-        .bind(&p.id)
-        .execute(&mut *tx.tx)
-        .await?;
-    let audit = Audit {
-        action: "delete",
-        kind: KIND,
-        entity_id: &p.id,
-        tenant_id: p.tenant_id.as_deref(),
-        before: audit_json(p)?,
-        after: None,
-    };
-    tx.record(actor, audit).await
+    .bind(p.updated_at);
+    entity::insert(tx, actor, p, insert).await
 }
 
 impl Store {
@@ -225,16 +173,12 @@ impl Store {
 
     /// The product with this id.
     pub async fn get_product(&self, id: &str) -> Result<Product> {
-        fetch(&self.pool, "id", id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))
+        entity::get(&self.pool, "id", id).await
     }
 
     /// The product with this name.
     pub async fn product_by_name(&self, name: &str) -> Result<Product> {
-        fetch(&self.pool, "name", name)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, name))
+        entity::get(&self.pool, "name", name).await
     }
 
     /// Products in creation order.
@@ -247,7 +191,7 @@ impl Store {
         w.eq_opt("tenant_id", filter.tenant_id.as_deref());
         w.eq_opt("visibility", filter.visibility.map(|v| v.as_str()));
         w.prefix("name", filter.name_prefix.as_deref());
-        self.list(SELECT, w, page, decode, |p| &p.id).await
+        self.list_of(w, page).await
     }
 
     /// Applies `patch`. Refused for file-managed products and stale versions.
@@ -258,41 +202,28 @@ impl Store {
         patch: ProductPatch,
         expected_version: Option<i64>,
     ) -> Result<Product> {
-        let mut tx = self.write().await?;
-        let before = fetch(&mut *tx.tx, "id", id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))?;
-        if before.file_managed {
-            return Err(StoreError::FileManaged {
-                kind: KIND,
-                name: before.name,
-            });
-        }
-        check_version(expected_version, before.version)?;
-        let mut after = before.clone();
-        if let Some(v) = patch.description {
-            after.description = v;
-        }
-        if let Some(v) = patch.docs {
-            after.docs = v;
-        }
-        if let Some(v) = patch.visibility {
-            after.visibility = v;
-        }
-        if let Some(v) = patch.routes {
-            after.routes = v;
-        }
-        if let Some(v) = patch.models {
-            after.models = v;
-        }
-        if let Some(v) = patch.requires_approval {
-            after.requires_approval = v;
-        }
-        after.version += 1;
-        after.updated_at = now_ms();
-        update_in(&mut tx, actor, &before, &after).await?;
-        tx.commit().await?;
-        Ok(after)
+        self.modify(actor, id, expected_version, |p: &mut Product| {
+            if let Some(v) = patch.description {
+                p.description = v;
+            }
+            if let Some(v) = patch.docs {
+                p.docs = v;
+            }
+            if let Some(v) = patch.visibility {
+                p.visibility = v;
+            }
+            if let Some(v) = patch.routes {
+                p.routes = v;
+            }
+            if let Some(v) = patch.models {
+                p.models = v;
+            }
+            if let Some(v) = patch.requires_approval {
+                p.requires_approval = v;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Deletes the product and, by cascade, its subscriptions.
@@ -302,18 +233,7 @@ impl Store {
         id: &str,
         expected_version: Option<i64>,
     ) -> Result<()> {
-        let mut tx = self.write().await?;
-        let p = fetch(&mut *tx.tx, "id", id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))?;
-        if p.file_managed {
-            return Err(StoreError::FileManaged {
-                kind: KIND,
-                name: p.name,
-            });
-        }
-        check_version(expected_version, p.version)?;
-        remove(&mut tx, actor, &p).await?;
-        tx.commit().await
+        self.delete_row::<Product>(actor, id, expected_version)
+            .await
     }
 }

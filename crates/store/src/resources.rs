@@ -7,16 +7,10 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Executor};
 
 use crate::crypto::SecretBox;
-use crate::db::{
-    Audit, Store, Where, WriteTx, audit_json, check_version, col, flag, json_col, new_id, now_ms,
-    to_json,
-};
+use crate::db::{Store, Where, WriteTx, col, flag, json_col, new_id, now_ms, to_json};
+use crate::entity::{self, AnyQuery, Entity};
 use crate::error::{Result, StoreError};
-use crate::model::{Actor, Page, Paged, Resource, ResourceKind};
-use crate::tenants;
-
-const SELECT: &str = "SELECT id, kind, name, tenant_id, spec, secret, file_managed, version, \
-                      created_at, updated_at FROM resources";
+use crate::model::{Actor, Page, Paged, Resource, ResourceKind, Tenant};
 
 /// Input of [`Store::create_resource`]. Debug hides the secret.
 #[derive(Clone, PartialEq)]
@@ -81,34 +75,56 @@ pub struct ResourceFilter {
     pub name_prefix: Option<String>,
 }
 
-fn decode(row: &AnyRow) -> Result<Resource> {
-    Ok(Resource {
-        id: col(row, "id")?,
-        kind: ResourceKind::parse(&col::<String>(row, "kind")?)?,
-        name: col(row, "name")?,
-        tenant_id: col(row, "tenant_id")?,
-        spec: json_col(row, "spec")?,
-        has_secret: col::<Option<String>>(row, "secret")?.is_some(),
-        file_managed: flag(row, "file_managed")?,
-        version: col(row, "version")?,
-        created_at: col(row, "created_at")?,
-        updated_at: col(row, "updated_at")?,
-    })
+impl Entity for Resource {
+    /// Lookups by id name no kind of resource.
+    const KIND: &'static str = "resource";
+    const TABLE: &'static str = "resources";
+    const SELECT: &'static str = "SELECT id, kind, name, tenant_id, spec, secret, file_managed, \
+                                  version, created_at, updated_at FROM resources";
+
+    entity::entity_fields!(file_managed);
+
+    fn decode(row: &AnyRow) -> Result<Resource> {
+        Ok(Resource {
+            id: col(row, "id")?,
+            kind: ResourceKind::parse(&col::<String>(row, "kind")?)?,
+            name: col(row, "name")?,
+            tenant_id: col(row, "tenant_id")?,
+            spec: json_col(row, "spec")?,
+            has_secret: col::<Option<String>>(row, "secret")?.is_some(),
+            file_managed: flag(row, "file_managed")?,
+            version: col(row, "version")?,
+            created_at: col(row, "created_at")?,
+            updated_at: col(row, "updated_at")?,
+        })
+    }
+
+    fn tenant_id(&self) -> Option<&str> {
+        self.tenant_id.as_deref()
+    }
+
+    fn unique(&self) -> (&'static str, &str) {
+        ("name", &self.name)
+    }
+
+    /// Keeps the secret.
+    fn update_query(&self, prev: i64) -> Result<AnyQuery<'_>> {
+        update_query(self, prev, SecretChange::Keep)
+    }
+
+    /// `route`, `upstream`, `provider` or `model`.
+    fn kind(&self) -> &'static str {
+        self.kind.as_str()
+    }
 }
 
-pub(crate) async fn fetch<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    where_sql: &str,
-    a: &str,
-    b: Option<&str>,
+/// The resource of `kind` named `name`.
+pub(crate) async fn fetch_by_name<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    kind: ResourceKind,
+    name: &str,
 ) -> Result<Option<Resource>> {
-    let sql = format!("{SELECT} WHERE {where_sql}");
-    let mut q = sqlx::query(&sql).bind(a);
-    if let Some(b) = b {
-        q = q.bind(b);
-    }
-    let row = q.fetch_optional(ex).await?;
-    row.as_ref().map(decode).transpose()
+    entity::fetch(ex, "kind = $1 AND name = $2", &[kind.as_str(), name]).await
 }
 
 /// Checks `spec` against the spec type of `kind`, its name, and that a
@@ -171,21 +187,14 @@ impl Store {
 
     /// The resource with this id.
     pub async fn get_resource(&self, id: &str) -> Result<Resource> {
-        fetch(&self.pool, "id = $1", id, None)
-            .await?
-            .ok_or_else(|| StoreError::not_found("resource", id))
+        entity::get(&self.pool, "id", id).await
     }
 
     /// The resource of `kind` named `name`.
     pub async fn resource_by_name(&self, kind: ResourceKind, name: &str) -> Result<Resource> {
-        fetch(
-            &self.pool,
-            "kind = $1 AND name = $2",
-            kind.as_str(),
-            Some(name),
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found(kind.as_str(), name))
+        fetch_by_name(&self.pool, kind, name)
+            .await?
+            .ok_or_else(|| StoreError::not_found(kind.as_str(), name))
     }
 
     /// Resources in creation order.
@@ -198,7 +207,7 @@ impl Store {
         w.eq_opt("kind", filter.kind.map(|k| k.as_str()));
         w.eq_opt("tenant_id", filter.tenant_id.as_deref());
         w.prefix("name", filter.name_prefix.as_deref());
-        self.list(SELECT, w, page, decode, |r| &r.id).await
+        self.list_of(w, page).await
     }
 
     /// Applies `patch`. Refused for file-managed resources and stale versions.
@@ -210,16 +219,7 @@ impl Store {
         expected_version: Option<i64>,
     ) -> Result<Resource> {
         let mut tx = self.write().await?;
-        let before = fetch(&mut *tx.tx, "id = $1", id, None)
-            .await?
-            .ok_or_else(|| StoreError::not_found("resource", id))?;
-        if before.file_managed {
-            return Err(StoreError::FileManaged {
-                kind: before.kind.as_str(),
-                name: before.name,
-            });
-        }
-        check_version(expected_version, before.version)?;
+        let before: Resource = entity::for_change(&mut tx, id, expected_version).await?;
         let mut after = before.clone();
         if let Some(spec) = patch.spec {
             check_spec(after.kind, &after.name, &spec)?;
@@ -233,9 +233,9 @@ impl Store {
         if let SecretChange::Set(s) = &secret {
             after.has_secret = s.is_some();
         }
-        after.version += 1;
-        after.updated_at = now_ms();
-        update_in(&mut tx, actor, "update", &before, &after, secret).await?;
+        after.touch(now_ms());
+        let update = update_query(&after, before.version, secret)?;
+        entity::update_with(&mut tx, actor, "update", &before, &after, update).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -247,19 +247,8 @@ impl Store {
         id: &str,
         expected_version: Option<i64>,
     ) -> Result<()> {
-        let mut tx = self.write().await?;
-        let r = fetch(&mut *tx.tx, "id = $1", id, None)
-            .await?
-            .ok_or_else(|| StoreError::not_found("resource", id))?;
-        if r.file_managed {
-            return Err(StoreError::FileManaged {
-                kind: r.kind.as_str(),
-                name: r.name,
-            });
-        }
-        check_version(expected_version, r.version)?;
-        remove(&mut tx, actor, &r).await?;
-        tx.commit().await
+        self.delete_row::<Resource>(actor, id, expected_version)
+            .await
     }
 
     /// The provider's credential, decrypted; `None` when it has none.
@@ -286,9 +275,8 @@ impl Store {
         new: &SecretBox,
     ) -> Result<u64> {
         let mut tx = self.write().await?;
-        let rows = sqlx::query(&format!("{SELECT} WHERE secret IS NOT NULL ORDER BY id"))
-            .fetch_all(&mut *tx.tx)
-            .await?;
+        let sql = format!("{} WHERE secret IS NOT NULL ORDER BY id", Resource::SELECT);
+        let rows = sqlx::query(&sql).fetch_all(&mut *tx.tx).await?;
         let mut count = 0;
         for row in &rows {
             let sealed: String = col(row, "secret")?;
@@ -296,19 +284,11 @@ impl Store {
                 continue;
             }
             let resealed = new.encrypt(&old.decrypt(&sealed)?)?;
-            let before = decode(row)?;
+            let before = Resource::decode(row)?;
             let mut after = before.clone();
-            after.version += 1;
-            after.updated_at = now_ms();
-            update_in(
-                &mut tx,
-                actor,
-                "rotate",
-                &before,
-                &after,
-                SecretChange::Set(Some(resealed)),
-            )
-            .await?;
+            after.touch(now_ms());
+            let update = update_query(&after, before.version, SecretChange::Set(Some(resealed)))?;
+            entity::update_with(&mut tx, actor, "rotate", &before, &after, update).await?;
             count += 1;
         }
         tx.commit().await?;
@@ -317,11 +297,13 @@ impl Store {
 }
 
 /// What an update does to the `secret` column.
-pub(crate) enum SecretChange {
+enum SecretChange {
     Keep,
     Set(Option<String>),
 }
 
+/// Inserts a resource (into its tenant, which must exist, if it has one)
+/// with the `sealed` credential and records its creation.
 pub(crate) async fn create_in(
     tx: &mut WriteTx<'_>,
     actor: &Actor,
@@ -330,9 +312,7 @@ pub(crate) async fn create_in(
     file_managed: bool,
 ) -> Result<Resource> {
     if let Some(t) = &new.tenant_id {
-        if tenants::fetch(&mut *tx.tx, "id", t).await?.is_none() {
-            return Err(StoreError::not_found(tenants::KIND, t));
-        }
+        entity::get::<Tenant>(&mut *tx.tx, "id", t).await?;
     }
     let now = now_ms();
     let r = Resource {
@@ -347,7 +327,7 @@ pub(crate) async fn create_in(
         created_at: now,
         updated_at: now,
     };
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO resources (id, kind, name, tenant_id, spec, secret, file_managed, version, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
@@ -360,78 +340,29 @@ pub(crate) async fn create_in(
     .bind(i64::from(r.file_managed))
     .bind(r.version)
     .bind(r.created_at)
-    .bind(r.updated_at)
-    .execute(&mut *tx.tx)
-    .await
-    .map_err(|e| StoreError::from_write(e, r.kind.as_str(), "name", &r.name))?;
-    let audit = Audit {
-        action: "create",
-        kind: r.kind.as_str(),
-        entity_id: &r.id,
-        tenant_id: r.tenant_id.as_deref(),
-        before: None,
-        after: audit_json(&r)?,
-    };
-    tx.record(actor, audit).await?;
+    .bind(r.updated_at);
+    entity::insert(tx, actor, &r, insert).await?;
     Ok(r)
 }
 
-pub(crate) async fn update_in(
-    tx: &mut WriteTx<'_>,
-    actor: &Actor,
-    action: &str,
-    before: &Resource,
-    after: &Resource,
-    secret: SecretChange,
-) -> Result<()> {
+/// The `UPDATE` of `r` at version `prev`, doing `secret` to the credential.
+fn update_query(r: &Resource, prev: i64, secret: SecretChange) -> Result<AnyQuery<'_>> {
     let (set_secret, sealed) = match secret {
         SecretChange::Keep => (0_i64, None),
         SecretChange::Set(s) => (1, s),
     };
-    let done = sqlx::query(
+    Ok(sqlx::query(
         "UPDATE resources SET tenant_id = $1, spec = $2, \
          secret = CASE WHEN $3 = 1 THEN $4 ELSE secret END, file_managed = $5, version = $6, \
          updated_at = $7 WHERE id = $8 AND version = $9",
     )
-    .bind(after.tenant_id.as_deref())
-    .bind(to_json(&after.spec)?)
+    .bind(r.tenant_id.as_deref())
+    .bind(to_json(&r.spec)?)
     .bind(set_secret)
     .bind(sealed)
-    .bind(i64::from(after.file_managed))
-    .bind(after.version)
-    .bind(after.updated_at)
-    .bind(&after.id)
-    .bind(before.version)
-    .execute(&mut *tx.tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::VersionMismatch {
-            current: before.version,
-        });
-    }
-    let audit = Audit {
-        action,
-        kind: after.kind.as_str(),
-        entity_id: &after.id,
-        tenant_id: after.tenant_id.as_deref(),
-        before: audit_json(before)?,
-        after: audit_json(after)?,
-    };
-    tx.record(actor, audit).await
-}
-
-pub(crate) async fn remove(tx: &mut WriteTx<'_>, actor: &Actor, r: &Resource) -> Result<()> {
-    sqlx::query("DELETE FROM resources WHERE id = $1")
-        .bind(&r.id)
-        .execute(&mut *tx.tx)
-        .await?;
-    let audit = Audit {
-        action: "delete",
-        kind: r.kind.as_str(),
-        entity_id: &r.id,
-        tenant_id: r.tenant_id.as_deref(),
-        before: audit_json(r)?,
-        after: None,
-    };
-    tx.record(actor, audit).await
+    .bind(i64::from(r.file_managed))
+    .bind(r.version)
+    .bind(r.updated_at)
+    .bind(&r.id)
+    .bind(prev))
 }

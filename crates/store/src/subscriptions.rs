@@ -4,17 +4,11 @@
 //! at most one row per (consumer, product).
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, Executor};
 
-use crate::consumers;
-use crate::db::{Audit, Store, Where, WriteTx, audit_json, check_version, col, new_id, now_ms};
+use crate::db::{Store, Where, col, new_id, now_ms};
+use crate::entity::{self, AnyQuery, Entity};
 use crate::error::{Result, StoreError};
-use crate::model::{Actor, Page, Paged, SubState, Subscription};
-use crate::products;
-
-const KIND: &str = "subscription";
-const SELECT: &str = "SELECT id, tenant_id, consumer_id, product_id, state, reason, requested_by, \
-                      decided_by, decided_at, version, created_at, updated_at FROM subscriptions";
+use crate::model::{Actor, Consumer, Page, Paged, Product, SubState, Subscription};
 
 /// Filters of [`Store::list_subscriptions`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,74 +23,57 @@ pub struct SubscriptionFilter {
     pub state: Option<SubState>,
 }
 
-fn decode(row: &AnyRow) -> Result<Subscription> {
-    Ok(Subscription {
-        id: col(row, "id")?,
-        tenant_id: col(row, "tenant_id")?,
-        consumer_id: col(row, "consumer_id")?,
-        product_id: col(row, "product_id")?,
-        state: SubState::parse(&col::<String>(row, "state")?)?,
-        reason: col(row, "reason")?,
-        requested_by: col(row, "requested_by")?,
-        decided_by: col(row, "decided_by")?,
-        decided_at: col(row, "decided_at")?,
-        version: col(row, "version")?,
-        created_at: col(row, "created_at")?,
-        updated_at: col(row, "updated_at")?,
-    })
-}
+impl Entity for Subscription {
+    const KIND: &'static str = "subscription";
+    const TABLE: &'static str = "subscriptions";
+    const SELECT: &'static str = "SELECT id, tenant_id, consumer_id, product_id, state, reason, \
+                                  requested_by, decided_by, decided_at, version, created_at, \
+                                  updated_at FROM subscriptions";
 
-async fn fetch<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    where_sql: &str,
-    a: &str,
-    b: Option<&str>,
-) -> Result<Option<Subscription>> {
-    let sql = format!("{SELECT} WHERE {where_sql}");
-    let mut q = sqlx::query(&sql).bind(a);
-    if let Some(b) = b {
-        q = q.bind(b);
-    }
-    let row = q.fetch_optional(ex).await?;
-    row.as_ref().map(decode).transpose()
-}
+    entity::entity_fields!();
 
-async fn write(
-    tx: &mut WriteTx<'_>,
-    actor: &Actor,
-    action: &str,
-    before: &Subscription,
-    after: &Subscription,
-) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE subscriptions SET state = $1, reason = $2, requested_by = $3, decided_by = $4, \
-         decided_at = $5, version = $6, updated_at = $7 WHERE id = $8 AND version = $9",
-    )
-    .bind(after.state.as_str())
-    .bind(after.reason.as_deref())
-    .bind(after.requested_by.as_deref())
-    .bind(after.decided_by.as_deref())
-    .bind(after.decided_at)
-    .bind(after.version)
-    .bind(after.updated_at)
-    .bind(&after.id)
-    .bind(before.version)
-    .execute(&mut *tx.tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::VersionMismatch {
-            current: before.version,
-        });
+    fn decode(row: &AnyRow) -> Result<Subscription> {
+        Ok(Subscription {
+            id: col(row, "id")?,
+            tenant_id: col(row, "tenant_id")?,
+            consumer_id: col(row, "consumer_id")?,
+            product_id: col(row, "product_id")?,
+            state: SubState::parse(&col::<String>(row, "state")?)?,
+            reason: col(row, "reason")?,
+            requested_by: col(row, "requested_by")?,
+            decided_by: col(row, "decided_by")?,
+            decided_at: col(row, "decided_at")?,
+            version: col(row, "version")?,
+            created_at: col(row, "created_at")?,
+            updated_at: col(row, "updated_at")?,
+        })
     }
-    let audit = Audit {
-        action,
-        kind: KIND,
-        entity_id: &after.id,
-        tenant_id: Some(&after.tenant_id),
-        before: audit_json(before)?,
-        after: audit_json(after)?,
-    };
-    tx.record(actor, audit).await
+
+    fn tenant_id(&self) -> Option<&str> {
+        Some(&self.tenant_id)
+    }
+
+    /// One row per (consumer, product).
+    fn unique(&self) -> (&'static str, &str) {
+        ("product_id", &self.product_id)
+    }
+
+    fn update_query(&self, prev: i64) -> Result<AnyQuery<'_>> {
+        Ok(sqlx::query(
+            "UPDATE subscriptions SET state = $1, reason = $2, requested_by = $3, \
+             decided_by = $4, decided_at = $5, version = $6, updated_at = $7 \
+             WHERE id = $8 AND version = $9",
+        )
+        .bind(self.state.as_str())
+        .bind(self.reason.as_deref())
+        .bind(self.requested_by.as_deref())
+        .bind(self.decided_by.as_deref())
+        .bind(self.decided_at)
+        .bind(self.version)
+        .bind(self.updated_at)
+        .bind(&self.id)
+        .bind(prev))
+    }
 }
 
 impl Store {
@@ -111,12 +88,8 @@ impl Store {
         product_id: &str,
     ) -> Result<Subscription> {
         let mut tx = self.write().await?;
-        let consumer = consumers::fetch(&mut *tx.tx, consumer_id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(consumers::KIND, consumer_id))?;
-        let product = products::fetch(&mut *tx.tx, "id", product_id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(products::KIND, product_id))?;
+        let consumer: Consumer = entity::get(&mut *tx.tx, "id", consumer_id).await?;
+        let product: Product = entity::get(&mut *tx.tx, "id", product_id).await?;
         if product
             .tenant_id
             .as_ref()
@@ -133,18 +106,17 @@ impl Store {
         } else {
             (SubState::Approved, Some(now))
         };
-        let existing = fetch(
+        let existing: Option<Subscription> = entity::fetch(
             &mut *tx.tx,
             "consumer_id = $1 AND product_id = $2",
-            consumer_id,
-            Some(product_id),
+            &[consumer_id, product_id],
         )
         .await?;
         let sub = match existing {
             Some(before) => {
                 if matches!(before.state, SubState::Pending | SubState::Approved) {
                     return Err(StoreError::Conflict {
-                        kind: KIND,
+                        kind: Subscription::KIND,
                         field: "product_id",
                         value: product_id.to_owned(),
                     });
@@ -159,7 +131,7 @@ impl Store {
                     updated_at: now,
                     ..before.clone()
                 };
-                write(&mut tx, actor, "request", &before, &after).await?;
+                entity::update(&mut tx, actor, "request", &before, &after).await?;
                 after
             }
             None => {
@@ -177,7 +149,7 @@ impl Store {
                     created_at: now,
                     updated_at: now,
                 };
-                sqlx::query(
+                let insert = sqlx::query(
                     "INSERT INTO subscriptions (id, tenant_id, consumer_id, product_id, state, \
                      reason, requested_by, decided_by, decided_at, version, created_at, \
                      updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -193,19 +165,8 @@ impl Store {
                 .bind(sub.decided_at)
                 .bind(sub.version)
                 .bind(sub.created_at)
-                .bind(sub.updated_at)
-                .execute(&mut *tx.tx)
-                .await
-                .map_err(|e| StoreError::from_write(e, KIND, "product_id", product_id))?;
-                let audit = Audit {
-                    action: "create",
-                    kind: KIND,
-                    entity_id: &sub.id,
-                    tenant_id: Some(&sub.tenant_id),
-                    before: None,
-                    after: audit_json(&sub)?,
-                };
-                tx.record(actor, audit).await?;
+                .bind(sub.updated_at);
+                entity::insert(&mut tx, actor, &sub, insert).await?;
                 sub
             }
         };
@@ -257,10 +218,7 @@ impl Store {
         expected_version: Option<i64>,
     ) -> Result<Subscription> {
         let mut tx = self.write().await?;
-        let before = fetch(&mut *tx.tx, "id = $1", id, None)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))?;
-        check_version(expected_version, before.version)?;
+        let before: Subscription = entity::for_change(&mut tx, id, expected_version).await?;
         let allowed = matches!(
             (before.state, to),
             (SubState::Pending, SubState::Approved)
@@ -288,16 +246,14 @@ impl Store {
             SubState::Rejected => "reject",
             _ => "revoke",
         };
-        write(&mut tx, actor, action, &before, &after).await?;
+        entity::update(&mut tx, actor, action, &before, &after).await?;
         tx.commit().await?;
         Ok(after)
     }
 
     /// The subscription with this id.
     pub async fn get_subscription(&self, id: &str) -> Result<Subscription> {
-        fetch(&self.pool, "id = $1", id, None)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))
+        entity::get(&self.pool, "id", id).await
     }
 
     /// Subscriptions in creation order.
@@ -311,7 +267,7 @@ impl Store {
         w.eq_opt("consumer_id", filter.consumer_id.as_deref());
         w.eq_opt("product_id", filter.product_id.as_deref());
         w.eq_opt("state", filter.state.map(|s| s.as_str()));
-        self.list(SELECT, w, page, decode, |s| &s.id).await
+        self.list_of(w, page).await
     }
 
     /// Deletes the subscription row (its history stays in the audit log).
@@ -321,24 +277,7 @@ impl Store {
         id: &str,
         expected_version: Option<i64>,
     ) -> Result<()> {
-        let mut tx = self.write().await?;
-        let s = fetch(&mut *tx.tx, "id = $1", id, None)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))?;
-        check_version(expected_version, s.version)?;
-        sqlx::query("DELETE FROM subscriptions WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx.tx)
-            .await?;
-        let audit = Audit {
-            action: "delete",
-            kind: KIND,
-            entity_id: id,
-            tenant_id: Some(&s.tenant_id),
-            before: audit_json(&s)?,
-            after: None,
-        };
-        tx.record(actor, audit).await?;
-        tx.commit().await
+        self.delete_row::<Subscription>(actor, id, expected_version)
+            .await
     }
 }

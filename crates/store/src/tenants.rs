@@ -3,19 +3,12 @@
 
 use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Executor};
 use sy_config::LimitsSpec;
 
-use crate::db::{
-    Audit, Store, Where, WriteTx, audit_json, check_version, col, flag, json_col, new_id, now_ms,
-    to_json,
-};
+use crate::db::{Store, Where, WriteTx, col, flag, json_col, new_id, now_ms, to_json};
+use crate::entity::{self, AnyQuery, Entity};
 use crate::error::{Result, StoreError};
 use crate::model::{Actor, Page, Paged, Tenant};
-
-pub(crate) const KIND: &str = "tenant";
-const SELECT: &str = "SELECT id, name, display_name, limits, metadata, file_managed, version, \
-                      created_at, updated_at FROM tenants";
 
 /// Input of [`Store::create_tenant`].
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -65,91 +58,51 @@ pub(crate) fn check_limits(limits: &LimitsSpec) -> Result<()> {
     })
 }
 
-fn decode(row: &AnyRow) -> Result<Tenant> {
-    Ok(Tenant {
-        id: col(row, "id")?,
-        name: col(row, "name")?,
-        display_name: col(row, "display_name")?,
-        limits: json_col(row, "limits")?,
-        metadata: json_col(row, "metadata")?,
-        file_managed: flag(row, "file_managed")?,
-        version: col(row, "version")?,
-        created_at: col(row, "created_at")?,
-        updated_at: col(row, "updated_at")?,
-    })
-}
+impl Entity for Tenant {
+    const KIND: &'static str = "tenant";
+    const TABLE: &'static str = "tenants";
+    const SELECT: &'static str = "SELECT id, name, display_name, limits, metadata, file_managed, \
+                                  version, created_at, updated_at FROM tenants";
 
-/// The tenant whose `field` (`id` or `name`) equals `value`.
-pub(crate) async fn fetch<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    field: &str,
-    value: &str,
-) -> Result<Option<Tenant>> {
-    let sql = format!("{SELECT} WHERE {field} = $1");
-    let row = sqlx::query(&sql).bind(value).fetch_optional(ex).await?;
-    row.as_ref().map(decode).transpose()
-}
+    entity::entity_fields!(file_managed);
 
-pub(crate) async fn insert(tx: &mut WriteTx<'_>, t: &Tenant) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO tenants (id, name, display_name, limits, metadata, file_managed, version, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&t.id)
-    .bind(&t.name)
-    .bind(&t.display_name)
-    .bind(to_json(&t.limits)?)
-    .bind(to_json(&t.metadata)?)
-    .bind(i64::from(t.file_managed))
-    .bind(t.version)
-    .bind(t.created_at)
-    .bind(t.updated_at)
-    .execute(&mut *tx.tx)
-    .await
-    .map_err(|e| StoreError::from_write(e, KIND, "name", &t.name))?;
-    Ok(())
-}
-
-/// Writes every mutable column of `t` if the row is still at `prev`.
-pub(crate) async fn write(tx: &mut WriteTx<'_>, t: &Tenant, prev: i64) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE tenants SET display_name = $1, limits = $2, metadata = $3, file_managed = $4, \
-         version = $5, updated_at = $6 WHERE id = $7 AND version = $8",
-    )
-    .bind(&t.display_name)
-    .bind(to_json(&t.limits)?)
-    .bind(to_json(&t.metadata)?)
-    .bind(i64::from(t.file_managed))
-    .bind(t.version)
-    .bind(t.updated_at)
-    .bind(&t.id)
-    .bind(prev)
-    .execute(&mut *tx.tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        let current = fetch(&mut *tx.tx, "id", &t.id).await?;
-        return Err(match current {
-            Some(c) => StoreError::VersionMismatch { current: c.version },
-            None => StoreError::not_found(KIND, &t.id),
-        });
+    fn decode(row: &AnyRow) -> Result<Tenant> {
+        Ok(Tenant {
+            id: col(row, "id")?,
+            name: col(row, "name")?,
+            display_name: col(row, "display_name")?,
+            limits: json_col(row, "limits")?,
+            metadata: json_col(row, "metadata")?,
+            file_managed: flag(row, "file_managed")?,
+            version: col(row, "version")?,
+            created_at: col(row, "created_at")?,
+            updated_at: col(row, "updated_at")?,
+        })
     }
-    Ok(())
-}
 
-pub(crate) async fn remove(tx: &mut WriteTx<'_>, actor: &Actor, t: &Tenant) -> Result<()> {
-    sqlx::query("DELETE FROM tenants WHERE id = $1")
-        .bind(&t.id)
-        .execute(&mut *tx.tx)
-        .await?;
-    let audit = Audit {
-        action: "delete",
-        kind: KIND,
-        entity_id: &t.id,
-        tenant_id: Some(&t.id),
-        before: audit_json(t)?,
-        after: None,
-    };
-    tx.record(actor, audit).await
+    /// A tenant's own entries are filed under itself.
+    fn tenant_id(&self) -> Option<&str> {
+        Some(&self.id)
+    }
+
+    fn unique(&self) -> (&'static str, &str) {
+        ("name", &self.name)
+    }
+
+    fn update_query(&self, prev: i64) -> Result<AnyQuery<'_>> {
+        Ok(sqlx::query(
+            "UPDATE tenants SET display_name = $1, limits = $2, metadata = $3, file_managed = $4, \
+             version = $5, updated_at = $6 WHERE id = $7 AND version = $8",
+        )
+        .bind(&self.display_name)
+        .bind(to_json(&self.limits)?)
+        .bind(to_json(&self.metadata)?)
+        .bind(i64::from(self.file_managed))
+        .bind(self.version)
+        .bind(self.updated_at)
+        .bind(&self.id)
+        .bind(prev))
+    }
 }
 
 pub(crate) fn build(new: NewTenant, file_managed: bool) -> Result<Tenant> {
@@ -179,36 +132,22 @@ pub(crate) fn build(new: NewTenant, file_managed: bool) -> Result<Tenant> {
     })
 }
 
+/// Inserts `t` and records its creation.
 pub(crate) async fn create_in(tx: &mut WriteTx<'_>, actor: &Actor, t: &Tenant) -> Result<()> {
-    insert(tx, t).await?;
-    let audit = Audit {
-        action: "create",
-        kind: KIND,
-        entity_id: &t.id,
-        tenant_id: Some(&t.id),
-        before: None,
-        after: audit_json(t)?,
-    };
-    tx.record(actor, audit).await
-}
-
-/// Writes `after` over `before` and records the update.
-pub(crate) async fn update_in(
-    tx: &mut WriteTx<'_>,
-    actor: &Actor,
-    before: &Tenant,
-    after: &Tenant,
-) -> Result<()> {
-    write(tx, after, before.version).await?;
-    let audit = Audit {
-        action: "update",
-        kind: KIND,
-        entity_id: &after.id,
-        tenant_id: Some(&after.id),
-        before: audit_json(before)?,
-        after: audit_json(after)?,
-    };
-    tx.record(actor, audit).await
+    let insert = sqlx::query(
+        "INSERT INTO tenants (id, name, display_name, limits, metadata, file_managed, version, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&t.id)
+    .bind(&t.name)
+    .bind(&t.display_name)
+    .bind(to_json(&t.limits)?)
+    .bind(to_json(&t.metadata)?)
+    .bind(i64::from(t.file_managed))
+    .bind(t.version)
+    .bind(t.created_at)
+    .bind(t.updated_at);
+    entity::insert(tx, actor, t, insert).await
 }
 
 impl Store {
@@ -223,23 +162,19 @@ impl Store {
 
     /// The tenant with this id.
     pub async fn get_tenant(&self, id: &str) -> Result<Tenant> {
-        fetch(&self.pool, "id", id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))
+        entity::get(&self.pool, "id", id).await
     }
 
     /// The tenant with this name.
     pub async fn tenant_by_name(&self, name: &str) -> Result<Tenant> {
-        fetch(&self.pool, "name", name)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, name))
+        entity::get(&self.pool, "name", name).await
     }
 
     /// Tenants in creation order.
     pub async fn list_tenants(&self, filter: &TenantFilter, page: &Page) -> Result<Paged<Tenant>> {
         let mut w = Where::default();
         w.prefix("name", filter.name_prefix.as_deref());
-        self.list(SELECT, w, page, decode, |t| &t.id).await
+        self.list_of(w, page).await
     }
 
     /// Applies `patch`. Refused for file-managed tenants and stale versions.
@@ -250,33 +185,20 @@ impl Store {
         patch: TenantPatch,
         expected_version: Option<i64>,
     ) -> Result<Tenant> {
-        let mut tx = self.write().await?;
-        let before = fetch(&mut *tx.tx, "id", id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))?;
-        if before.file_managed {
-            return Err(StoreError::FileManaged {
-                kind: KIND,
-                name: before.name,
-            });
-        }
-        check_version(expected_version, before.version)?;
-        let mut after = before.clone();
-        if let Some(d) = patch.display_name {
-            after.display_name = d;
-        }
-        if let Some(l) = patch.limits {
-            check_limits(&l)?;
-            after.limits = l;
-        }
-        if let Some(m) = patch.metadata {
-            after.metadata = m;
-        }
-        after.version += 1;
-        after.updated_at = now_ms();
-        update_in(&mut tx, actor, &before, &after).await?;
-        tx.commit().await?;
-        Ok(after)
+        self.modify(actor, id, expected_version, |t: &mut Tenant| {
+            if let Some(d) = patch.display_name {
+                t.display_name = d;
+            }
+            if let Some(l) = patch.limits {
+                check_limits(&l)?;
+                t.limits = l;
+            }
+            if let Some(m) = patch.metadata {
+                t.metadata = m;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Deletes the tenant and, by cascade, its users, consumers, keys,
@@ -287,19 +209,7 @@ impl Store {
         id: &str,
         expected_version: Option<i64>,
     ) -> Result<()> {
-        let mut tx = self.write().await?;
-        let t = fetch(&mut *tx.tx, "id", id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))?;
-        if t.file_managed {
-            return Err(StoreError::FileManaged {
-                kind: KIND,
-                name: t.name,
-            });
-        }
-        check_version(expected_version, t.version)?;
-        remove(&mut tx, actor, &t).await?;
-        tx.commit().await
+        self.delete_row::<Tenant>(actor, id, expected_version).await
     }
 }
 

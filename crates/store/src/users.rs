@@ -5,19 +5,16 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, Executor};
 
 use crate::crypto::{hash_password, random_token, sha256_hex, verify_password};
-use crate::db::{Audit, Store, Where, audit_json, check_version, col, flag, new_id, now_ms};
+use crate::db::{Audit, Store, Where, audit_json, col, flag, new_id, now_ms};
+use crate::entity::{self, AnyQuery, Entity};
 use crate::error::{Result, StoreError};
 use crate::model::{Actor, Page, Paged, Role, Session, User};
 
-const KIND: &str = "user";
 const SESSION_KIND: &str = "session";
 /// Session tokens start with this, so a leaked one is recognisable.
 pub const SESSION_PREFIX: &str = "sya_";
-const SELECT: &str =
-    "SELECT id, username, role, tenant_id, disabled, version, created_at, updated_at FROM users";
 
 /// Input of [`Store::create_user`]. Debug hides the password.
 #[derive(Clone, PartialEq)]
@@ -75,27 +72,56 @@ pub struct UserFilter {
     pub tenant_id: Option<String>,
 }
 
-fn decode(row: &AnyRow) -> Result<User> {
-    Ok(User {
-        id: col(row, "id")?,
-        username: col(row, "username")?,
-        role: Role::parse(&col::<String>(row, "role")?)?,
-        tenant_id: col(row, "tenant_id")?,
-        disabled: flag(row, "disabled")?,
-        version: col(row, "version")?,
-        created_at: col(row, "created_at")?,
-        updated_at: col(row, "updated_at")?,
-    })
+impl Entity for User {
+    const KIND: &'static str = "user";
+    const TABLE: &'static str = "users";
+    const SELECT: &'static str = "SELECT id, username, role, tenant_id, disabled, version, \
+                                  created_at, updated_at FROM users";
+
+    entity::entity_fields!();
+
+    fn decode(row: &AnyRow) -> Result<User> {
+        Ok(User {
+            id: col(row, "id")?,
+            username: col(row, "username")?,
+            role: Role::parse(&col::<String>(row, "role")?)?,
+            tenant_id: col(row, "tenant_id")?,
+            disabled: flag(row, "disabled")?,
+            version: col(row, "version")?,
+            created_at: col(row, "created_at")?,
+            updated_at: col(row, "updated_at")?,
+        })
+    }
+
+    fn tenant_id(&self) -> Option<&str> {
+        self.tenant_id.as_deref()
+    }
+
+    fn unique(&self) -> (&'static str, &str) {
+        ("username", &self.username)
+    }
+
+    /// Keeps the password.
+    fn update_query(&self, prev: i64) -> Result<AnyQuery<'_>> {
+        Ok(update_query(self, prev, None))
+    }
 }
 
-async fn fetch<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    field: &str,
-    value: &str,
-) -> Result<Option<User>> {
-    let sql = format!("{SELECT} WHERE {field} = $1");
-    let row = sqlx::query(&sql).bind(value).fetch_optional(ex).await?;
-    row.as_ref().map(decode).transpose()
+/// The `UPDATE` of `u` at version `prev`, with a new password hash if given.
+fn update_query(u: &User, prev: i64, new_hash: Option<String>) -> AnyQuery<'_> {
+    sqlx::query(
+        "UPDATE users SET role = $1, tenant_id = $2, disabled = $3, \
+         password_hash = COALESCE($4, password_hash), version = $5, updated_at = $6 \
+         WHERE id = $7 AND version = $8",
+    )
+    .bind(u.role.as_str())
+    .bind(u.tenant_id.as_deref())
+    .bind(i64::from(u.disabled))
+    .bind(new_hash)
+    .bind(u.version)
+    .bind(u.updated_at)
+    .bind(&u.id)
+    .bind(prev)
 }
 
 fn check_role(role: Role, tenant_id: Option<&str>) -> Result<()> {
@@ -141,8 +167,7 @@ impl Store {
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.write().await?;
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO users (id, username, password_hash, role, tenant_id, disabled, version, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -154,42 +179,28 @@ impl Store {
         .bind(0_i64)
         .bind(user.version)
         .bind(user.created_at)
-        .bind(user.updated_at)
-        .execute(&mut *tx.tx)
-        .await
-        .map_err(|e| StoreError::from_write(e, KIND, "username", &user.username))?;
-        let audit = Audit {
-            action: "create",
-            kind: KIND,
-            entity_id: &user.id,
-            tenant_id: user.tenant_id.as_deref(),
-            before: None,
-            after: audit_json(&user)?,
-        };
-        tx.record(actor, audit).await?;
+        .bind(user.updated_at);
+        let mut tx = self.write().await?;
+        entity::insert(&mut tx, actor, &user, insert).await?;
         tx.commit().await?;
         Ok(user)
     }
 
     /// The user with this id.
     pub async fn get_user(&self, id: &str) -> Result<User> {
-        fetch(&self.pool, "id", id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))
+        entity::get(&self.pool, "id", id).await
     }
 
     /// The user with this username.
     pub async fn user_by_name(&self, username: &str) -> Result<User> {
-        fetch(&self.pool, "username", username)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, username))
+        entity::get(&self.pool, "username", username).await
     }
 
     /// Users in creation order.
     pub async fn list_users(&self, filter: &UserFilter, page: &Page) -> Result<Paged<User>> {
         let mut w = Where::default();
         w.eq_opt("tenant_id", filter.tenant_id.as_deref());
-        self.list(SELECT, w, page, decode, |u| &u.id).await
+        self.list_of(w, page).await
     }
 
     /// Applies `patch` (a new password is hashed first).
@@ -205,10 +216,7 @@ impl Store {
             None => None,
         };
         let mut tx = self.write().await?;
-        let before = fetch(&mut *tx.tx, "id", id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))?;
-        check_version(expected_version, before.version)?;
+        let before: User = entity::for_change(&mut tx, id, expected_version).await?;
         let mut after = before.clone();
         if let Some(r) = patch.role {
             after.role = r;
@@ -220,38 +228,9 @@ impl Store {
             after.disabled = d;
         }
         check_role(after.role, after.tenant_id.as_deref())?;
-        after.version += 1;
-        after.updated_at = now_ms();
-        let done = sqlx::query(
-            "UPDATE users SET role = $1, tenant_id = $2, disabled = $3, \
-             password_hash = COALESCE($4, password_hash), version = $5, updated_at = $6 \
-             WHERE id = $7 AND version = $8",
-        )
-        .bind(after.role.as_str())
-        .bind(after.tenant_id.as_deref())
-        .bind(i64::from(after.disabled))
-        .bind(new_hash)
-        .bind(after.version)
-        .bind(after.updated_at)
-        .bind(id)
-        .bind(before.version)
-        .execute(&mut *tx.tx)
-        .await
-        .map_err(|e| StoreError::from_write(e, KIND, "username", &after.username))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::VersionMismatch {
-                current: before.version,
-            });
-        }
-        let audit = Audit {
-            action: "update",
-            kind: KIND,
-            entity_id: id,
-            tenant_id: after.tenant_id.as_deref(),
-            before: audit_json(&before)?,
-            after: audit_json(&after)?,
-        };
-        tx.record(actor, audit).await?;
+        after.touch(now_ms());
+        let update = update_query(&after, before.version, new_hash);
+        entity::update_with(&mut tx, actor, "update", &before, &after, update).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -263,25 +242,7 @@ impl Store {
         id: &str,
         expected_version: Option<i64>,
     ) -> Result<()> {
-        let mut tx = self.write().await?;
-        let user = fetch(&mut *tx.tx, "id", id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, id))?;
-        check_version(expected_version, user.version)?;
-        sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx.tx)
-            .await?;
-        let audit = Audit {
-            action: "delete",
-            kind: KIND,
-            entity_id: id,
-            tenant_id: user.tenant_id.as_deref(),
-            before: audit_json(&user)?,
-            after: None,
-        };
-        tx.record(actor, audit).await?;
-        tx.commit().await
+        self.delete_row::<User>(actor, id, expected_version).await
     }
 
     /// The user if `password` is theirs and they are not disabled. argon2
@@ -295,7 +256,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let (user, hash) = match &row {
-            Some(r) => (Some(decode(r)?), col::<String>(r, "password_hash")?),
+            Some(r) => (Some(User::decode(r)?), col::<String>(r, "password_hash")?),
             None => (None, dummy_hash().to_owned()),
         };
         let password = password.to_owned();
@@ -317,9 +278,7 @@ impl Store {
             created_at: now,
         };
         let mut tx = self.write().await?;
-        let user = fetch(&mut *tx.tx, "id", user_id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(KIND, user_id))?;
+        let user: User = entity::get(&mut *tx.tx, "id", user_id).await?;
         sqlx::query(
             "INSERT INTO sessions (id, token_hash, user_id, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -357,7 +316,7 @@ impl Store {
         .bind(now_ms())
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(decode).transpose()
+        row.as_ref().map(User::decode).transpose()
     }
 
     /// Ends the session (logout). `false` when the token was unknown.

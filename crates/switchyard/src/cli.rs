@@ -57,11 +57,16 @@ enum Command {
         #[arg(long, env = "SWITCHYARD_STORE")]
         store: Option<String>,
     },
+    /// The admin API's commands: login, tenants, users, consumers, keys,
+    /// products, subscriptions, audit.
+    #[command(flatten)]
+    Admin(Box<crate::cli_admin::AdminCommand>),
 }
 
 /// Run the chosen command.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Admin(cmd) => crate::cli_admin::run(*cmd),
         Command::Serve { config } => crate::gateway::serve(config),
         Command::Validate { file } => Ok(validate(&file)),
         Command::Schema => {

@@ -3,6 +3,7 @@
 
 mod admin_listener;
 pub mod cli;
+mod cli_admin;
 pub mod control;
 pub mod gateway;
 

@@ -17,7 +17,7 @@ use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sy_store::{NewResource, ResourceFilter, ResourceKind, ResourcePatch};
+use sy_store::{NewResource, ResourceFilter, ResourceKind, ResourcePatch, StoreError};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -28,6 +28,7 @@ use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{IfMatch, JsonBody, MAX_NAME, QueryParams, Validate, check_len};
 use crate::schemas::{ModelSchema, ProviderSchema, RouteSchema, UpstreamSchema};
 use crate::state::AdminState;
+use crate::strict::Strict;
 
 /// What answers show instead of a stored credential.
 pub const REDACTED: &str = "<redacted>";
@@ -62,7 +63,7 @@ fn is_reference(s: &str) -> bool {
 
 /// Checks `spec` against `S` (422 with the field's path) and its name.
 fn check_spec<S: DeserializeOwned>(spec: &Value, path_name: Option<&str>) -> ApiResult<String> {
-    serde_path_to_error::deserialize::<_, S>(spec).map_err(|e| {
+    serde_path_to_error::deserialize::<_, S>(Strict(spec)).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
         ApiError::field(path, e.into_inner().to_string())
@@ -141,6 +142,20 @@ fn take_credential(kind: ResourceKind, spec: &mut Value, creating: bool) -> ApiR
         }
         _ if creating => Ok(Credential::Set(None)),
         _ => Ok(Credential::Set(None)),
+    }
+}
+
+/// A store error as answered, where a literal credential cannot be kept
+/// because the gateway has no secret key: that is the `api_key` value
+/// this gateway refuses (422, like literal AWS keys), not a server fault.
+fn credential_error(e: StoreError) -> ApiError {
+    match &e {
+        StoreError::Crypto(msg) if msg.starts_with("no secret key configured") => ApiError::field(
+            "api_key",
+            "this gateway has no secret key to encrypt credentials with \
+             (SWITCHYARD_SECRET_KEY): send a ${VAR} reference instead",
+        ),
+        _ => e.into(),
     }
 }
 
@@ -231,7 +246,11 @@ async fn create_impl<S: DeserializeOwned>(
         spec,
         secret,
     };
-    let r = st.store.create_resource(&p.actor(), new).await?;
+    let r = st
+        .store
+        .create_resource(&p.actor(), new)
+        .await
+        .map_err(credential_error)?;
     st.changed();
     Ok(r)
 }
@@ -260,7 +279,8 @@ async fn replace_impl<S: DeserializeOwned>(
     let r = st
         .store
         .update_resource(&p.actor(), &current.id, patch, expected)
-        .await?;
+        .await
+        .map_err(credential_error)?;
     st.changed();
     Ok(r)
 }

@@ -12,6 +12,7 @@
 
 mod crud;
 mod errors;
+mod fuzz_regressions;
 mod openapi;
 mod roles;
 mod workflow;
@@ -84,15 +85,25 @@ pub async fn env() -> Env {
 /// Starts an admin API on a fresh store: SQLite in a temp dir, or a fresh
 /// schema of the PostgreSQL at `postgres`.
 pub async fn env_on(postgres: Option<String>) -> Env {
+    env_with(postgres, true).await
+}
+
+/// Starts an admin API on a fresh SQLite store without a secret key (so
+/// literal provider credentials cannot be stored).
+pub async fn env_without_secrets() -> Env {
+    env_with(None, false).await
+}
+
+async fn env_with(postgres: Option<String>, secrets: bool) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let url = match postgres {
         None => format!("sqlite://{}/admin.db", dir.path().display()),
         Some(base) => fresh_pg_schema(&base).await,
     };
-    let store = Store::open(&url)
-        .await
-        .unwrap()
-        .with_secrets(SecretBox::from_key_bytes([7; 32]));
+    let mut store = Store::open(&url).await.unwrap();
+    if secrets {
+        store = store.with_secrets(SecretBox::from_key_bytes([7; 32]));
+    }
     store.migrate().await.unwrap();
     let changes = Arc::new(AtomicUsize::new(0));
     let counter = changes.clone();

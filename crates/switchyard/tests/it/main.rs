@@ -14,6 +14,7 @@ mod ai;
 mod auth_tokens;
 mod bad_input;
 mod cli;
+mod cli_admin;
 mod control;
 mod drain;
 mod harness;

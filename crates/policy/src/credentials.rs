@@ -1,14 +1,14 @@
-//! Taking a bearer token out of a request, for the token policies (`jwt`,
-//! `oauth2_introspection`). The same approach as `key_auth`: the first
-//! token found is used, and every place one can travel is scrubbed before
-//! the request goes upstream, whether or not it was the one used.
+//! Taking a credential (an API key or a bearer token) out of a request, for
+//! the authentication policies (`key_auth`, `jwt`, `oauth2_introspection`):
+//! the first one found is used, and every place one can travel is scrubbed
+//! before the request goes upstream, whether or not it was the one used.
 
 use http::header::{AUTHORIZATION, HeaderName};
 use http::uri::PathAndQuery;
 
 use crate::error::PolicyError;
 
-/// Where a policy accepts its token besides `Authorization: Bearer`.
+/// Where a token policy accepts its token besides `Authorization: Bearer`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TokenSources {
     /// A header carrying the token (its whole value, or `Bearer <token>`).
@@ -24,17 +24,7 @@ impl TokenSources {
         &self,
         req: &mut http::request::Parts,
     ) -> Result<Option<String>, PolicyError> {
-        let mut token = None;
-        let bearer = req
-            .headers
-            .get_all(AUTHORIZATION)
-            .iter()
-            .find_map(|v| bearer_token(v.as_bytes()));
-        if let Some(t) = bearer {
-            token = Some(t.to_owned());
-            // Other schemes (Basic for the upstream) are left alone.
-            req.headers.remove(AUTHORIZATION);
-        }
+        let mut token = take_bearer(req);
         if let Some(name) = &self.header {
             let header_token = req
                 .headers
@@ -54,6 +44,35 @@ impl TokenSources {
     }
 }
 
+/// The configured query parameter, `None` when unset or empty.
+pub(crate) fn query_param(configured: Option<&str>) -> Option<Box<str>> {
+    configured.filter(|p| !p.is_empty()).map(Box::from)
+}
+
+/// The credential `take` found, or 401 `missing` when there was none.
+pub(crate) fn require(
+    taken: Result<Option<String>, PolicyError>,
+    missing: &str,
+) -> Result<String, PolicyError> {
+    taken?.ok_or_else(|| PolicyError::Unauthorized(missing.into()))
+}
+
+/// The token of the first `Authorization: Bearer` header, which is then
+/// removed with every other `Authorization` header. Without a bearer token
+/// the headers are left alone (Basic is for the upstream).
+pub(crate) fn take_bearer(req: &mut http::request::Parts) -> Option<String> {
+    let token = req
+        .headers
+        .get_all(AUTHORIZATION)
+        .iter()
+        .find_map(|v| bearer_token(v.as_bytes()))
+        .map(str::to_owned);
+    if token.is_some() {
+        req.headers.remove(AUTHORIZATION);
+    }
+    token
+}
+
 /// The token of an `Authorization: Bearer <token>` value (scheme matched
 /// case-insensitively), or `None` for other schemes and empty tokens.
 fn bearer_token(value: &[u8]) -> Option<&str> {
@@ -64,9 +83,10 @@ fn bearer_token(value: &[u8]) -> Option<&str> {
 }
 
 /// Remove every `param=…` pair from the query, keeping the others byte for
-/// byte and in order; returns the first non-empty value, percent-decoded
-/// (`+` kept literally, as in `key_auth`).
-fn strip_query_param(
+/// byte and in order; returns the first non-empty value, percent-decoded.
+/// `+` is kept literally: keys and tokens are URL-safe, and form decoding
+/// would turn a literal `+` into a space.
+pub(crate) fn strip_query_param(
     req: &mut http::request::Parts,
     param: &str,
 ) -> Result<Option<String>, PolicyError> {
@@ -96,12 +116,11 @@ fn strip_query_param(
     } else {
         format!("{path}?{}", kept.join("&"))
     };
-    let malformed = |_| PolicyError::BadRequest("malformed request URI".into());
-    let pq = PathAndQuery::try_from(pq).map_err(malformed)?;
+    let malformed = || PolicyError::BadRequest("malformed request URI".into());
+    let pq = PathAndQuery::try_from(pq).map_err(|_| malformed())?;
     let mut parts = req.uri.clone().into_parts();
     parts.path_and_query = Some(pq);
-    req.uri = http::Uri::from_parts(parts)
-        .map_err(|_| PolicyError::BadRequest("malformed request URI".into()))?;
+    req.uri = http::Uri::from_parts(parts).map_err(|_| malformed())?;
     Ok(found)
 }
 
@@ -130,6 +149,17 @@ fn percent_decode(s: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::test_util::parts;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(bearer_token(b"Bearer  abc "), Some("abc"));
+        assert_eq!(bearer_token(b"Basic abc"), None);
+        assert_eq!(bearer_token(b"Bearer"), None);
+        assert_eq!(percent_decode("a%2Fb").as_deref(), Some("a/b"));
+        assert_eq!(percent_decode("a+b").as_deref(), Some("a+b"));
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%4"), None);
+    }
 
     #[test]
     fn every_source_is_scrubbed_and_bearer_wins() {
@@ -164,5 +194,14 @@ mod tests {
         let mut req = parts("GET", "/", &[("authorization", "Basic dXNlcjpwdw==")]);
         assert_eq!(TokenSources::default().take(&mut req).unwrap(), None);
         assert_eq!(req.headers["authorization"], "Basic dXNlcjpwdw==");
+    }
+
+    #[test]
+    fn a_missing_credential_is_a_401_naming_how_to_send_one() {
+        let err = require(Ok(None), "send one").unwrap_err();
+        assert!(matches!(&err, PolicyError::Unauthorized(m) if m == "send one"));
+        assert_eq!(require(Ok(Some("t".into())), "x").unwrap(), "t");
+        assert_eq!(query_param(Some("")), None);
+        assert_eq!(query_param(Some("k")).as_deref(), Some("k"));
     }
 }

@@ -169,7 +169,9 @@ impl Gateway {
                     stats.clone(),
                     ready.clone(),
                 );
-                let api = control.as_ref().map(admin_api);
+                let api = control
+                    .as_ref()
+                    .map(|c| admin_api(c, config_path.as_deref()));
                 let handler = AdminListener::new(ops, api);
                 let listener = Listener {
                     name: "admin".into(),
@@ -339,7 +341,7 @@ impl Gateway {
 /// The admin REST API over the control plane's store. A change made
 /// through it wakes the store sync at once, so this node applies it without
 /// waiting for the next poll.
-fn admin_api(control: &Arc<ControlPlane>) -> axum::Router {
+fn admin_api(control: &Arc<ControlPlane>, config_path: Option<&Path>) -> axum::Router {
     let bootstrap = std::env::var(ADMIN_TOKEN_ENV)
         .ok()
         .filter(|t| !t.trim().is_empty())
@@ -352,10 +354,33 @@ fn admin_api(control: &Arc<ControlPlane>) -> axum::Router {
         tracing::info!("{ADMIN_TOKEN_ENV} is not set: the admin API accepts user logins only");
     }
     let nudge = Arc::clone(&control.nudge);
+    let checker = Arc::clone(control);
+    let path = config_path.map(Path::to_path_buf);
     sy_admin::router(sy_admin::AdminState {
         store: control.store().clone(),
         bootstrap_token_sha256: bootstrap,
         on_change: Some(Arc::new(move || nudge.notify_one())),
+        check_resource: Some(Arc::new(move |kind, name, spec| {
+            let checker = Arc::clone(&checker);
+            let path = path.clone();
+            Box::pin(async move {
+                let file = match &path {
+                    Some(p) => sy_config::load_file(p),
+                    None => sy_config::defaults(),
+                }
+                .map_err(|e| {
+                    vec![(
+                        String::new(),
+                        format!("the configuration file does not load: {e}"),
+                    )]
+                })?;
+                // Count every stored change, including one made a moment ago.
+                checker.sync().await.map_err(|e| {
+                    vec![(String::new(), format!("the store could not be read: {e}"))]
+                })?;
+                checker.check_change(&file, kind, &name, spec.as_ref())
+            })
+        })),
     })
 }
 

@@ -235,6 +235,7 @@ async fn create_impl<S: DeserializeOwned>(
 ) -> ApiResult<sy_store::Resource> {
     p.require_platform()?;
     let name = check_spec::<S>(&spec, None)?;
+    st.check_resource(kind, &name, Some(&spec)).await?;
     let secret = match take_credential(kind, &mut spec, true)? {
         Credential::Set(s) => s,
         Credential::Keep => None,
@@ -266,6 +267,7 @@ async fn replace_impl<S: DeserializeOwned>(
     let current = visible(st, p, kind, name).await?;
     p.require_platform()?;
     check_spec::<S>(&spec, Some(name))?;
+    st.check_resource(kind, name, Some(&spec)).await?;
     let secret = match take_credential(kind, &mut spec, false)? {
         Credential::Keep => None,
         Credential::Set(s) if kind == ResourceKind::Provider => Some(s),
@@ -295,6 +297,7 @@ async fn delete_impl(
     let current = visible(st, p, kind, name).await?;
     p.require_platform()?;
     let expected = if_match.expected(current.version)?;
+    st.check_resource(kind, name, None).await?;
     st.store
         .delete_resource(&p.actor(), &current.id, expected)
         .await?;

@@ -62,6 +62,10 @@ pub struct ControlPlane {
     pub(crate) nudge: Arc<Notify>,
     /// API-created resources, as of the last sync.
     resources: std::sync::Mutex<Extra>,
+    /// Set by any sync that found the API's resources changed, cleared by
+    /// the poll loop when it recompiles; so a sync run elsewhere (the admin
+    /// API's pre-write check) never swallows a needed recompile.
+    recompile: std::sync::atomic::AtomicBool,
 }
 
 /// What a sync found, for the caller to act on.
@@ -97,6 +101,7 @@ impl ControlPlane {
             head: tokio::sync::Mutex::new(0),
             nudge: Arc::new(Notify::new()),
             resources: std::sync::Mutex::new(Extra::default()),
+            recompile: std::sync::atomic::AtomicBool::new(false),
         };
         plane.load_all().await?;
         plane.load_resources().await?;
@@ -219,7 +224,12 @@ impl ControlPlane {
                 // File-managed resources change with the file, which is
                 // compiled directly; only a change to the API's ones needs
                 // a recompile.
-                out.resources |= self.load_resources().await?;
+                if self.load_resources().await? {
+                    out.resources = true;
+                    self.recompile
+                        .store(true, std::sync::atomic::Ordering::Release);
+                    self.nudge.notify_one();
+                }
             }
             *head = last;
         }
@@ -249,8 +259,14 @@ impl ControlPlane {
                 _ = self.nudge.notified() => {}
             }
             match self.sync().await {
-                Ok(s) if s.resources => on_resources(),
-                Ok(_) => {}
+                Ok(_) => {
+                    if self
+                        .recompile
+                        .swap(false, std::sync::atomic::Ordering::AcqRel)
+                    {
+                        on_resources();
+                    }
+                }
                 // The store may be briefly away; the index keeps serving.
                 Err(e) => tracing::warn!(error = %e, "store sync failed; retrying"),
             }
@@ -269,6 +285,50 @@ impl ControlPlane {
         spec.providers.extend(extra.providers);
         spec.models.extend(extra.models);
         spec
+    }
+
+    /// Would the configuration still be valid with resource `name` of
+    /// `kind` set to `spec` (or deleted, `None`)? Every problem as `(path,
+    /// message)`, paths as in the merged configuration (`routes[3].target`).
+    /// A file-managed name cannot be changed through the API, so the file's
+    /// own entries are never replaced here.
+    pub fn check_change(
+        &self,
+        file: &ConfigSpec,
+        kind: ResourceKind,
+        name: &str,
+        spec: Option<&serde_json::Value>,
+    ) -> Result<(), Vec<(String, String)>> {
+        let mut merged = self.merge(file);
+        fn put<T: serde::de::DeserializeOwned>(
+            list: &mut Vec<T>,
+            named: impl Fn(&T) -> &str,
+            name: &str,
+            spec: Option<&serde_json::Value>,
+        ) -> Result<(), Vec<(String, String)>> {
+            list.retain(|x| named(x) != name);
+            if let Some(v) = spec {
+                let parsed = serde_json::from_value(v.clone())
+                    .map_err(|e| vec![(String::new(), e.to_string())])?;
+                list.push(parsed);
+            }
+            Ok(())
+        }
+        match kind {
+            ResourceKind::Route => put(&mut merged.routes, |r| &r.name, name, spec)?,
+            ResourceKind::Upstream => put(&mut merged.upstreams, |u| &u.name, name, spec)?,
+            ResourceKind::Provider => put(&mut merged.providers, |p| &p.name, name, spec)?,
+            ResourceKind::Model => put(&mut merged.models, |m| &m.name, name, spec)?,
+        }
+        let violations = sy_config::validate(&merged);
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(violations
+                .into_iter()
+                .map(|v| (v.path, v.message))
+                .collect())
+        }
     }
 
     /// Load the API-created resources into the copy [`Self::merge`] reads;

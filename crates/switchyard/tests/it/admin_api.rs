@@ -370,7 +370,61 @@ async fn tenant_products_stay_closed_to_other_tenants(backend: &str) {
     gw.shutdown().await;
 }
 
+async fn resources_that_would_break_the_configuration_are_refused(backend: &str) {
+    let gw = TestGateway::start(&format!("{backend}{CONFIG}")).await;
+    let root = Admin::login(&gw, "root", Role::PlatformAdmin, None).await;
+    // A route to an upstream that does not exist: 422 naming the field.
+    let (status, body) = root
+        .post(
+            "/routes",
+            json!({"name": "orphan", "match": {"path": {"prefix": "/orphan"}},
+                   "target": {"upstream": "nowhere"}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("target.upstream"), "{body}");
+    // With its upstream first, the same route is accepted and served.
+    let (status, body) = root
+        .post(
+            "/upstreams",
+            json!({"name": "somewhere", "targets": [{"url": "http://127.0.0.1:9"}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = root
+        .post(
+            "/routes",
+            json!({"name": "orphan", "match": {"path": {"prefix": "/orphan"}},
+                   "target": {"upstream": "somewhere"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    // Served (a refused connection: 502), not 404: the checks' own store
+    // reads never swallow a recompile.
+    let started = tokio::time::Instant::now();
+    loop {
+        let res = reqwest::get(format!("{}/orphan", gw.base)).await.unwrap();
+        if res.status() == 502 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "still {}",
+            res.status()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The upstream cannot be deleted while the route uses it.
+    let (status, body) = root
+        .send(reqwest::Method::DELETE, "/upstreams/somewhere", None)
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("somewhere"), "{body}");
+    gw.shutdown().await;
+}
+
 crate::on_both_stores! {
+    resources_that_would_break_the_configuration_are_refused => super::resources_that_would_break_the_configuration_are_refused;
     tenant_products_stay_closed_to_other_tenants => super::tenant_products_stay_closed_to_other_tenants;
     approval_workflow_end_to_end_through_the_data_plane => super::approval_workflow_end_to_end_through_the_data_plane;
     tenants_cannot_see_each_other_through_the_api => super::tenants_cannot_see_each_other_through_the_api;

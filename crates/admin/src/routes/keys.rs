@@ -366,7 +366,9 @@ async fn update_key(
     Ok(tagged(StatusCode::OK, k.version, ApiKey::from(k)))
 }
 
-/// Revokes a key for good (admins). Revoking a revoked key changes nothing.
+/// Revokes a key for good. Any member of the key's tenant may: a developer
+/// who finds a key leaked must be able to stop it at once. Revoking a
+/// revoked key changes nothing.
 #[utoipa::path(post, path = "/admin/v1/keys/{id}/revoke", tag = "keys",
     params(("id" = String, Path, description = "Key id")),
     responses((status = 200, description = "Revoked", body = ApiKey,
@@ -377,8 +379,8 @@ async fn revoke_key(
     Path(id): Path<String>,
     if_match: IfMatch,
 ) -> ApiResult<Response> {
+    // Visible only inside the caller's tenant (others get 404).
     let current = visible_key(&st, &p, &id).await?;
-    require_admin_of(&p, &current.tenant_id)?;
     // The store's revoke takes no version; checked here (not atomically).
     if_match.expected(current.version)?;
     let k = st.store.revoke_key(&p.actor(), &id).await?;

@@ -345,7 +345,7 @@ async fn role_matrix() {
             Some(json!({"name": "c2"})),
             StatusCode::CREATED,
         ),
-        // Keys: developers create, only admins revoke.
+        // Keys: developers create and revoke their tenant's keys.
         (
             &w.a_dev,
             Method::POST,
@@ -403,7 +403,8 @@ async fn role_matrix() {
         let r = e.call(method.clone(), &path, Some(token), body).await;
         assert_eq!(r.status, want, "{method} {path}: {}", r.body);
     }
-    // A developer's key cannot be revoked by the developer.
+    // A developer can revoke a key of their tenant (a leaked key must stop
+    // at once), but cannot delete it; revoking twice changes nothing.
     let keys = e
         .call(Method::GET, "/admin/v1/keys", Some(&w.a_dev), None)
         .await;
@@ -412,6 +413,15 @@ async fn role_matrix() {
         .call(
             Method::POST,
             &format!("/admin/v1/keys/{dk}/revoke"),
+            Some(&w.a_dev),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = e
+        .call(
+            Method::DELETE,
+            &format!("/admin/v1/keys/{dk}"),
             Some(&w.a_dev),
             None,
         )

@@ -67,6 +67,21 @@ pub(crate) async fn reserve(
     asked: &Model,
     request: &ChatRequest,
 ) -> Result<CallQuota, AiError> {
+    reserve_with(gateway, caller, asked, || {
+        estimate(&gateway.registry, asked, request)
+    })
+    .await
+}
+
+/// [`reserve`] with the `(tokens, micro-USD)` estimate from `estimate`,
+/// called only when some token or spend limit applies (embeddings count
+/// their input, chat calls their prompt and completion cap).
+pub(crate) async fn reserve_with(
+    gateway: &AiGateway,
+    caller: &Caller<'_>,
+    asked: &Model,
+    estimate: impl FnOnce() -> (u64, u64),
+) -> Result<CallQuota, AiError> {
     let ctx = caller.ctx;
     let mut headers = ctx
         .and_then(|c| c.extensions.get::<RateLimitHeaders>())
@@ -101,11 +116,7 @@ pub(crate) async fn reserve(
             .iter()
             .any(|&m| usage_only(m) && sy_policy::limit_of(limits, m).is_some())
     });
-    let (tokens, spend) = if needs_estimate {
-        estimate(&gateway.registry, asked, request)
-    } else {
-        (0, 0)
-    };
+    let (tokens, spend) = if needs_estimate { estimate() } else { (0, 0) };
     let mut charges: Vec<Charge> = Vec::new();
     for (scope, entity, limits, usage_limits_only) in scopes {
         push_charges(&mut charges, scope, entity, limits, |m| match m.metric() {
@@ -137,6 +148,54 @@ pub(crate) async fn reserve(
     }
 }
 
+/// `(tokens, micro-USD)` of an embeddings call: every input counted (token
+/// arrays by their length), priced at the most expensive deployment of the
+/// model and its fallbacks.
+pub(crate) fn estimate_embeddings(
+    registry: &Registry,
+    asked: &Model,
+    request: &sy_llm::embeddings::EmbeddingsRequest,
+) -> (u64, u64) {
+    let vocabulary = asked.pick().map_or("gpt-4o", |d| d.model.as_str());
+    let prompt: u64 = request
+        .input
+        .items()
+        .iter()
+        .map(|item| match item {
+            sy_llm::embeddings::InputItem::Text(t) => tokens::count_text_tokens(t, vocabulary),
+            sy_llm::embeddings::InputItem::Tokens(ids) => ids.len() as u64,
+        })
+        .sum();
+    let usage = TokenUsage {
+        prompt,
+        ..TokenUsage::default()
+    };
+    (prompt, max_price(registry, asked, &usage))
+}
+
+/// The highest cost of `usage` among the deployments that may answer a
+/// call of `asked`.
+fn max_price(registry: &Registry, asked: &Model, usage: &TokenUsage) -> u64 {
+    let mut models = vec![asked];
+    let routing = &asked.routing;
+    for name in routing
+        .context_window_fallback
+        .iter()
+        .chain(routing.fallbacks.iter())
+    {
+        if let Some(m) = registry.model(name) {
+            models.push(m);
+        }
+    }
+    let spend = models
+        .iter()
+        .flat_map(|m| m.deployments.iter())
+        .filter_map(|d| d.price.map(|p| p.cost(usage).micros()))
+        .max()
+        .unwrap_or(0);
+    u64::try_from(spend).unwrap_or(0)
+}
+
 /// `(tokens, micro-USD)` a call of `asked` may use at most, as far as the
 /// request says.
 pub(crate) fn estimate(registry: &Registry, asked: &Model, request: &ChatRequest) -> (u64, u64) {
@@ -157,25 +216,8 @@ pub(crate) fn estimate(registry: &Registry, asked: &Model, request: &ChatRequest
         completion,
         ..TokenUsage::default()
     };
-    let mut models = vec![asked];
-    let routing = &asked.routing;
-    for name in routing
-        .context_window_fallback
-        .iter()
-        .chain(routing.fallbacks.iter())
-    {
-        if let Some(m) = registry.model(name) {
-            models.push(m);
-        }
-    }
-    let spend = models
-        .iter()
-        .flat_map(|m| m.deployments.iter())
-        .filter_map(|d| d.price.map(|p| p.cost(&usage).micros()))
-        .max()
-        .unwrap_or(0);
     (
         prompt.saturating_add(completion),
-        u64::try_from(spend).unwrap_or(0),
+        max_price(registry, asked, &usage),
     )
 }

@@ -33,7 +33,19 @@ pub(crate) async fn handle(
 ) -> Result<Response<Body>, AiError> {
     let request = openai::parse_embeddings_request(body)?;
     let asked = allowed.model(&gateway.registry, &request.model)?;
-    let (model, deployment, mut answer, walk) = call(gateway, asked, &request).await?;
+    // Token, spend and model limits, like chat: the input is reserved
+    // before the call and settled to the provider's count after.
+    let quota = crate::quota::reserve_with(gateway, allowed, asked, || {
+        crate::quota::estimate_embeddings(&gateway.registry, asked, &request)
+    })
+    .await?;
+    let (model, deployment, mut answer, walk) = match call(gateway, asked, &request).await {
+        Ok(called) => called,
+        Err(e) => {
+            quota.release();
+            return Err(e);
+        }
+    };
 
     answer.model.clone_from(&request.model);
     if request.wants_base64() {
@@ -51,6 +63,7 @@ pub(crate) async fn handle(
     if let Some(price) = &deployment.price {
         let _ = info.cost.set(price.cost(&tokens));
     }
+    quota.settle(&tokens, info.cost.get().map_or(0, |c| c.micros()));
 
     let mut response = respond::json(StatusCode::OK, &answer);
     respond::set_header(
@@ -61,6 +74,7 @@ pub(crate) async fn handle(
     if let Some(cost) = info.cost.get() {
         respond::set_header(&mut response, HEADER_COST, &cost.to_string());
     }
+    info.quota = quota;
     upstream::set_call_headers(&mut response, &info);
     response.extensions_mut().insert(info);
     Ok(response)

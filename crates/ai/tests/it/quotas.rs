@@ -241,3 +241,39 @@ async fn caller_limits_come_from_the_consumer_and_failed_calls_are_free() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn embeddings_are_held_to_token_and_spend_limits_too() {
+    let (gw, ledger) = limited(json!({"tokens_per_day": 40}));
+    let tokens = counter(Scope::Model, "budget-1", Measure::TokensPerDay);
+    let body = json!({"model": "budget-1", "input": ["Hello there", "General Kenobi"]}).to_string();
+    let mut used = 0u64;
+    let mut served = 0;
+    let refused = loop {
+        let (status, headers, answer) = call(&gw, &[], Method::POST, "/v1/embeddings", &body).await;
+        if status != StatusCode::OK {
+            break (status, answer);
+        }
+        served += 1;
+        let prompt = json_of(&answer)["usage"]["prompt_tokens"].as_u64().unwrap();
+        assert!(prompt > 0);
+        used += prompt;
+        // Settled to the provider's count.
+        assert_eq!(ledger.current(&tokens), used);
+        assert!(header(&headers, "x-ratelimit-remaining-tokens").is_some());
+        assert!(served < 40, "the token budget must run out");
+    };
+    assert!(served >= 1, "the first calls fit");
+    assert!(used <= 40, "never past the limit: {used}");
+    let (status, answer) = refused;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let error = &json_of(&answer)["error"];
+    assert_eq!(error["code"], "rate_limit_exceeded", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("tokens per day"),
+        "{error}"
+    );
+}

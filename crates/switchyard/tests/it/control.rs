@@ -189,7 +189,45 @@ async fn routes_added_to_the_store_are_served_without_a_restart(backend: &str) {
 }
 
 crate::on_both_stores! {
+    two_nodes_share_one_store => super::two_nodes_share_one_store;
     subscriptions_gate_routes_and_changes_apply_within_a_second => super::subscriptions_gate_routes_and_changes_apply_within_a_second;
     keys_made_and_revoked_in_the_store_work_and_stop_within_a_second => super::keys_made_and_revoked_in_the_store_work_and_stop_within_a_second;
     routes_added_to_the_store_are_served_without_a_restart => super::routes_added_to_the_store_are_served_without_a_restart;
+}
+
+/// Two gateways on one store (two nodes of a cluster): a key made through
+/// node A's store reaches node B's data plane through the change feed, and
+/// its revocation too, each within a second.
+async fn two_nodes_share_one_store(backend: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = if backend.is_empty() {
+        format!("store: sqlite://{}/shared.db\n", dir.path().display())
+    } else {
+        backend.to_owned()
+    };
+    let a = TestGateway::start(&format!("{shared}{CONFIG}")).await;
+    let b = TestGateway::start(&format!("{shared}{CONFIG}")).await;
+    let s = store_of(&a);
+    let admin = Actor::bootstrap();
+    let tenant = s.tenant_by_name("acme").await.unwrap();
+    let web = s.consumer_by_name(&tenant.id, "web").await.unwrap();
+    let (secret, key) = s
+        .create_key(
+            &admin,
+            NewKey {
+                consumer_id: web.id.clone(),
+                name: "shared".into(),
+                scopes: Scopes::default(),
+                limits: Default::default(),
+                metadata: Map::new(),
+                expires_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(eventually(&b, "/public", &secret, 200).await, "public");
+    s.revoke_key(&admin, &key.id).await.unwrap();
+    eventually(&b, "/public", &secret, 401).await;
+    a.shutdown().await;
+    b.shutdown().await;
 }

@@ -130,10 +130,26 @@ impl Gateway {
             None => spec.clone(),
         };
 
-        let first = sy_proxy::compile(&effective, None, 1, &deps)
-            .map_err(|e| anyhow!("invalid configuration:\n{}", e.join("\n")))?;
+        let (first, whole) = match sy_proxy::compile(&effective, None, 1, &deps) {
+            Ok(snapshot) => (snapshot, true),
+            // The file is fine but what the admin API stored beside it is
+            // not (say the file dropped an upstream an API route uses).
+            // Start from the file alone, so the admin API is up to repair
+            // the stored resources; the next store change recompiles both.
+            Err(errors) if control.is_some() => {
+                let first = sy_proxy::compile(&spec, None, 1, &deps)
+                    .map_err(|e| anyhow!("invalid configuration:\n{}", e.join("\n")))?;
+                tracing::error!(
+                    errors = %errors.join("; "),
+                    "the routes, upstreams, providers or models stored through the admin API \
+                     do not compile with this file; serving the file alone until they are fixed"
+                );
+                (first, false)
+            }
+            Err(errors) => return Err(anyhow!("invalid configuration:\n{}", errors.join("\n"))),
+        };
         let holder = SnapshotHolder::new(first);
-        metrics.reload(true, 1);
+        metrics.reload(whole, 1);
         let proxy = Proxy::new(holder.clone(), access_log);
 
         let mut stats = Vec::new();

@@ -231,3 +231,50 @@ async fn two_nodes_share_one_store(backend: &str) {
     a.shutdown().await;
     b.shutdown().await;
 }
+
+/// A stored route the file no longer supports (its upstream is gone) does
+/// not stop the gateway: it starts from the file alone, and once the
+/// stored resources compile again (the upstream is added back), serves them.
+#[tokio::test]
+async fn broken_stored_resources_degrade_to_the_file_and_heal() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/store.db", dir.path().display());
+    let store = switchyard::control::open(&url).await.unwrap();
+    let route = |name: &str, upstream: &str| NewResource {
+        kind: ResourceKind::Route,
+        name: name.into(),
+        tenant_id: None,
+        spec: serde_json::json!({
+            "name": name,
+            "match": {"path": {"prefix": format!("/{name}")}},
+            "target": {"upstream": upstream}
+        }),
+        secret: None,
+    };
+    store
+        .create_resource(&Actor::bootstrap(), route("broken", "gone"))
+        .await
+        .unwrap();
+    store.close().await;
+
+    let gw = TestGateway::start(&format!("store: {url}\n{CONFIG}")).await;
+    assert_eq!(call(&gw, "/public", "web-key-0123456789").await.0, 200);
+    assert_eq!(call(&gw, "/broken", "web-key-0123456789").await.0, 404);
+    store_of(&gw)
+        .create_resource(
+            &Actor::bootstrap(),
+            NewResource {
+                kind: ResourceKind::Upstream,
+                name: "gone".into(),
+                tenant_id: None,
+                spec: serde_json::json!({"name": "gone", "targets": [{"url": "http://127.0.0.1:9"}]}),
+                secret: None,
+            },
+        )
+        .await
+        .unwrap();
+    // Served now: the connection to port 9 is refused, so 502, not 404.
+    eventually(&gw, "/broken", "web-key-0123456789", 502).await;
+    assert_eq!(call(&gw, "/public", "web-key-0123456789").await.0, 200);
+    gw.shutdown().await;
+}

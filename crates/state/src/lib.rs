@@ -15,5 +15,5 @@ pub use limiter::{LimitDecision, LimitFuture, Quota, RateLimiter};
 pub use local::{DEFAULT_MAX_KEYS, LocalLimiter};
 pub use quota::{
     Actual, Charge, CounterId, Held, LocalLedger, Measure, Metric, QuotaFuture, QuotaLedger,
-    Refusal, Reservation, Scope, Settlement, Window,
+    Refusal, Reservation, SavedCounter, Scope, Settlement, Window,
 };

@@ -31,7 +31,7 @@ mod calendar;
 mod local;
 
 pub use calendar::{format_duration, format_rfc3339, unix_ms, window_bounds};
-pub use local::{DEFAULT_MAX_COUNTERS, LocalLedger};
+pub use local::{DEFAULT_MAX_COUNTERS, LocalLedger, SavedCounter};
 
 /// Who a counter belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -49,6 +49,19 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// The scope named by [`Scope::as_str`].
+    pub fn parse(word: &str) -> Option<Scope> {
+        [
+            Scope::Key,
+            Scope::Consumer,
+            Scope::Tenant,
+            Scope::Route,
+            Scope::Model,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == word)
+    }
+
     /// The lower-case word used in messages, metrics and store keys.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -145,6 +158,11 @@ impl Measure {
             Measure::SpendPerMonth => "spend per month",
             Measure::Concurrent => "concurrent requests",
         }
+    }
+
+    /// The measure named by [`Measure::field`].
+    pub fn from_field(field: &str) -> Option<Measure> {
+        Measure::ALL.into_iter().find(|m| m.field() == field)
     }
 
     /// The `LimitsSpec` field name (`spend_per_day`), for store keys and

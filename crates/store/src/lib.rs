@@ -37,6 +37,7 @@ mod products;
 mod resources;
 mod subscriptions;
 mod tenants;
+mod usage;
 mod users;
 
 pub use audit::AuditFilter;
@@ -53,4 +54,5 @@ pub use products::{NewProduct, ProductFilter, ProductPatch};
 pub use resources::{NewResource, ResourceFilter, ResourcePatch};
 pub use subscriptions::SubscriptionFilter;
 pub use tenants::{NewTenant, TenantFilter, TenantPatch, is_slug};
+pub use usage::UsageRow;
 pub use users::{NewUser, SESSION_PREFIX, UserFilter, UserPatch};

@@ -86,6 +86,8 @@ pub struct Gateway {
     reloader: Reloader,
     /// The store and its sync, when the config names a store.
     pub control: Option<Arc<ControlPlane>>,
+    /// The quota ledger, saved at shutdown.
+    ledger: sy_state::LocalLedger,
     shutdown: CancellationToken,
     tracker: TaskTracker,
     ready: Arc<AtomicBool>,
@@ -121,6 +123,12 @@ impl Gateway {
             directory: None,
         };
         let control = ControlPlane::start(&spec).await?.map(Arc::new);
+        if let Some(c) = &control {
+            match c.restore_usage(&ledger).await {
+                Ok(n) => tracing::info!(counters = n, "day and month usage restored"),
+                Err(e) => tracing::error!(error = %e, "usage counters could not be restored"),
+            }
+        }
         let deps = CompileDeps {
             directory: control.as_ref().map(|c| c.directory()),
             ..deps
@@ -219,12 +227,32 @@ impl Gateway {
         // clients; the ledger drops ended windows and idle gauges.
         {
             let stop = shutdown.clone();
+            let ledger = ledger.clone();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(30));
                 loop {
                     tokio::select! {
                         _ = stop.cancelled() => return,
                         _ = tick.tick() => { limiter.sweep(); ledger.sweep(); }
+                    }
+                }
+            });
+        }
+        // Day and month usage is saved every few seconds (and at shutdown),
+        // so a restart loses at most that much of it.
+        if let Some(c) = &control {
+            let (c, ledger, stop) = (Arc::clone(c), ledger.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(USAGE_SAVE_EVERY);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tick.tick() => {
+                            if let Err(e) = c.save_usage(&ledger).await {
+                                tracing::warn!(error = %e, "saving usage counters failed; retrying");
+                            }
+                        }
                     }
                 }
             });
@@ -256,6 +284,7 @@ impl Gateway {
             admin_addr,
             reloader,
             control,
+            ledger,
             shutdown,
             tracker,
             ready,
@@ -340,6 +369,11 @@ impl Gateway {
         {
             tracing::warn!("grace period over; closing remaining connections");
         }
+        if let Some(c) = &self.control {
+            if let Err(e) = c.save_usage(&self.ledger).await {
+                tracing::error!(error = %e, "saving usage counters at shutdown failed");
+            }
+        }
         if let Some((t, stop)) = self.admin.take() {
             stop.cancel();
             let _ = t.await;
@@ -399,6 +433,9 @@ fn admin_api(control: &Arc<ControlPlane>, config_path: Option<&Path>) -> axum::R
         })),
     })
 }
+
+/// How often the quota ledger's day and month counters are saved.
+const USAGE_SAVE_EVERY: Duration = Duration::from_secs(5);
 
 /// The environment variable holding the bootstrap admin token.
 pub const ADMIN_TOKEN_ENV: &str = "SWITCHYARD_ADMIN_TOKEN";

@@ -71,7 +71,9 @@ struct Inner {
 /// When the counter cap is reached and a sweep frees nothing, a charge on a
 /// new counter is allowed without being remembered (fail open, as
 /// [`crate::LocalLimiter`]); [`overflows`](Self::overflows) counts these.
-/// Counters are in memory only: a restart starts every window empty.
+/// Counters are in memory; [`saved_counters`](Self::saved_counters) and
+/// [`restore`](Self::restore) carry day and month windows across a restart
+/// (the binary saves them to the store).
 #[derive(Debug, Clone)]
 pub struct LocalLedger {
     inner: Arc<Inner>,
@@ -134,6 +136,75 @@ impl LocalLedger {
     pub fn sweep(&self) -> usize {
         self.inner.sweep()
     }
+
+    /// The counters worth keeping across a restart: tokens and spend over
+    /// day and month windows that are still open (minute windows and
+    /// concurrency would be stale by the time a restarted node serves).
+    /// Reserved amounts of calls in flight are included, conservatively.
+    pub fn saved_counters(&self) -> Vec<SavedCounter> {
+        let now = self.now_ms();
+        self.inner
+            .cells
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.key().counter.measure.window(),
+                    Window::Day | Window::Month
+                ) && e.value().end > now
+            })
+            .map(|e| SavedCounter {
+                counter: e.key().counter.clone(),
+                start_ms: e.key().start,
+                end_ms: e.value().end,
+                used: e.value().used.load(Ordering::Acquire),
+            })
+            .filter(|c| c.used > 0)
+            .collect()
+    }
+
+    /// Put saved counters back after a restart. Windows already over are
+    /// skipped; a counter this ledger already holds keeps the larger value,
+    /// so restoring never lowers usage.
+    pub fn restore(&self, saved: impl IntoIterator<Item = SavedCounter>) -> usize {
+        let now = self.now_ms();
+        let mut restored = 0;
+        for c in saved {
+            if c.end_ms <= now || c.start_ms > now {
+                continue;
+            }
+            let key = Key {
+                counter: c.counter,
+                start: c.start_ms,
+            };
+            match self.inner.cells.entry(key) {
+                dashmap::Entry::Occupied(cell) => {
+                    cell.get().used.fetch_max(c.used, Ordering::AcqRel);
+                }
+                dashmap::Entry::Vacant(slot) => {
+                    slot.insert(Cell {
+                        used: AtomicU64::new(c.used),
+                        end: c.end_ms,
+                    });
+                    self.inner.len.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            restored += 1;
+        }
+        restored
+    }
+}
+
+/// One day or month counter, as saved across restarts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedCounter {
+    /// Which counter.
+    pub counter: CounterId,
+    /// Its window's start and end, Unix ms.
+    pub start_ms: u64,
+    /// Window end (exclusive).
+    pub end_ms: u64,
+    /// Amount used (tokens, or micro-USD for spend).
+    pub used: u64,
 }
 
 impl Inner {

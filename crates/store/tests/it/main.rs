@@ -42,4 +42,5 @@ mod resources;
 mod subscriptions;
 mod support;
 mod tenants;
+mod usage;
 mod users;

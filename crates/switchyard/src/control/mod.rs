@@ -381,6 +381,46 @@ struct Extra {
     models: Vec<ModelSpec>,
 }
 
+impl ControlPlane {
+    /// Put the day and month usage saved before a restart back into
+    /// `ledger`, so a budget cannot be spent twice in one window.
+    pub async fn restore_usage(&self, ledger: &sy_state::LocalLedger) -> anyhow::Result<usize> {
+        let now = i64::try_from(ledger.now_ms()).unwrap_or(i64::MAX);
+        let rows = self.store.load_usage(now).await?;
+        let saved = rows.into_iter().filter_map(|r| {
+            Some(sy_state::SavedCounter {
+                counter: sy_state::CounterId {
+                    scope: sy_state::Scope::parse(&r.scope)?,
+                    entity: Arc::from(r.entity.as_str()),
+                    measure: sy_state::Measure::from_field(&r.measure)?,
+                },
+                start_ms: u64::try_from(r.window_start).ok()?,
+                end_ms: u64::try_from(r.window_end).ok()?,
+                used: u64::try_from(r.used).ok()?,
+            })
+        });
+        Ok(ledger.restore(saved))
+    }
+
+    /// Save `ledger`'s open day and month counters.
+    pub async fn save_usage(&self, ledger: &sy_state::LocalLedger) -> anyhow::Result<()> {
+        let rows: Vec<sy_store::UsageRow> = ledger
+            .saved_counters()
+            .into_iter()
+            .map(|c| sy_store::UsageRow {
+                scope: c.counter.scope.as_str().to_owned(),
+                entity: c.counter.entity.to_string(),
+                measure: c.counter.measure.field().to_owned(),
+                window_start: i64::try_from(c.start_ms).unwrap_or(i64::MAX),
+                window_end: i64::try_from(c.end_ms).unwrap_or(i64::MAX),
+                used: i64::try_from(c.used).unwrap_or(i64::MAX),
+            })
+            .collect();
+        self.store.save_usage(&rows).await?;
+        Ok(())
+    }
+}
+
 /// Open and migrate the store at `url`, with the secret key from the
 /// environment when one is set.
 pub async fn open(url: &str) -> anyhow::Result<Store> {

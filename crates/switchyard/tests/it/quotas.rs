@@ -236,3 +236,61 @@ async fn route_and_model_limits_apply_to_everyone_and_survive_reloads() {
     assert_eq!(c.get(gw.url("/plain")).send().await.unwrap().status(), 429);
     gw.shutdown().await;
 }
+
+/// Day usage survives a restart: what one process spent, the next one on
+/// the same store still counts (saved at shutdown, restored at start).
+#[tokio::test]
+async fn day_usage_survives_a_restart() {
+    const DAY: &str = r#"
+consumers:
+  - name: daily
+    keys: [{ key: "sk-day-0123456789abcdef" }]
+    limits: { tokens_per_day: 100000 }
+providers:
+  - { name: mock, kind: mock }
+models:
+  - name: cheap
+    deployments: [{ provider: mock, model: mock-1 }]
+routes:
+  - name: ai
+    match: { path: { prefix: /v1 } }
+    policies: { key_auth: {} }
+    target: { ai: {} }
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("store: sqlite://{}/store.db\n{DAY}", dir.path().display());
+    let remaining = |gw: &TestGateway| {
+        let url = gw.url("/v1/chat/completions");
+        async move {
+            let res = client()
+                .post(url)
+                .bearer_auth("sk-day-0123456789abcdef")
+                .json(&chat("cheap"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            res.headers()["x-ratelimit-remaining-tokens"]
+                .to_str()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        }
+    };
+    let first = TestGateway::start(&config).await;
+    let after_one = remaining(&first).await;
+    let after_two = remaining(&first).await;
+    let per_call = after_one - after_two;
+    assert!(per_call > 0);
+    first.shutdown().await;
+
+    let second = TestGateway::start(&config).await;
+    let after_three = remaining(&second).await;
+    // Continues from the first process' count (an empty ledger would be
+    // back at `after_one`).
+    assert!(
+        after_three < after_two,
+        "restarted at {after_three}, expected below {after_two}"
+    );
+    second.shutdown().await;
+}

@@ -362,3 +362,58 @@ async fn concurrent_reservations_never_pass_the_limit() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn day_and_month_counters_survive_a_restart_through_save_and_restore() {
+    let before = LocalLedger::with_origin(evening(), 100);
+    let r = reserve(
+        &before,
+        &[
+            charge(Scope::Tenant, "acme", Measure::SpendPerDay, 1_000, 300),
+            charge(Scope::Tenant, "acme", Measure::SpendPerMonth, 10_000, 300),
+            charge(Scope::Tenant, "acme", Measure::TokensPerMinute, 1_000, 50),
+        ],
+    )
+    .unwrap();
+    r.settle(Actual {
+        tokens: 40,
+        spend: 250,
+    });
+    drop(r);
+    let saved = before.saved_counters();
+    // Minute windows are not worth saving; day and month are.
+    let mut measures: Vec<_> = saved.iter().map(|c| c.counter.measure).collect();
+    measures.sort();
+    assert_eq!(measures, [Measure::SpendPerDay, Measure::SpendPerMonth]);
+    assert!(saved.iter().all(|c| c.used == 250));
+
+    // A restarted node: same day, empty ledger; restoring puts usage back,
+    // so the day's budget cannot be spent twice.
+    let after = LocalLedger::with_origin(evening() + 60_000, 100);
+    assert_eq!(after.restore(saved.clone()), 2);
+    assert_eq!(
+        after.current(&id(Scope::Tenant, "acme", Measure::SpendPerDay)),
+        250
+    );
+    let refused = reserve(
+        &after,
+        &[charge(
+            Scope::Tenant,
+            "acme",
+            Measure::SpendPerDay,
+            1_000,
+            800,
+        )],
+    );
+    assert!(refused.is_err(), "250 + 800 passes the 1,000 limit");
+    // Restoring twice never raises usage past the larger value.
+    after.restore(saved.clone());
+    assert_eq!(
+        after.current(&id(Scope::Tenant, "acme", Measure::SpendPerDay)),
+        250
+    );
+    // The next day, the saved day window is over and is skipped.
+    let tomorrow = LocalLedger::with_origin(evening() + 24 * 3_600_000, 100);
+    let restored = tomorrow.restore(saved);
+    assert_eq!(restored, 1, "only the month window is still open");
+}

@@ -105,7 +105,10 @@ async fn the_answer_ttl_is_honoured() {
         ..spec(&server.url("/introspect"))
     });
     assert!(run(&p, "tok-app").await.is_ok());
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    // Move the cache's clock past the TTL without sleeping.
+    tokio::time::pause();
+    tokio::time::advance(Duration::from_millis(5)).await;
+    tokio::time::resume();
     assert!(run(&p, "tok-app").await.is_ok());
     assert_eq!(server.hits(), 2, "an expired answer is asked again");
 }

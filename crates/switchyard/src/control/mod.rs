@@ -66,6 +66,9 @@ pub struct ControlPlane {
     /// the poll loop when it recompiles; so a sync run elsewhere (the admin
     /// API's pre-write check) never swallows a needed recompile.
     recompile: std::sync::atomic::AtomicBool,
+    /// The change-feed position the data plane serves: published by the
+    /// poll loop once a sync (and the recompile it called for) is done.
+    applied: tokio::sync::watch::Sender<i64>,
 }
 
 /// What a sync found, for the caller to act on.
@@ -102,9 +105,11 @@ impl ControlPlane {
             nudge: Arc::new(Notify::new()),
             resources: std::sync::Mutex::new(Extra::default()),
             recompile: std::sync::atomic::AtomicBool::new(false),
+            applied: tokio::sync::watch::Sender::new(0),
         };
         plane.load_all().await?;
         plane.load_resources().await?;
+        plane.applied.send_replace(*plane.head.lock().await);
         Ok(Some(plane))
     }
 
@@ -235,6 +240,14 @@ impl ControlPlane {
         }
     }
 
+    /// Wait until the data plane serves every store change up to `seq`
+    /// (keys and grants applied, the snapshot recompiled if resources
+    /// changed). For tests and tools that must not guess with sleeps.
+    pub async fn applied(&self, seq: i64) {
+        let mut rx = self.applied.subscribe();
+        let _ = rx.wait_for(|at| *at >= seq).await;
+    }
+
     /// Apply the file again after it changed (its entities, then its
     /// subscriptions), and sync.
     pub async fn reapply(&self, spec: &ConfigSpec) -> anyhow::Result<Synced> {
@@ -266,6 +279,12 @@ impl ControlPlane {
                     {
                         on_resources();
                     }
+                    let head = *self.head.lock().await;
+                    self.applied.send_if_modified(|at| {
+                        let moved = *at != head;
+                        *at = head;
+                        moved
+                    });
                 }
                 // The store may be briefly away; the index keeps serving.
                 Err(e) => tracing::warn!(error = %e, "store sync failed; retrying"),

@@ -103,22 +103,15 @@ async fn call(gw: &TestGateway, key: &str) -> (u16, String) {
     (status, res.text().await.unwrap())
 }
 
-/// Poll until the data plane answers `status` with `needle` in the body.
-/// The bound is one second; the deadline leaves slack for a loaded
-/// machine, and the elapsed time is checked against the bound separately.
+/// Once the data plane has applied every store change so far, it must
+/// answer `status` with `needle` in the body. Returns how long applying
+/// took (the bound is one second).
 async fn eventually(gw: &TestGateway, key: &str, status: u16, needle: &str) -> Duration {
-    let started = tokio::time::Instant::now();
-    loop {
-        let (got, body) = call(gw, key).await;
-        if got == status && body.contains(needle) {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "still {got} {body}; waiting for {status} with `{needle}`"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let took = gw.synced().await;
+    let (got, body) = call(gw, key).await;
+    assert_eq!(got, status, "{body}");
+    assert!(body.contains(needle), "`{needle}` not in {body}");
+    took
 }
 
 async fn approval_workflow_end_to_end_through_the_data_plane(store: &str) {
@@ -400,19 +393,9 @@ async fn resources_that_would_break_the_configuration_are_refused(backend: &str)
     assert_eq!(status, 201, "{body}");
     // Served (a refused connection: 502), not 404: the checks' own store
     // reads never swallow a recompile.
-    let started = tokio::time::Instant::now();
-    loop {
-        let res = reqwest::get(format!("{}/orphan", gw.base)).await.unwrap();
-        if res.status() == 502 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "still {}",
-            res.status()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    gw.synced().await;
+    let res = reqwest::get(format!("{}/orphan", gw.base)).await.unwrap();
+    assert_eq!(res.status(), 502);
     // The upstream cannot be deleted while the route uses it.
     let (status, body) = root
         .send(reqwest::Method::DELETE, "/upstreams/somewhere", None)

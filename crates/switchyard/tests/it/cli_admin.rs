@@ -93,27 +93,20 @@ async fn add_platform_admin(gw: &TestGateway, username: &str) {
         .unwrap();
 }
 
-/// Polls `/billing` with `key` until it answers `status` with `needle`.
+/// Once the data plane has applied every store change so far, `/billing`
+/// with `key` must answer `status` with `needle`.
 async fn eventually(gw: &TestGateway, key: &str, status: u16, needle: &str) {
-    let started = tokio::time::Instant::now();
-    loop {
-        let res = reqwest::Client::new()
-            .get(gw.url("/billing"))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap();
-        let got = res.status().as_u16();
-        let body = res.text().await.unwrap();
-        if got == status && body.contains(needle) {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "still {got} {body}; waiting for {status} with `{needle}`"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    gw.synced().await;
+    let res = reqwest::Client::new()
+        .get(gw.url("/billing"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    let got = res.status().as_u16();
+    let body = res.text().await.unwrap();
+    assert_eq!(got, status, "{body}");
+    assert!(body.contains(needle), "`{needle}` not in {body}");
 }
 
 /// The table's rows (header first), split on runs of spaces.

@@ -52,14 +52,13 @@ async fn call(gw: &TestGateway, path: &str, key: &str) -> (u16, String) {
     (status, res.text().await.unwrap())
 }
 
-/// Poll until `path` with `key` answers `status`; the deadline is the
-/// propagation bound the issue sets (one second), with slack for a loaded
-/// CI machine. Returns the body.
+/// Once the data plane has applied every store change so far, `path` with
+/// `key` must answer `status`. Returns the body.
 async fn eventually(gw: &TestGateway, path: &str, key: &str, status: u16) -> String {
     eventually_says(gw, path, key, status, "").await
 }
 
-/// [`eventually`], until the body also contains `needle`.
+/// [`eventually`], and the body must contain `needle`.
 async fn eventually_says(
     gw: &TestGateway,
     path: &str,
@@ -67,18 +66,15 @@ async fn eventually_says(
     status: u16,
     needle: &str,
 ) -> String {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
-    loop {
-        let (got, body) = call(gw, path, key).await;
-        if got == status && body.contains(needle) {
-            return body;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{path} still answers {got} ({body}), expected {status}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let took = gw.synced().await;
+    assert!(
+        took < Duration::from_secs(1),
+        "the change took {took:?} to apply"
+    );
+    let (got, body) = call(gw, path, key).await;
+    assert_eq!(got, status, "{path}: {body}");
+    assert!(body.contains(needle), "{path}: `{needle}` not in {body}");
+    body
 }
 
 fn store_of(gw: &TestGateway) -> &Store {

@@ -106,6 +106,25 @@ impl TestGateway {
         self.lines.lock().unwrap().clone()
     }
 
+    /// Wait until the data plane serves every change in the store so far
+    /// (a condition, not a guess: the control plane publishes the change
+    /// feed position it has applied). Returns how long that took.
+    pub async fn synced(&self) -> Duration {
+        let control = self
+            .gw
+            .as_ref()
+            .unwrap()
+            .control
+            .as_ref()
+            .expect("a gateway with a store");
+        let started = tokio::time::Instant::now();
+        let head = control.store().head().await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), control.applied(head))
+            .await
+            .expect("store changes reach the data plane");
+        started.elapsed()
+    }
+
     pub async fn shutdown(mut self) {
         if let Some(gw) = self.gw.take() {
             gw.shutdown().await;

@@ -297,13 +297,11 @@ impl ControlPlane {
     /// itself, in file order; API ones follow in creation order). Reads the
     /// copy the last sync loaded, so it never waits on the store.
     pub fn merge(&self, file: &ConfigSpec) -> ConfigSpec {
-        let mut spec = file.clone();
-        let extra = self.resources.lock().map(|r| r.clone()).unwrap_or_default();
-        spec.routes.extend(extra.routes);
-        spec.upstreams.extend(extra.upstreams);
-        spec.providers.extend(extra.providers);
-        spec.models.extend(extra.models);
-        spec
+        self.resources
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+            .onto(file)
     }
 
     /// Would the configuration still be valid with resource `name` of
@@ -318,27 +316,11 @@ impl ControlPlane {
         name: &str,
         spec: Option<&serde_json::Value>,
     ) -> Result<(), Vec<(String, String)>> {
-        let mut merged = self.merge(file);
-        fn put<T: serde::de::DeserializeOwned>(
-            list: &mut Vec<T>,
-            named: impl Fn(&T) -> &str,
-            name: &str,
-            spec: Option<&serde_json::Value>,
-        ) -> Result<(), Vec<(String, String)>> {
-            list.retain(|x| named(x) != name);
-            if let Some(v) = spec {
-                let parsed = serde_json::from_value(v.clone())
-                    .map_err(|e| vec![(String::new(), e.to_string())])?;
-                list.push(parsed);
-            }
-            Ok(())
-        }
-        match kind {
-            ResourceKind::Route => put(&mut merged.routes, |r| &r.name, name, spec)?,
-            ResourceKind::Upstream => put(&mut merged.upstreams, |u| &u.name, name, spec)?,
-            ResourceKind::Provider => put(&mut merged.providers, |p| &p.name, name, spec)?,
-            ResourceKind::Model => put(&mut merged.models, |m| &m.name, name, spec)?,
-        }
+        let mut extra = self.resources.lock().map(|r| r.clone()).unwrap_or_default();
+        extra
+            .set(kind, name, spec.cloned())
+            .map_err(|e| vec![(String::new(), e.to_string())])?;
+        let merged = extra.onto(file);
         let violations = sy_config::validate(&merged);
         if violations.is_empty() {
             Ok(())
@@ -358,27 +340,15 @@ impl ControlPlane {
         let rows = all!(self.store, list_resources, ResourceFilter::default());
         let mut extra = Extra::default();
         for r in rows.into_iter().filter(|r| !r.file_managed) {
-            let name = r.name.clone();
-            let kind = r.kind;
-            let parsed: Result<(), serde_json::Error> = match kind {
-                ResourceKind::Route => serde_json::from_value(r.spec).map(|s| extra.routes.push(s)),
-                ResourceKind::Upstream => {
-                    serde_json::from_value(r.spec).map(|s| extra.upstreams.push(s))
+            if let Err(e) = extra.set(r.kind, &r.name, Some(r.spec)) {
+                tracing::error!(kind = r.kind.as_str(), name = %r.name, error = %e, "stored spec does not parse; skipped");
+                continue;
+            }
+            if r.kind == ResourceKind::Provider && r.has_secret {
+                let secret = self.store.provider_secret(&r.name).await?;
+                if let Some(p) = extra.providers.iter_mut().find(|p| p.name == r.name) {
+                    p.api_key = secret;
                 }
-                ResourceKind::Model => serde_json::from_value(r.spec).map(|s| extra.models.push(s)),
-                ResourceKind::Provider => match serde_json::from_value::<ProviderSpec>(r.spec) {
-                    Ok(mut p) => {
-                        if r.has_secret {
-                            p.api_key = self.store.provider_secret(&r.name).await?;
-                        }
-                        extra.providers.push(p);
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                },
-            };
-            if let Err(e) = parsed {
-                tracing::error!(kind = kind.as_str(), name = %name, error = %e, "stored spec does not parse; skipped");
             }
         }
         let mut held = self
@@ -398,6 +368,46 @@ struct Extra {
     upstreams: Vec<UpstreamSpec>,
     providers: Vec<ProviderSpec>,
     models: Vec<ModelSpec>,
+}
+
+impl Extra {
+    /// Set resource `name` of `kind` to `spec` (parsed into its spec type),
+    /// or remove it when `spec` is `None`.
+    fn set(
+        &mut self,
+        kind: ResourceKind,
+        name: &str,
+        spec: Option<serde_json::Value>,
+    ) -> Result<(), serde_json::Error> {
+        fn put<T: serde::de::DeserializeOwned>(
+            list: &mut Vec<T>,
+            name_of: impl Fn(&T) -> &str,
+            name: &str,
+            spec: Option<serde_json::Value>,
+        ) -> Result<(), serde_json::Error> {
+            list.retain(|x| name_of(x) != name);
+            if let Some(v) = spec {
+                list.push(serde_json::from_value(v)?);
+            }
+            Ok(())
+        }
+        match kind {
+            ResourceKind::Route => put(&mut self.routes, |r| &r.name, name, spec),
+            ResourceKind::Upstream => put(&mut self.upstreams, |u| &u.name, name, spec),
+            ResourceKind::Provider => put(&mut self.providers, |p| &p.name, name, spec),
+            ResourceKind::Model => put(&mut self.models, |m| &m.name, name, spec),
+        }
+    }
+
+    /// `file` with these resources after its own.
+    fn onto(self, file: &ConfigSpec) -> ConfigSpec {
+        let mut spec = file.clone();
+        spec.routes.extend(self.routes);
+        spec.upstreams.extend(self.upstreams);
+        spec.providers.extend(self.providers);
+        spec.models.extend(self.models);
+        spec
+    }
 }
 
 impl ControlPlane {

@@ -92,26 +92,12 @@ impl Admin {
     }
 }
 
-async fn call(gw: &TestGateway, key: &str) -> (u16, String) {
-    let res = reqwest::Client::new()
-        .get(format!("{}/billing", gw.base))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.text().await.unwrap())
-}
-
-/// Once the data plane has applied every store change so far, it must
-/// answer `status` with `needle` in the body. Returns how long applying
-/// took (the bound is one second).
+/// Once the store's changes are applied, `/billing` with `key` must answer
+/// `status` with `needle`; returns how long applying took.
 async fn eventually(gw: &TestGateway, key: &str, status: u16, needle: &str) -> Duration {
-    let took = gw.synced().await;
-    let (got, body) = call(gw, key).await;
-    assert_eq!(got, status, "{body}");
-    assert!(body.contains(needle), "`{needle}` not in {body}");
-    took
+    gw.after_sync_expect("/billing", key, status, needle)
+        .await
+        .0
 }
 
 async fn approval_workflow_end_to_end_through_the_data_plane(store: &str) {

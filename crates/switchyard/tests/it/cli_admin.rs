@@ -96,17 +96,7 @@ async fn add_platform_admin(gw: &TestGateway, username: &str) {
 /// Once the data plane has applied every store change so far, `/billing`
 /// with `key` must answer `status` with `needle`.
 async fn eventually(gw: &TestGateway, key: &str, status: u16, needle: &str) {
-    gw.synced().await;
-    let res = reqwest::Client::new()
-        .get(gw.url("/billing"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    let got = res.status().as_u16();
-    let body = res.text().await.unwrap();
-    assert_eq!(got, status, "{body}");
-    assert!(body.contains(needle), "`{needle}` not in {body}");
+    gw.after_sync_expect("/billing", key, status, needle).await;
 }
 
 /// The table's rows (header first), split on runs of spaces.

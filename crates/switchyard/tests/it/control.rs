@@ -42,18 +42,11 @@ products:
 "#;
 
 async fn call(gw: &TestGateway, path: &str, key: &str) -> (u16, String) {
-    let res = reqwest::Client::new()
-        .get(format!("{}{path}", gw.base))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.text().await.unwrap())
+    gw.get_with_key(path, key).await
 }
 
-/// Once the data plane has applied every store change so far, `path` with
-/// `key` must answer `status`. Returns the body.
+/// Once the store's changes are applied (within a second), `path` with
+/// `key` must answer `status`; returns the body.
 async fn eventually(gw: &TestGateway, path: &str, key: &str, status: u16) -> String {
     eventually_says(gw, path, key, status, "").await
 }
@@ -66,14 +59,11 @@ async fn eventually_says(
     status: u16,
     needle: &str,
 ) -> String {
-    let took = gw.synced().await;
+    let (took, body) = gw.after_sync_expect(path, key, status, needle).await;
     assert!(
         took < Duration::from_secs(1),
         "the change took {took:?} to apply"
     );
-    let (got, body) = call(gw, path, key).await;
-    assert_eq!(got, status, "{path}: {body}");
-    assert!(body.contains(needle), "{path}: `{needle}` not in {body}");
     body
 }
 

@@ -106,6 +106,36 @@ impl TestGateway {
         self.lines.lock().unwrap().clone()
     }
 
+    /// `GET path` with `key` as a Bearer token: status and body.
+    pub async fn get_with_key(&self, path: &str, key: &str) -> (u16, String) {
+        let res = client()
+            .get(self.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.text().await.unwrap())
+    }
+
+    /// Once the data plane serves every store change so far, `GET path`
+    /// with `key` must answer `status` with `needle` in its body. Returns
+    /// how long applying the changes took (checked against the one
+    /// second by the callers that measure propagation).
+    pub async fn after_sync_expect(
+        &self,
+        path: &str,
+        key: &str,
+        status: u16,
+        needle: &str,
+    ) -> (Duration, String) {
+        let took = self.synced().await;
+        let (got, body) = self.get_with_key(path, key).await;
+        assert_eq!(got, status, "{path}: {body}");
+        assert!(body.contains(needle), "{path}: `{needle}` not in {body}");
+        (took, body)
+    }
+
     /// Wait until the data plane serves every change in the store so far
     /// (a condition, not a guess: the control plane publishes the change
     /// feed position it has applied). Returns how long that took.

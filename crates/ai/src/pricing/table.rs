@@ -8,12 +8,26 @@
 //! OpenAI rows: the pricing page itself was not reachable from the research
 //! corpus; each figure was taken where at least two independent copies that
 //! quote `platform.openai.com/docs/pricing` agree.
+//!
+//! Gemini, Mistral and Bedrock rows: the providers' own pricing pages
+//! (ai.google.dev, mistral.ai, aws.amazon.com/bedrock/pricing) were not
+//! readable in the research corpus either (the stored AWS copies carry no
+//! figures). The same rule applies: a figure is here only where at least two
+//! independent pages agree and no pricing page read disagrees. Each row
+//! names one of those pages; `docs/pricing.md` lists the others. None of
+//! these pages gave a confirmed cached-input price, so the cached-input
+//! price is the input price (a cache hit is never under-charged).
 
 use super::{Price, PriceEntry};
 
 const ANTHROPIC: &str = "https://platform.claude.com/docs/en/docs/about-claude/pricing";
 const OPENAI: &str = "https://platform.openai.com/docs/pricing";
 const DEEPSEEK: &str = "https://api-docs.deepseek.com/quick_start/pricing-details-usd";
+const GEMINI_DEPLOYBASE: &str = "https://deploybase.ai/articles/gemini-api-pricing";
+const GEMINI_GEOTOOLBOX: &str = "https://geotoolbox.ai/blog/gemini-api-pricing";
+const MISTRAL_APIDOG: &str = "https://apidog.com/blog/mistral-medium-3-5-api/";
+const BEDROCK_PRISTREN: &str = "https://pristren.com/blog/amazon-nova-micro-ultra-fast";
+const BEDROCK_INVENTIVEHQ: &str = "https://inventivehq.com/blog/aws-bedrock-pricing-guide";
 const READ: &str = "2026-11-23";
 
 const fn row(
@@ -169,5 +183,73 @@ pub(super) static TABLE: &[PriceEntry] = &[
         140_000,
         2_190_000,
         DEEPSEEK,
+    ),
+    // Gemini Developer API, Standard (paid) tier, text input. Gemini 2.5 Pro
+    // has two tiers: these are the prompts <= 200k tokens prices; above
+    // 200k Google charges more ($2.50 in / $15 out), which this table cannot
+    // express, so long prompts are under-priced. Cached input: see above.
+    row(
+        "gemini",
+        "gemini-2.5-pro",
+        1_250_000,
+        1_250_000,
+        10_000_000,
+        GEMINI_DEPLOYBASE,
+    ),
+    row(
+        "gemini",
+        "gemini-2.5-flash",
+        300_000,
+        300_000,
+        2_500_000,
+        GEMINI_GEOTOOLBOX,
+    ),
+    row(
+        "gemini",
+        "gemini-2.5-flash-lite",
+        100_000,
+        100_000,
+        400_000,
+        GEMINI_GEOTOOLBOX,
+    ),
+    // Mistral: only exact ids. Mistral's `-YYMM` versions look like dates to
+    // `candidates`, so a bare `mistral-medium` row would also price
+    // `mistral-medium-2505` (Medium 3, a different price) and the moving
+    // `mistral-medium-latest` alias. Mistral publishes no cached-input price.
+    row(
+        "mistral",
+        "mistral-medium-3.5",
+        1_500_000,
+        1_500_000,
+        7_500_000,
+        MISTRAL_APIDOG,
+    ),
+    row(
+        "mistral",
+        "mistral-medium-3-5-26-04",
+        1_500_000,
+        1_500_000,
+        7_500_000,
+        MISTRAL_APIDOG,
+    ),
+    // AWS Bedrock, on-demand, US East; AWS quotes per 1,000 tokens, so
+    // $0.0008 / 1K = $0.80 / 1M. Keys are Bedrock model ids after
+    // `candidates` (`us.amazon.nova-pro-v1:0` -> `amazon.nova-pro`). AWS:
+    // cross-region inference costs the source region's price.
+    row(
+        "bedrock",
+        "amazon.nova-pro",
+        800_000,
+        800_000,
+        3_200_000,
+        BEDROCK_PRISTREN,
+    ),
+    row(
+        "bedrock",
+        "anthropic.claude-3-haiku",
+        250_000,
+        250_000,
+        1_250_000,
+        BEDROCK_INVENTIVEHQ,
     ),
 ];

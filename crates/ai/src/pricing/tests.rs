@@ -149,3 +149,117 @@ fn vendor_from_kind_and_base_url() {
         None
     );
 }
+
+#[test]
+fn gemini_ids_as_configured_find_the_base_tier_price() {
+    // `models/` prefix and `-latest` are dropped; case is ignored.
+    let flash = lookup("gemini", "models/Gemini-2.5-Flash-latest").unwrap();
+    assert_eq!(flash.model, "gemini-2.5-flash");
+    assert_eq!(
+        flash.price,
+        Price {
+            input: 300_000,
+            cached_input: 300_000,
+            output: 2_500_000,
+        }
+    );
+    // 6,000 fresh + 4,000 cached (no confirmed cache price: billed as input)
+    // + 2,000 out: 1800 + 1200 + 5000.
+    assert_eq!(
+        flash.price.cost(&usage(10_000, 4_000, 2_000)),
+        Money::from_micros(8_000)
+    );
+    // Flash-Lite is its own row, not Flash's price by prefix.
+    let lite = lookup("gemini", "gemini-2.5-flash-lite").unwrap().price;
+    assert_eq!((lite.input, lite.output), (100_000, 400_000));
+    assert_eq!(
+        lite.cost(&usage(1_000_000, 0, 1_000_000)),
+        Money::from_micros(500_000)
+    );
+    // Pro: the <= 200k-token tier.
+    let pro = lookup("gemini", "gemini-2.5-pro").unwrap().price;
+    assert_eq!((pro.input, pro.output), (1_250_000, 10_000_000));
+    assert_eq!(pro.cost(&usage(1000, 0, 500)), Money::from_micros(6_250));
+    // A dated preview is a different model: no price.
+    assert!(lookup("gemini", "gemini-2.5-flash-preview-05-20").is_none());
+    assert!(lookup("openai", "gemini-2.5-flash").is_none());
+}
+
+#[test]
+fn mistral_versions_are_priced_exactly_never_by_alias() {
+    let m = lookup("mistral", "mistralai/Mistral-Medium-3-5-26-04").unwrap();
+    assert_eq!(m.model, "mistral-medium-3-5-26-04");
+    assert_eq!(
+        (m.price.input, m.price.cached_input, m.price.output),
+        (1_500_000, 1_500_000, 7_500_000)
+    );
+    // 2,000 in × 1.5 + 1,000 out × 7.5.
+    assert_eq!(
+        m.price.cost(&usage(2000, 0, 1000)),
+        Money::from_micros(10_500)
+    );
+    assert_eq!(
+        lookup("mistral", "mistral-medium-3.5").unwrap().price,
+        m.price
+    );
+    // `-latest` moves and `-2505` (Medium 3) has another price: both strip
+    // to `mistral-medium`, which must stay unpriced.
+    assert_eq!(
+        candidates("mistral-medium-2505"),
+        ["mistral-medium-2505", "mistral-medium"]
+    );
+    assert!(lookup("mistral", "mistral-medium-latest").is_none());
+    assert!(lookup("mistral", "mistral-medium-2505").is_none());
+}
+
+#[test]
+fn bedrock_ids_with_region_and_version_find_their_row() {
+    let nova = lookup("bedrock", "us.amazon.nova-pro-v1:0").unwrap();
+    assert_eq!(nova.model, "amazon.nova-pro");
+    // $0.0008 / 1K input, $0.0032 / 1K output.
+    assert_eq!(
+        (nova.price.input, nova.price.cached_input, nova.price.output),
+        (800_000, 800_000, 3_200_000)
+    );
+    assert_eq!(
+        nova.price.cost(&usage(1000, 0, 1000)),
+        Money::from_micros(4_000)
+    );
+    let haiku = lookup("bedrock", "eu.anthropic.claude-3-haiku-20240307-v1:0").unwrap();
+    assert_eq!(haiku.model, "anthropic.claude-3-haiku");
+    assert_eq!(
+        (haiku.price.input, haiku.price.output),
+        (250_000, 1_250_000)
+    );
+    // 1000 × 0.25 + 1000 × 1.25; one output token is 1.25 µ$ → 2.
+    assert_eq!(
+        haiku.price.cost(&usage(1000, 0, 1000)),
+        Money::from_micros(1_500)
+    );
+    assert_eq!(haiku.price.cost(&usage(0, 0, 1)), Money::from_micros(2));
+    // Same id through an ARN.
+    assert_eq!(
+        lookup(
+            "bedrock",
+            "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
+        ),
+        Some(haiku)
+    );
+    // Anthropic's own prices are not Bedrock's, nor the reverse; unconfirmed
+    // Bedrock models stay unpriced.
+    assert!(lookup("bedrock", "claude-3-haiku-20240307").is_none());
+    assert!(lookup("anthropic", "anthropic.claude-3-haiku-20240307-v1:0").is_none());
+    assert!(lookup("bedrock", "us.amazon.nova-lite-v1:0").is_none());
+    assert!(lookup("bedrock", "anthropic.claude-3-5-haiku-20241022-v1:0").is_none());
+}
+
+#[test]
+fn cohere_has_no_confirmed_price() {
+    // No two sources agreed on a Cohere price; a deployment must set one.
+    assert_eq!(
+        candidates("command-r-plus-08-2024"),
+        ["command-r-plus-08-2024", "command-r-plus-08"]
+    );
+    assert!(table().iter().all(|e| e.vendor != "cohere"));
+    assert!(lookup("cohere", "command-r-plus-08-2024").is_none());
+}

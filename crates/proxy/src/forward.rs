@@ -10,6 +10,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, Uri, Version, hea
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use sy_config::HashOnSpec;
+use sy_http::client::{ClientError, UpstreamBody};
 use sy_http::{Body, BoxError};
 use sy_policy::RequestContext;
 use tokio::time::Instant;
@@ -302,7 +303,7 @@ pub async fn forward(
                     ProxyError::Upstream {
                         upstream: pool.name().into(),
                         target: target.authority().to_string(),
-                        detail: describe(&e),
+                        detail: e.describe(),
                     }
                 });
                 // A connect failure sent nothing, so it is always safe to
@@ -381,13 +382,9 @@ fn body_error(exceeded: &AtomicBool, limit: u64, e: BoxError) -> ProxyError {
 }
 
 /// `(kind, is_connect, is_connect_timeout)` of a client error.
-fn classify(e: &hyper_util::client::legacy::Error) -> (FailureKind, bool, bool) {
+fn classify(e: &ClientError) -> (FailureKind, bool, bool) {
     if e.is_connect() {
-        let timed_out = source_chain(e).any(|s| {
-            s.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
-                || s.to_string().contains("timed out")
-        });
+        let timed_out = e.is_connect_timeout();
         let kind = if timed_out {
             FailureKind::Timeout
         } else {
@@ -398,28 +395,9 @@ fn classify(e: &hyper_util::client::legacy::Error) -> (FailureKind, bool, bool) 
     (FailureKind::Reset, false, false)
 }
 
-fn source_chain<'a>(
-    e: &'a (dyn std::error::Error + 'static),
-) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
-    std::iter::successors(Some(e), |e| e.source())
-}
-
-/// A one-line description of a client error for the 502 body.
-fn describe(e: &hyper_util::client::legacy::Error) -> String {
-    let root = source_chain(e)
-        .last()
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| e.to_string());
-    if e.is_connect() {
-        format!("connect failed: {root}")
-    } else {
-        format!("connection failed during the exchange: {root}")
-    }
-}
-
 /// Answer a 101 and join the two upgraded connections.
 fn tunnel(
-    mut upstream: Response<Incoming>,
+    mut upstream: Response<UpstreamBody>,
     client: Option<hyper::upgrade::OnUpgrade>,
 ) -> Response<Body> {
     let up = hyper::upgrade::on(&mut upstream);

@@ -302,10 +302,9 @@ type UpstreamBody = UnsyncBoxBody<Bytes, BoxError>;
 /// caller's future stays `Send` for every lifetime).
 fn upstream_body<B>(body: B) -> UpstreamBody
 where
-    B: http_body::Body<Data = Bytes> + Send + 'static,
-    B::Error: std::error::Error + Send + Sync + 'static,
+    B: http_body::Body<Data = Bytes, Error = BoxError> + Send + 'static,
 {
-    body.map_err(|e| -> BoxError { Box::new(e) }).boxed_unsync()
+    body.boxed_unsync()
 }
 
 /// Read a body whole, refusing more than `limit` bytes.

@@ -1,0 +1,357 @@
+//! HTTP/1.1 framing for the upstream client (RFC 9112): request heads out,
+//! response heads and body framing in. Pure functions over buffers, so each
+//! rule is tested without a socket.
+
+use std::io::Write as _;
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, StatusCode, Version};
+
+/// A response head larger than this is refused (hyper's default is 400 KiB;
+/// an upstream that needs more than 64 KiB of headers is broken).
+pub(super) const MAX_HEAD: usize = 64 * 1024;
+/// Headers in one response head (or trailer section).
+const MAX_HEADERS: usize = 128;
+/// A chunk-size line, extensions included.
+const MAX_CHUNK_LINE: usize = 4096;
+
+/// Why a response could not be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub(crate) enum CodecError {
+    #[error("invalid response head: {0}")]
+    Head(&'static str),
+    #[error("response head larger than {MAX_HEAD} bytes")]
+    HeadTooLarge,
+    #[error("invalid Content-Length")]
+    ContentLength,
+    #[error("invalid chunked encoding: {0}")]
+    Chunked(&'static str),
+}
+
+/// How the request body is framed on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ReqFraming {
+    /// No body and no length header (GET and friends with nothing to send).
+    None,
+    /// `Content-Length: n`.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// Append the request line and headers to `out`. `Content-Length` and
+/// `Transfer-Encoding` come from `framing`, never from `headers` (a caller's
+/// stale length must not frame the body); `host` is written when `headers`
+/// has none.
+pub(super) fn encode_head(
+    out: &mut Vec<u8>,
+    method: &Method,
+    path_and_query: &str,
+    host: &str,
+    headers: &HeaderMap,
+    framing: ReqFraming,
+) {
+    out.extend_from_slice(method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(path_and_query.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    if !headers.contains_key(header::HOST) {
+        out.extend_from_slice(b"host: ");
+        out.extend_from_slice(host.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    for (name, value) in headers {
+        if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    match framing {
+        ReqFraming::None => {}
+        ReqFraming::Length(n) => {
+            // Writing to a Vec cannot fail.
+            let _ = write!(out, "content-length: {n}\r\n");
+        }
+        ReqFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// A parsed response head.
+#[derive(Debug)]
+pub(super) struct Head {
+    pub status: StatusCode,
+    pub version: Version,
+    pub headers: HeaderMap,
+}
+
+/// Parse a response head from the front of `buf`, removing it. `Ok(None)`:
+/// not complete yet. Header values share the head's bytes (no copy).
+pub(super) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, CodecError> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut res = httparse::Response::new(&mut slots);
+    let len = match res.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => {
+            return if buf.len() >= MAX_HEAD {
+                Err(CodecError::HeadTooLarge)
+            } else {
+                Ok(None)
+            };
+        }
+        Err(httparse::Error::TooManyHeaders) => return Err(CodecError::Head("too many headers")),
+        Err(_) => return Err(CodecError::Head("malformed status line or header")),
+    };
+    let status = res
+        .code
+        .and_then(|c| StatusCode::from_u16(c).ok())
+        .ok_or(CodecError::Head("bad status code"))?;
+    let version = match res.version {
+        Some(0) => Version::HTTP_10,
+        _ => Version::HTTP_11,
+    };
+    // Offsets first: the parsed headers borrow `buf`, which is frozen next.
+    let base = buf.as_ptr() as usize;
+    let mut spans = Vec::with_capacity(res.headers.len());
+    for h in res.headers.iter() {
+        let start = h.value.as_ptr() as usize - base;
+        spans.push((h.name, start, start + h.value.len()));
+    }
+    let mut headers = HeaderMap::with_capacity(spans.len());
+    let mut pending = Vec::with_capacity(spans.len());
+    for (name, start, end) in spans {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| CodecError::Head("invalid header name"))?;
+        pending.push((name, start, end));
+    }
+    let head = buf.split_to(len).freeze();
+    for (name, start, end) in pending {
+        let value = HeaderValue::from_maybe_shared(head.slice(start..end))
+            .map_err(|_| CodecError::Head("invalid header value"))?;
+        headers.append(name, value);
+    }
+    Ok(Some(Head {
+        status,
+        version,
+        headers,
+    }))
+}
+
+/// How a response body is delimited (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Framing {
+    /// No body: a HEAD request, 1xx, 204 or 304.
+    Empty,
+    /// Exactly this many bytes.
+    Length(u64),
+    /// Chunked transfer coding.
+    Chunked,
+    /// Until the upstream closes the connection.
+    Close,
+}
+
+/// The body framing of a response to `method`.
+pub(super) fn response_framing(
+    method: &Method,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> Result<Framing, CodecError> {
+    if method == Method::HEAD
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+    {
+        return Ok(Framing::Empty);
+    }
+    // Transfer-Encoding overrides Content-Length; chunked must be last,
+    // otherwise the body runs to the close.
+    let mut te = headers.get_all(header::TRANSFER_ENCODING).iter().peekable();
+    if te.peek().is_some() {
+        let last = te
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .last();
+        return Ok(match last {
+            Some(c) if c.eq_ignore_ascii_case("chunked") => Framing::Chunked,
+            _ => Framing::Close,
+        });
+    }
+    let mut length: Option<u64> = None;
+    for value in headers.get_all(header::CONTENT_LENGTH) {
+        let s = value.to_str().map_err(|_| CodecError::ContentLength)?;
+        for part in s.split(',') {
+            let part = part.trim();
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(CodecError::ContentLength);
+            }
+            let n: u64 = part.parse().map_err(|_| CodecError::ContentLength)?;
+            match length {
+                Some(prev) if prev != n => return Err(CodecError::ContentLength),
+                _ => length = Some(n),
+            }
+        }
+    }
+    Ok(match length {
+        Some(0) => Framing::Empty,
+        Some(n) => Framing::Length(n),
+        None => Framing::Close,
+    })
+}
+
+/// Whether the connection may carry another request after this response.
+pub(super) fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
+    let mut close = false;
+    let mut keep = false;
+    for v in headers.get_all(header::CONNECTION) {
+        for token in v.to_str().unwrap_or("close").split(',') {
+            let token = token.trim();
+            close |= token.eq_ignore_ascii_case("close");
+            keep |= token.eq_ignore_ascii_case("keep-alive");
+        }
+    }
+    !close && (version == Version::HTTP_11 || keep)
+}
+
+/// What the chunked decoder produced.
+#[derive(Debug, PartialEq)]
+pub(super) enum Decoded {
+    /// Body bytes.
+    Data(Bytes),
+    /// The buffer holds no complete next item: read more.
+    NeedMore,
+    /// The last chunk and its trailer section (empty if none).
+    End(Option<HeaderMap>),
+}
+
+/// Incremental decoder of the chunked transfer coding.
+#[derive(Debug, Default)]
+pub(super) struct ChunkedDecoder {
+    state: ChunkState,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+enum ChunkState {
+    /// Expecting a chunk-size line.
+    #[default]
+    Size,
+    /// Inside chunk data, this many bytes left.
+    Data(u64),
+    /// After chunk data, expecting CRLF.
+    DataEnd,
+    /// After the last chunk, expecting the trailer section.
+    Trailers,
+    /// Finished.
+    Done,
+}
+
+impl ChunkedDecoder {
+    /// Decode the next item from the front of `buf`.
+    pub(super) fn decode(&mut self, buf: &mut BytesMut) -> Result<Decoded, CodecError> {
+        loop {
+            match self.state {
+                ChunkState::Size => {
+                    let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+                        return if buf.len() > MAX_CHUNK_LINE {
+                            Err(CodecError::Chunked("chunk-size line too long"))
+                        } else {
+                            Ok(Decoded::NeedMore)
+                        };
+                    };
+                    if nl == 0 || buf[nl - 1] != b'\r' {
+                        return Err(CodecError::Chunked("chunk-size line not ended by CRLF"));
+                    }
+                    let size = chunk_size(&buf[..nl - 1])?;
+                    buf.advance(nl + 1);
+                    self.state = if size == 0 {
+                        ChunkState::Trailers
+                    } else {
+                        ChunkState::Data(size)
+                    };
+                }
+                ChunkState::Data(left) => {
+                    if buf.is_empty() {
+                        return Ok(Decoded::NeedMore);
+                    }
+                    let take = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+                    let data = buf.split_to(take).freeze();
+                    let left = left - take as u64;
+                    self.state = if left == 0 {
+                        ChunkState::DataEnd
+                    } else {
+                        ChunkState::Data(left)
+                    };
+                    return Ok(Decoded::Data(data));
+                }
+                ChunkState::DataEnd => {
+                    if buf.len() < 2 {
+                        return Ok(Decoded::NeedMore);
+                    }
+                    if &buf[..2] != b"\r\n" {
+                        return Err(CodecError::Chunked("chunk data not followed by CRLF"));
+                    }
+                    buf.advance(2);
+                    self.state = ChunkState::Size;
+                }
+                ChunkState::Trailers => {
+                    if buf.starts_with(b"\r\n") {
+                        buf.advance(2);
+                        self.state = ChunkState::Done;
+                        return Ok(Decoded::End(None));
+                    }
+                    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+                    match httparse::parse_headers(buf, &mut slots) {
+                        Ok(httparse::Status::Complete((len, parsed))) => {
+                            let mut trailers = HeaderMap::with_capacity(parsed.len());
+                            for h in parsed {
+                                let name = HeaderName::from_bytes(h.name.as_bytes())
+                                    .map_err(|_| CodecError::Chunked("invalid trailer name"))?;
+                                let value = HeaderValue::from_bytes(h.value)
+                                    .map_err(|_| CodecError::Chunked("invalid trailer value"))?;
+                                trailers.append(name, value);
+                            }
+                            buf.advance(len);
+                            self.state = ChunkState::Done;
+                            return Ok(Decoded::End(Some(trailers)));
+                        }
+                        Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {
+                            return Ok(Decoded::NeedMore);
+                        }
+                        _ => return Err(CodecError::Chunked("invalid trailer section")),
+                    }
+                }
+                ChunkState::Done => return Ok(Decoded::End(None)),
+            }
+        }
+    }
+}
+
+/// The size of a chunk-size line (hex digits, then optional `;extensions`).
+fn chunk_size(line: &[u8]) -> Result<u64, CodecError> {
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 {
+        return Err(CodecError::Chunked("missing chunk size"));
+    }
+    if digits > 15 {
+        return Err(CodecError::Chunked("chunk size too large"));
+    }
+    let rest = &line[digits..];
+    let rest_ok = rest.is_empty()
+        || rest
+            .iter()
+            .position(|&b| b != b' ' && b != b'\t')
+            .is_none_or(|i| rest[i] == b';');
+    if !rest_ok {
+        return Err(CodecError::Chunked("invalid chunk-size line"));
+    }
+    let hex = std::str::from_utf8(&line[..digits]).map_err(|_| CodecError::Chunked("size"))?;
+    u64::from_str_radix(hex, 16).map_err(|_| CodecError::Chunked("invalid chunk size"))
+}
+
+#[cfg(test)]
+mod tests;

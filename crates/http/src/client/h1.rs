@@ -1,0 +1,747 @@
+//! The inline HTTP/1.1 upstream client: the request task writes the request
+//! and reads the response on a pooled connection it owns for the exchange.
+//!
+//! Why not hyper's pooled client: it hands every request to a separate
+//! connection task over a channel and the response back over another, with
+//! a pool checkout future in between. On the proxy's hot path that was the
+//! largest single cost after the kernel (two extra task wake-ups, a channel
+//! round trip and the pool's locking and hashing per request). Here the
+//! exchange runs in the caller's task: one `write` of head and body, reads
+//! into one buffer, and the connection goes back to the pool the moment its
+//! response body has been read, by whichever task reads it.
+//!
+//! Scope: HTTP/1.1 over TCP or TLS, requests without `Upgrade`. HTTP/2 and
+//! upgrades use hyper (see `super`).
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::uri::{Authority, Scheme};
+use http::{HeaderMap, Method, Request, Response};
+use http_body::{Body as _, Frame, SizeHint};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+use super::ClientError;
+use super::codec::{self, ChunkedDecoder, Decoded, Framing, ReqFraming};
+use crate::body::{Body, BoxError};
+
+/// Request bodies up to this size that are ready at once are written with
+/// the head in one `write` and kept, so a stale pooled connection can be
+/// replaced and the request sent again.
+const INLINE_BODY: usize = 64 * 1024;
+/// Read buffer growth step.
+const READ_CHUNK: usize = 8 * 1024;
+/// A pooled connection keeps a read buffer up to this size.
+const MAX_KEPT_BUFFER: usize = 64 * 1024;
+
+/// A plain or TLS connection.
+enum Stream {
+    Tcp(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+impl Stream {
+    /// Whether an idle connection can still be used: the upstream has not
+    /// closed it and has sent nothing unasked. For TCP this reads the
+    /// socket's cached readiness first, so a quiet connection costs no
+    /// system call. TLS is polled through rustls (never under it: a raw
+    /// read would eat a record such as a session ticket); records that
+    /// carry no data are consumed, a close or unasked data is not open.
+    fn still_open(&mut self) -> bool {
+        let mut probe = [0u8; 1];
+        match self {
+            Stream::Tcp(s) => {
+                matches!(s.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+            }
+            Stream::Tls(s) => {
+                let mut cx = Context::from_waker(std::task::Waker::noop());
+                let mut buf = ReadBuf::new(&mut probe);
+                Pin::new(&mut **s).poll_read(&mut cx, &mut buf).is_pending()
+            }
+        }
+    }
+}
+
+/// One upstream connection with its buffers.
+struct Conn {
+    io: Stream,
+    /// Bytes read and not yet consumed.
+    rbuf: BytesMut,
+    /// The request head (and small body) being written; kept for reuse.
+    wbuf: Vec<u8>,
+    /// Served a request before (a failure before any response byte may
+    /// then be the upstream's idle close racing our request).
+    reused: bool,
+}
+
+struct Idle {
+    conn: Conn,
+    since: Instant,
+}
+
+/// Where pooled connections go.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Key {
+    tls: bool,
+    authority: Authority,
+}
+
+/// Connection settings and the idle connections by target.
+pub(super) struct H1Client {
+    idle: Mutex<HashMap<Key, VecDeque<Idle>>>,
+    connect_timeout: Option<Duration>,
+    idle_timeout: Duration,
+    max_idle: usize,
+    tls: TlsConnector,
+    server_name: Option<rustls::pki_types::ServerName<'static>>,
+}
+
+impl std::fmt::Debug for H1Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("H1Client")
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_idle", &self.max_idle)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the request body is sent.
+enum Outgoing {
+    /// All of it, already in `Conn::wbuf` after the head; kept for a resend.
+    Inline(Vec<Bytes>),
+    /// The first part in `wbuf`, then the rest streamed from the body.
+    Streamed(Body),
+}
+
+impl H1Client {
+    pub(super) fn new(
+        connect_timeout: Option<Duration>,
+        idle_timeout: Duration,
+        max_idle: usize,
+        mut tls: rustls::ClientConfig,
+        server_name: Option<rustls::pki_types::ServerName<'static>>,
+    ) -> Arc<Self> {
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Arc::new(H1Client {
+            idle: Mutex::new(HashMap::new()),
+            connect_timeout,
+            idle_timeout,
+            max_idle,
+            tls: TlsConnector::from(Arc::new(tls)),
+            server_name,
+        })
+    }
+
+    /// Send `req` and return the response head; the body is read from the
+    /// connection as the caller polls it.
+    pub(super) async fn send(
+        self: &Arc<Self>,
+        req: Request<Body>,
+    ) -> Result<Response<ResponseBody>, ClientError> {
+        let (parts, mut body) = req.into_parts();
+        let tls = parts.uri.scheme() == Some(&Scheme::HTTPS);
+        let authority = parts
+            .uri
+            .authority()
+            .cloned()
+            .ok_or_else(|| ClientError::request("the upstream URI has no host"))?;
+        let key = Key { tls, authority };
+        let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+
+        // Take what the body has ready now: a small complete body goes out
+        // with the head and can be sent again on a fresh connection.
+        let mut first: Vec<Bytes> = Vec::new();
+        let mut size = 0usize;
+        let mut ended = body.is_end_stream();
+        while !ended && size <= INLINE_BODY {
+            let next = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut body).poll_frame(cx)));
+            match next.await {
+                Poll::Ready(None) => ended = true,
+                Poll::Ready(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        size += data.len();
+                        first.push(data);
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => return Err(ClientError::body(e)),
+                Poll::Pending => break,
+            }
+        }
+        let framing = if ended {
+            if size == 0 && !method_has_body(&parts.method) {
+                ReqFraming::None
+            } else {
+                ReqFraming::Length(size as u64)
+            }
+        } else {
+            match body.size_hint().exact() {
+                Some(n) => ReqFraming::Length(n),
+                None => ReqFraming::Chunked,
+            }
+        };
+        let (mut outgoing, prefix) = if ended {
+            (Outgoing::Inline(first), Vec::new())
+        } else {
+            (Outgoing::Streamed(body), first)
+        };
+
+        let mut conn = match self.checkout(&key) {
+            Some(c) => c,
+            None => self.connect(&key).await?,
+        };
+        loop {
+            let sent = self
+                .exchange(
+                    &mut conn,
+                    &parts.method,
+                    pq,
+                    &key,
+                    &parts.headers,
+                    framing,
+                    &mut outgoing,
+                    &prefix,
+                )
+                .await;
+            match sent {
+                Ok(head) => return self.respond(conn, key, &parts.method, head),
+                Err(Failure::Stale(e)) => {
+                    // The upstream closed a pooled connection before answering.
+                    // Only a request it cannot have acted on is sent again:
+                    // idempotent, with its body still in hand.
+                    let resend =
+                        matches!(outgoing, Outgoing::Inline(_)) && is_idempotent(&parts.method);
+                    if !resend {
+                        return Err(ClientError::exchange(e));
+                    }
+                    conn = self.connect(&key).await?;
+                }
+                Err(Failure::Other(e)) => return Err(e),
+            }
+        }
+    }
+
+    /// Write the request, read the response head (1xx skipped).
+    #[expect(clippy::too_many_arguments, reason = "one private call site")]
+    async fn exchange(
+        &self,
+        conn: &mut Conn,
+        method: &Method,
+        pq: &str,
+        key: &Key,
+        headers: &HeaderMap,
+        framing: ReqFraming,
+        outgoing: &mut Outgoing,
+        prefix: &[Bytes],
+    ) -> Result<codec::Head, Failure> {
+        let reused = conn.reused;
+        conn.reused = true;
+        conn.wbuf.clear();
+        codec::encode_head(
+            &mut conn.wbuf,
+            method,
+            pq,
+            key.authority.as_str(),
+            headers,
+            framing,
+        );
+        let chunked = framing == ReqFraming::Chunked;
+        let parts: &[Bytes] = match outgoing {
+            Outgoing::Inline(parts) => parts,
+            Outgoing::Streamed(_) => prefix,
+        };
+        for part in parts {
+            put_data(&mut conn.wbuf, part, chunked);
+        }
+        let stale = |e: io::Error| {
+            if reused && is_reset(&e) {
+                Failure::Stale(e)
+            } else {
+                Failure::Other(ClientError::exchange(e))
+            }
+        };
+        conn.io.write_all(&conn.wbuf).await.map_err(stale)?;
+        if let Outgoing::Streamed(body) = outgoing {
+            stream_body(conn, body, chunked)
+                .await
+                .map_err(Failure::Other)?;
+        }
+        if conn.wbuf.capacity() > 4 * READ_CHUNK {
+            conn.wbuf = Vec::new();
+        }
+        conn.io.flush().await.map_err(stale)?;
+        let mut got_bytes = !conn.rbuf.is_empty();
+        loop {
+            if let Some(head) = codec::parse_head(&mut conn.rbuf)
+                .map_err(|e| Failure::Other(ClientError::protocol(e)))?
+            {
+                if head.status.is_informational() {
+                    if head.status == http::StatusCode::SWITCHING_PROTOCOLS {
+                        return Err(Failure::Other(ClientError::protocol(
+                            "101 Switching Protocols to a request that asked for no upgrade",
+                        )));
+                    }
+                    continue;
+                }
+                return Ok(head);
+            }
+            if conn.rbuf.capacity() - conn.rbuf.len() < 1024 {
+                conn.rbuf.reserve(READ_CHUNK);
+            }
+            match tokio_util::io::read_buf(&mut conn.io, &mut conn.rbuf).await {
+                Ok(0) if !got_bytes && reused => {
+                    return Err(Failure::Stale(io::ErrorKind::UnexpectedEof.into()));
+                }
+                Ok(0) => {
+                    return Err(Failure::Other(ClientError::exchange(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the upstream closed the connection before a complete response head",
+                    ))));
+                }
+                Ok(_) => got_bytes = true,
+                Err(e) if !got_bytes => return Err(stale(e)),
+                Err(e) => return Err(Failure::Other(ClientError::exchange(e))),
+            }
+        }
+    }
+
+    /// The response with a body reading from `conn`.
+    fn respond(
+        self: &Arc<Self>,
+        conn: Conn,
+        key: Key,
+        method: &Method,
+        head: codec::Head,
+    ) -> Result<Response<ResponseBody>, ClientError> {
+        let framing = codec::response_framing(method, head.status, &head.headers)
+            .map_err(ClientError::protocol)?;
+        let reuse = framing != Framing::Close && codec::keep_alive(head.version, &head.headers);
+        let state = match framing {
+            Framing::Empty => BodyState::Done,
+            Framing::Length(n) => BodyState::Length(n),
+            Framing::Chunked => BodyState::Chunked(ChunkedDecoder::default()),
+            Framing::Close => BodyState::Close,
+        };
+        let mut body = ResponseBody {
+            conn: Some(conn),
+            state,
+            reuse,
+            owner: Some((self.clone(), key)),
+        };
+        if matches!(body.state, BodyState::Done) {
+            body.finish();
+        } else if let BodyState::Length(n) = body.state {
+            // The common case: the whole body arrived with the head. Hand
+            // the connection back now, not when the caller gets round to
+            // polling the body's end.
+            if body.conn.as_ref().is_some_and(|c| c.rbuf.len() as u64 == n) {
+                let data = body
+                    .conn
+                    .as_mut()
+                    .map(|c| c.rbuf.split().freeze())
+                    .unwrap_or_default();
+                body.state = BodyState::Ready(Some(data));
+                body.finish();
+            }
+        }
+        let mut res = Response::new(body);
+        *res.status_mut() = head.status;
+        *res.version_mut() = head.version;
+        *res.headers_mut() = head.headers;
+        Ok(res)
+    }
+
+    /// An idle connection to `key` that still looks open, newest first.
+    fn checkout(&self, key: &Key) -> Option<Conn> {
+        loop {
+            let idle = {
+                let mut map = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+                let list = map.get_mut(key)?;
+                let idle = list.pop_back()?;
+                if idle.since.elapsed() > self.idle_timeout {
+                    // The newest is too old, so are all older ones.
+                    list.clear();
+                    return None;
+                }
+                idle
+            };
+            let mut idle = idle;
+            if idle.conn.io.still_open() {
+                return Some(idle.conn);
+            }
+        }
+    }
+
+    fn put(&self, key: Key, conn: Conn) {
+        let mut map = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let list = map.entry(key).or_default();
+        let now = Instant::now();
+        while list.len() >= self.max_idle
+            || list
+                .front()
+                .is_some_and(|i| now.duration_since(i.since) > self.idle_timeout)
+        {
+            list.pop_front();
+        }
+        if self.max_idle > 0 {
+            list.push_back(Idle { conn, since: now });
+        }
+    }
+
+    async fn connect(&self, key: &Key) -> Result<Conn, ClientError> {
+        let host = key.authority.host();
+        let port = key
+            .authority
+            .port_u16()
+            .unwrap_or(if key.tls { 443 } else { 80 });
+        let dial = async {
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            let addrs: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
+                Ok(ip) => vec![SocketAddr::new(ip, port)],
+                Err(_) => tokio::net::lookup_host((host, port)).await?.collect(),
+            };
+            let mut last = None;
+            for addr in addrs {
+                match TcpStream::connect(addr).await {
+                    Ok(s) => return Ok(s),
+                    Err(e) => last = Some(e),
+                }
+            }
+            Err(last.unwrap_or_else(|| {
+                io::Error::new(io::ErrorKind::NotFound, "the host resolved to no address")
+            }))
+        };
+        let tcp = match self.connect_timeout {
+            Some(t) => tokio::time::timeout(t, dial)
+                .await
+                .map_err(|_| ClientError::connect_timeout(t))?,
+            None => dial.await,
+        }
+        .map_err(ClientError::connect)?;
+        tcp.set_nodelay(true).map_err(ClientError::connect)?;
+        let keepalive = socket2::TcpKeepalive::new().with_time(Duration::from_secs(60));
+        // Best effort: a socket without keep-alive still works.
+        let _ = socket2::SockRef::from(&tcp).set_tcp_keepalive(&keepalive);
+        let io = if key.tls {
+            let name = match &self.server_name {
+                Some(n) => n.clone(),
+                None => rustls::pki_types::ServerName::try_from(host.to_string())
+                    .map_err(|e| ClientError::connect(io::Error::other(e)))?,
+            };
+            let tls = self
+                .tls
+                .connect(name, tcp)
+                .await
+                .map_err(ClientError::connect)?;
+            Stream::Tls(Box::new(tls))
+        } else {
+            Stream::Tcp(tcp)
+        };
+        Ok(Conn {
+            io,
+            rbuf: BytesMut::new(),
+            wbuf: Vec::new(),
+            reused: false,
+        })
+    }
+}
+
+enum Failure {
+    /// A pooled connection failed before any response byte.
+    Stale(io::Error),
+    Other(ClientError),
+}
+
+fn put_data(out: &mut Vec<u8>, data: &[u8], chunked: bool) {
+    if data.is_empty() {
+        return;
+    }
+    if chunked {
+        use std::io::Write as _;
+        // Writing to a Vec cannot fail.
+        let _ = write!(out, "{:x}\r\n", data.len());
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\r\n");
+    } else {
+        out.extend_from_slice(data);
+    }
+}
+
+/// Send the rest of a streamed body, then the last chunk if chunked.
+async fn stream_body(conn: &mut Conn, body: &mut Body, chunked: bool) -> Result<(), ClientError> {
+    use http_body_util::BodyExt as _;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(ClientError::body)?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if data.is_empty() {
+            continue;
+        }
+        conn.wbuf.clear();
+        if chunked {
+            put_data(&mut conn.wbuf, &data, true);
+            conn.io
+                .write_all(&conn.wbuf)
+                .await
+                .map_err(ClientError::exchange)?;
+        } else {
+            conn.io
+                .write_all(&data)
+                .await
+                .map_err(ClientError::exchange)?;
+        }
+    }
+    if chunked {
+        conn.io
+            .write_all(b"0\r\n\r\n")
+            .await
+            .map_err(ClientError::exchange)?;
+    }
+    Ok(())
+}
+
+fn method_has_body(m: &Method) -> bool {
+    matches!(*m, Method::POST | Method::PUT | Method::PATCH)
+}
+
+fn is_idempotent(m: &Method) -> bool {
+    matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
+}
+
+fn is_reset(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+    )
+}
+
+enum BodyState {
+    /// Everything, already read (the connection went back to the pool).
+    Ready(Option<Bytes>),
+    /// This many bytes left.
+    Length(u64),
+    Chunked(ChunkedDecoder),
+    /// Until the upstream closes.
+    Close,
+    Done,
+}
+
+/// A response body read from its connection by whoever polls it; the
+/// connection returns to the pool when the body has been read to its end,
+/// and is closed if the body is dropped before.
+pub struct ResponseBody {
+    conn: Option<Conn>,
+    state: BodyState,
+    reuse: bool,
+    owner: Option<(Arc<H1Client>, Key)>,
+}
+
+impl std::fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseBody").finish_non_exhaustive()
+    }
+}
+
+impl ResponseBody {
+    /// The body has been read to its end: pool the connection if it may
+    /// carry another request and holds no unasked bytes.
+    fn finish(&mut self) {
+        if !matches!(self.state, BodyState::Ready(_)) {
+            self.state = BodyState::Done;
+        }
+        let (Some(mut conn), Some((client, key))) = (self.conn.take(), self.owner.take()) else {
+            return;
+        };
+        if self.reuse && conn.rbuf.is_empty() {
+            // The buffer stays with the connection: by the time it carries
+            // the next request the bytes handed out are usually written and
+            // freed, and the allocation is reused in place.
+            if conn.rbuf.capacity() > MAX_KEPT_BUFFER {
+                conn.rbuf = BytesMut::new();
+            }
+            client.put(key, conn);
+        }
+    }
+
+    fn closed_early() -> BoxError {
+        Box::new(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the upstream closed the connection before the end of the body",
+        ))
+    }
+}
+
+impl http_body::Body for ResponseBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        loop {
+            match &mut this.state {
+                BodyState::Done => return Poll::Ready(None),
+                BodyState::Ready(data) => {
+                    let data = data.take();
+                    this.state = BodyState::Done;
+                    return Poll::Ready(data.filter(|d| !d.is_empty()).map(|d| Ok(Frame::data(d))));
+                }
+                BodyState::Length(left) => {
+                    let Some(conn) = this.conn.as_mut() else {
+                        return Poll::Ready(None);
+                    };
+                    if !conn.rbuf.is_empty() {
+                        let take = usize::try_from(*left)
+                            .unwrap_or(usize::MAX)
+                            .min(conn.rbuf.len());
+                        let data = conn.rbuf.split_to(take).freeze();
+                        *left -= take as u64;
+                        if *left == 0 {
+                            this.finish();
+                        }
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                }
+                BodyState::Chunked(decoder) => {
+                    let Some(conn) = this.conn.as_mut() else {
+                        return Poll::Ready(None);
+                    };
+                    match decoder.decode(&mut conn.rbuf) {
+                        Err(e) => {
+                            this.conn = None;
+                            this.state = BodyState::Done;
+                            return Poll::Ready(Some(Err(Box::new(e))));
+                        }
+                        Ok(Decoded::Data(d)) => return Poll::Ready(Some(Ok(Frame::data(d)))),
+                        Ok(Decoded::End(trailers)) => {
+                            this.finish();
+                            return Poll::Ready(trailers.map(|t| Ok(Frame::trailers(t))));
+                        }
+                        Ok(Decoded::NeedMore) => {}
+                    }
+                }
+                BodyState::Close => {
+                    let Some(conn) = this.conn.as_mut() else {
+                        return Poll::Ready(None);
+                    };
+                    if !conn.rbuf.is_empty() {
+                        let data = conn.rbuf.split().freeze();
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                }
+            }
+            // Need more bytes from the connection.
+            let Some(conn) = this.conn.as_mut() else {
+                return Poll::Ready(None);
+            };
+            if conn.rbuf.capacity() - conn.rbuf.len() < 1024 {
+                conn.rbuf.reserve(READ_CHUNK);
+            }
+            let read = tokio_util::io::poll_read_buf(Pin::new(&mut conn.io), cx, &mut conn.rbuf);
+            let n = match read {
+                Poll::Pending => {
+                    // Waiting (a slow stream): hold no buffer meanwhile.
+                    if conn.rbuf.is_empty() {
+                        conn.rbuf = BytesMut::new();
+                    }
+                    return Poll::Pending;
+                }
+                Poll::Ready(r) => r,
+            };
+            match n {
+                Ok(0) => {
+                    this.conn = None;
+                    let close = matches!(this.state, BodyState::Close);
+                    this.state = BodyState::Done;
+                    return Poll::Ready(if close {
+                        None
+                    } else {
+                        Some(Err(Self::closed_early()))
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    this.conn = None;
+                    this.state = BodyState::Done;
+                    return Poll::Ready(Some(Err(Box::new(e))));
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.state {
+            BodyState::Done => true,
+            BodyState::Ready(d) => d.as_ref().is_none_or(Bytes::is_empty),
+            BodyState::Length(n) => *n == 0,
+            _ => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.state {
+            BodyState::Done => SizeHint::with_exact(0),
+            BodyState::Ready(d) => SizeHint::with_exact(d.as_ref().map_or(0, |d| d.len() as u64)),
+            BodyState::Length(n) => SizeHint::with_exact(*n),
+            _ => SizeHint::default(),
+        }
+    }
+}

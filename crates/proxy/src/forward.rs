@@ -169,7 +169,7 @@ pub async fn forward(
         }
         tried.push(index);
         ex.attempts += 1;
-        ex.target = Some(target.authority().to_string());
+        ex.target = Some(target.authority().as_str().to_owned());
         let body = match &mut req_body {
             ReqBody::Bytes(b) => sy_http::full(b.clone()),
             ReqBody::Stream(s) => match s.take() {

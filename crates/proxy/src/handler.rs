@@ -434,14 +434,32 @@ pub fn check_path(path: &str) -> Result<(), String> {
             i += 1;
         }
     }
-    for seg in path.split('/') {
-        let lower = seg.to_ascii_lowercase();
-        let decoded = lower.replace("%2e", ".");
-        if decoded == "." || decoded == ".." {
-            return Err("the request path contains `.` or `..` segments".into());
-        }
+    if path.split('/').any(is_dot_segment) {
+        return Err("the request path contains `.` or `..` segments".into());
     }
     Ok(())
+}
+
+/// `.` or `..`, each dot raw or percent-encoded (`%2e`, any case). No
+/// allocation: this runs on every request.
+fn is_dot_segment(seg: &str) -> bool {
+    let b = seg.as_bytes();
+    let dot = |i: usize| -> Option<usize> {
+        match b.get(i)? {
+            b'.' => Some(i + 1),
+            b'%' if b.get(i + 1) == Some(&b'2')
+                && b.get(i + 2).is_some_and(|c| c | 0x20 == b'e') =>
+            {
+                Some(i + 3)
+            }
+            _ => None,
+        }
+    };
+    match dot(0) {
+        Some(i) if i == b.len() => true,
+        Some(i) => dot(i) == Some(b.len()),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -459,5 +477,11 @@ mod tests {
         assert!(check_path("/a%00").is_err());
         assert!(check_path("a").is_err());
         assert!(check_path("/a/..b").is_ok());
+        assert!(check_path("/a/.%2E").is_err());
+        assert!(check_path("/a/%2e").is_err());
+        assert!(check_path("/a/%2e%2e%2e").is_ok());
+        assert!(check_path("/a/.x").is_ok());
+        assert!(check_path("/a/%2").is_err());
+        assert!(check_path("/").is_ok());
     }
 }

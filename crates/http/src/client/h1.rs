@@ -315,7 +315,7 @@ impl H1Client {
                 .await
                 .map_err(Failure::Other)?;
         }
-        if conn.wbuf.capacity() > 4 * READ_CHUNK {
+        if conn.wbuf.capacity() > READ_CHUNK {
             conn.wbuf = Vec::new();
         }
         conn.io.flush().await.map_err(stale)?;

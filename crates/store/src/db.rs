@@ -154,7 +154,15 @@ impl Store {
             Backend::Sqlite => Some(self.write_gate.lock().await),
             Backend::Postgres => None,
         };
-        let tx = self.pool.begin().await?;
+        // SQLite: take the write lock at BEGIN. A deferred transaction
+        // starts as a reader and fails at once with SQLITE_BUSY ("database
+        // is locked", no busy wait) when another process — a second gateway
+        // on the same file — wrote in between; IMMEDIATE waits its turn
+        // under the busy timeout instead.
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx {
             tx,
             backend: self.backend,

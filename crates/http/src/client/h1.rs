@@ -41,6 +41,8 @@ use crate::body::{Body, BoxError};
 const INLINE_BODY: usize = 64 * 1024;
 /// Read buffer growth step.
 const READ_CHUNK: usize = 8 * 1024;
+/// Idle connections per target that keep their buffers.
+const WARM_IDLE: usize = 32;
 /// A pooled connection keeps a read buffer up to this size.
 const MAX_KEPT_BUFFER: usize = 64 * 1024;
 
@@ -434,6 +436,15 @@ impl H1Client {
         }
         if self.max_idle > 0 {
             list.push_back(Idle { conn, since: now });
+        }
+        // Connections are taken newest first, so only the top of the stack
+        // is in steady use; one sinking below it gives up its buffers (1,000
+        // idle upstream connections after a burst would otherwise hold
+        // ~8 MiB of read buffers).
+        if let Some(cold) = list.len().checked_sub(WARM_IDLE + 1) {
+            let conn = &mut list[cold].conn;
+            conn.rbuf = BytesMut::new();
+            conn.wbuf = Vec::new();
         }
     }
 

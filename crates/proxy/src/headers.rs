@@ -122,28 +122,44 @@ pub fn add_forwarded(
 /// Keep a valid W3C `traceparent` and make this hop a child span of it, or
 /// start a new trace when it is absent or malformed. Returns the value sent.
 pub fn propagate_traceparent(headers: &mut HeaderMap) -> HeaderValue {
+    // Written into one fixed buffer: this runs on every proxied request.
+    let mut out = [0u8; 55];
+    out[..3].copy_from_slice(b"00-");
     let parent = headers
         .get(&TRACEPARENT)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_traceparent);
-    let (trace_id, flags) = match parent {
-        Some((trace, flags)) => (trace, flags),
-        None => (
-            format!("{:016x}{:016x}", fastrand::u64(1..), fastrand::u64(..)),
-            "01".to_string(),
-        ),
-    };
-    let span_id = fastrand::u64(1..);
-    let value = format!("00-{trace_id}-{span_id:016x}-{flags}");
-    let v = HeaderValue::from_str(&value).unwrap_or_else(|_| {
+    match parent {
+        Some((trace, flags)) => {
+            out[3..35].copy_from_slice(trace.as_bytes());
+            out[53..55].copy_from_slice(flags.as_bytes());
+        }
+        None => {
+            put_hex(&mut out[3..19], fastrand::u64(1..));
+            put_hex(&mut out[19..35], fastrand::u64(..));
+            out[53..55].copy_from_slice(b"01");
+        }
+    }
+    out[35] = b'-';
+    put_hex(&mut out[36..52], fastrand::u64(1..));
+    out[52] = b'-';
+    let v = HeaderValue::from_bytes(&out).unwrap_or_else(|_| {
         HeaderValue::from_static("00-00000000000000000000000000000001-0000000000000001-00")
     });
     headers.insert(&TRACEPARENT, v.clone());
     v
 }
 
-/// `(trace_id, flags)` of a version-00 traceparent, if well formed and not all zeros.
-fn parse_traceparent(v: &str) -> Option<(String, String)> {
+/// `v` as 16 lower-case hex digits into `out` (16 bytes).
+fn put_hex(out: &mut [u8], v: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = HEX[((v >> (60 - 4 * i)) & 0xf) as usize];
+    }
+}
+
+/// `(trace id, flags)` of a valid version-00 `traceparent`, borrowed.
+fn parse_traceparent(v: &str) -> Option<(&str, &str)> {
     let mut parts = v.trim().split('-');
     let (version, trace, span, flags) =
         (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
@@ -163,7 +179,7 @@ fn parse_traceparent(v: &str) -> Option<(String, String)> {
     if trace.bytes().all(|b| b == b'0') || span.bytes().all(|b| b == b'0') {
         return None;
     }
-    Some((trace.to_string(), flags.to_string()))
+    Some((trace, flags))
 }
 
 #[cfg(test)]

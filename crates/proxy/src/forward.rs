@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header};
+use http::{HeaderValue, Request, Response, StatusCode, Uri, Version, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use sy_config::HashOnSpec;
-use sy_http::client::{ClientError, UpstreamBody};
+use sy_http::client::{ClientError, UpstreamBody, is_idempotent};
 use sy_http::{Body, BoxError};
 use sy_policy::RequestContext;
 use tokio::time::Instant;
@@ -347,13 +347,6 @@ fn may_retry(rt: &PoolRuntime, body: &ReqBody, attempts: u32, max_attempts: u32)
 
 fn replayable(b: &ReqBody) -> bool {
     matches!(b, ReqBody::Bytes(_))
-}
-
-fn is_idempotent(m: &Method) -> bool {
-    matches!(
-        *m,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
-    )
 }
 
 fn nonzero(d: Duration) -> Option<Duration> {

@@ -31,8 +31,8 @@ use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use super::ClientError;
 use super::codec::{self, ChunkedDecoder, Decoded, Framing, ReqFraming};
+use super::{ClientError, is_idempotent};
 use crate::body::{Body, BoxError};
 
 /// Request bodies up to this size that are ready at once are written with
@@ -563,13 +563,6 @@ async fn stream_body(conn: &mut Conn, body: &mut Body, chunked: bool) -> Result<
 
 fn method_has_body(m: &Method) -> bool {
     matches!(*m, Method::POST | Method::PUT | Method::PATCH)
-}
-
-fn is_idempotent(m: &Method) -> bool {
-    matches!(
-        *m,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
-    )
 }
 
 fn is_reset(e: &io::Error) -> bool {

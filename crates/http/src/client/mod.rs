@@ -55,6 +55,16 @@ impl UpstreamClient {
     }
 }
 
+/// Idempotent methods (RFC 9110 §9.2.2): the ones a client or proxy may
+/// send again after a failure that may have come after the upstream acted.
+pub fn is_idempotent(m: &http::Method) -> bool {
+    use http::Method;
+    matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
+}
+
 fn wants_upgrade<B>(req: &Request<B>) -> bool {
     req.headers().contains_key(http::header::UPGRADE) || req.method() == http::Method::CONNECT
 }

@@ -82,10 +82,20 @@ pub fn add_forwarded(
         headers.remove(&X_FORWARDED_HOST);
         headers.remove(header::FORWARDED);
     }
-    let xff = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(prev) if !prev.is_empty() => format!("{prev}, {client}"),
-        _ => client.to_string(),
-    };
+    // One small buffer per header, written without `format!`: this runs on
+    // every proxied request.
+    use std::fmt::Write as _;
+    let mut xff = String::with_capacity(64);
+    if let Some(prev) = headers
+        .get(&X_FORWARDED_FOR)
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| !p.is_empty())
+    {
+        xff.push_str(prev);
+        xff.push_str(", ");
+    }
+    // Writing to a String cannot fail.
+    let _ = write!(xff, "{client}");
     if let Ok(v) = HeaderValue::from_str(&xff) {
         headers.insert(&X_FORWARDED_FOR, v);
     }
@@ -100,11 +110,11 @@ pub fn add_forwarded(
         }
     }
     // RFC 7239: IPv6 addresses are quoted and bracketed.
-    let node = match client {
-        IpAddr::V4(ip) => ip.to_string(),
-        IpAddr::V6(ip) => format!("\"[{ip}]\""),
+    let mut element = String::with_capacity(64);
+    let _ = match client {
+        IpAddr::V4(ip) => write!(element, "for={ip};proto={proto}"),
+        IpAddr::V6(ip) => write!(element, "for=\"[{ip}]\";proto={proto}"),
     };
-    let mut element = format!("for={node};proto={proto}");
     if let Some(host) = host.filter(|h| h.bytes().all(|b| b.is_ascii_graphic() && b != b'"')) {
         element.push_str(";host=\"");
         element.push_str(host);

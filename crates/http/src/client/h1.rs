@@ -226,8 +226,9 @@ impl H1Client {
                 ReqFraming::Length(size as u64)
             }
         } else {
+            // A size hint is what is left: the part already taken counts too.
             match body.size_hint().exact() {
-                Some(n) => ReqFraming::Length(n),
+                Some(n) => ReqFraming::Length(size as u64 + n),
                 None => ReqFraming::Chunked,
             }
         };
@@ -313,7 +314,8 @@ impl H1Client {
         };
         conn.io.write_all(&conn.wbuf).await.map_err(stale)?;
         if let Outgoing::Streamed(body) = outgoing {
-            stream_body(conn, body, chunked)
+            let prefix_len = prefix.iter().map(|b| b.len() as u64).sum();
+            stream_body(conn, body, framing, prefix_len)
                 .await
                 .map_err(Failure::Other)?;
         }
@@ -527,9 +529,23 @@ fn put_data(out: &mut Vec<u8>, data: &[u8], chunked: bool) {
     }
 }
 
-/// Send the rest of a streamed body, then the last chunk if chunked.
-async fn stream_body(conn: &mut Conn, body: &mut Body, chunked: bool) -> Result<(), ClientError> {
+/// Send the rest of a streamed body, then the last chunk if chunked. With a
+/// declared length (`sent` bytes of it already written), a body that runs
+/// over or stops short is an error: the upstream must never see bytes the
+/// length does not frame.
+async fn stream_body(
+    conn: &mut Conn,
+    body: &mut Body,
+    framing: ReqFraming,
+    sent: u64,
+) -> Result<(), ClientError> {
     use http_body_util::BodyExt as _;
+    let chunked = framing == ReqFraming::Chunked;
+    let mut left = match framing {
+        ReqFraming::Length(n) => Some(n.saturating_sub(sent)),
+        _ => None,
+    };
+    let mismatch = || ClientError::request("the request body does not match its length");
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(ClientError::body)?;
         let Ok(data) = frame.into_data() else {
@@ -538,19 +554,23 @@ async fn stream_body(conn: &mut Conn, body: &mut Body, chunked: bool) -> Result<
         if data.is_empty() {
             continue;
         }
-        conn.wbuf.clear();
-        if chunked {
-            put_data(&mut conn.wbuf, &data, true);
-            conn.io
-                .write_all(&conn.wbuf)
-                .await
-                .map_err(ClientError::exchange)?;
-        } else {
-            conn.io
-                .write_all(&data)
-                .await
-                .map_err(ClientError::exchange)?;
+        if let Some(left) = &mut left {
+            *left = left.checked_sub(data.len() as u64).ok_or_else(mismatch)?;
         }
+        let bytes: &[u8] = if chunked {
+            conn.wbuf.clear();
+            put_data(&mut conn.wbuf, &data, true);
+            &conn.wbuf
+        } else {
+            &data
+        };
+        conn.io
+            .write_all(bytes)
+            .await
+            .map_err(ClientError::exchange)?;
+    }
+    if left.is_some_and(|n| n > 0) {
+        return Err(mismatch());
     }
     if chunked {
         conn.io

@@ -298,3 +298,46 @@ async fn broken_upstreams_give_errors_not_hangs() {
         .unwrap_err();
     assert!(e.is_connect(), "{e}");
 }
+
+/// A body of ready frames that reports the bytes it has left, as hyper's
+/// incoming bodies do.
+struct Frames(std::collections::VecDeque<Bytes>);
+
+impl http_body::Body for Frames {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(http_body::Frame::data(b))))
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.0.iter().map(|b| b.len() as u64).sum())
+    }
+}
+
+#[tokio::test]
+async fn a_large_body_of_known_length_is_framed_by_its_whole_length() {
+    let up = upstream(Arc::new(|_, _| Some(ok("got")))).await;
+    // 8 × 16 KiB, all ready: more than goes out with the head, so the rest
+    // streams after a prefix; the length must cover prefix and rest.
+    let frames = (0..8u8).map(|i| Bytes::from(vec![b'a' + i; 16 * 1024]));
+    let body = Frames(frames.collect()).boxed_unsync();
+    let res = client()
+        .request(req(Method::POST, &up.url, body))
+        .await
+        .unwrap();
+    assert_eq!(text(res).await, "got");
+    let seen = up.requests.lock().unwrap()[0].clone();
+    assert!(
+        seen.contains("content-length: 131072\r\n"),
+        "{}",
+        &seen[..200]
+    );
+    let body = &seen[seen.find("\r\n\r\n").unwrap() + 4..];
+    assert_eq!(body.len(), 131072);
+    assert!(body.ends_with(&"h".repeat(16 * 1024)));
+}

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::uri::{Authority, Scheme};
-use http::{HeaderMap, Method, Request, Response};
+use http::{Method, Request, Response};
 use http_body::{Body as _, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
@@ -161,8 +161,9 @@ impl std::fmt::Debug for H1Client {
 enum Outgoing {
     /// All of it, already in `Conn::wbuf` after the head; kept for a resend.
     Inline(Vec<Bytes>),
-    /// The first part in `wbuf`, then the rest streamed from the body.
-    Streamed(Body),
+    /// The part that was ready (sent with the head), then the rest
+    /// streamed from the body.
+    Streamed { prefix: Vec<Bytes>, body: Body },
 }
 
 impl H1Client {
@@ -198,7 +199,6 @@ impl H1Client {
             .cloned()
             .ok_or_else(|| ClientError::request("the upstream URI has no host"))?;
         let key = Key { tls, authority };
-        let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
 
         // Take what the body has ready now: a small complete body goes out
         // with the head and can be sent again on a fresh connection.
@@ -232,10 +232,13 @@ impl H1Client {
                 None => ReqFraming::Chunked,
             }
         };
-        let (mut outgoing, prefix) = if ended {
-            (Outgoing::Inline(first), Vec::new())
+        let mut outgoing = if ended {
+            Outgoing::Inline(first)
         } else {
-            (Outgoing::Streamed(body), first)
+            Outgoing::Streamed {
+                prefix: first,
+                body,
+            }
         };
 
         let mut conn = match self.checkout(&key) {
@@ -243,18 +246,7 @@ impl H1Client {
             None => self.connect(&key).await?,
         };
         loop {
-            let sent = self
-                .exchange(
-                    &mut conn,
-                    &parts.method,
-                    pq,
-                    &key,
-                    &parts.headers,
-                    framing,
-                    &mut outgoing,
-                    &prefix,
-                )
-                .await;
+            let sent = Self::exchange(&mut conn, &parts, &key, framing, &mut outgoing).await;
             match sent {
                 Ok(head) => return self.respond(conn, key, &parts.method, head),
                 Err(Failure::Stale(e)) => {
@@ -274,35 +266,29 @@ impl H1Client {
     }
 
     /// Write the request, read the response head (1xx skipped).
-    #[expect(clippy::too_many_arguments, reason = "one private call site")]
     async fn exchange(
-        &self,
         conn: &mut Conn,
-        method: &Method,
-        pq: &str,
+        parts: &http::request::Parts,
         key: &Key,
-        headers: &HeaderMap,
         framing: ReqFraming,
         outgoing: &mut Outgoing,
-        prefix: &[Bytes],
     ) -> Result<codec::Head, Failure> {
         let reused = conn.reused;
         conn.reused = true;
         conn.wbuf.clear();
         codec::encode_head(
             &mut conn.wbuf,
-            method,
-            pq,
+            &parts.method,
+            parts.uri.path_and_query().map_or("/", |p| p.as_str()),
             key.authority.as_str(),
-            headers,
+            &parts.headers,
             framing,
         );
         let chunked = framing == ReqFraming::Chunked;
-        let parts: &[Bytes] = match outgoing {
-            Outgoing::Inline(parts) => parts,
-            Outgoing::Streamed(_) => prefix,
+        let parts = match outgoing {
+            Outgoing::Inline(parts) | Outgoing::Streamed { prefix: parts, .. } => parts,
         };
-        for part in parts {
+        for part in parts.iter() {
             put_data(&mut conn.wbuf, part, chunked);
         }
         let stale = |e: io::Error| {
@@ -313,7 +299,7 @@ impl H1Client {
             }
         };
         conn.io.write_all(&conn.wbuf).await.map_err(stale)?;
-        if let Outgoing::Streamed(body) = outgoing {
+        if let Outgoing::Streamed { prefix, body } = outgoing {
             let prefix_len = prefix.iter().map(|b| b.len() as u64).sum();
             stream_body(conn, body, framing, prefix_len)
                 .await

@@ -8,9 +8,14 @@
 mod activity;
 pub mod body;
 pub mod client;
+mod codec;
+mod io;
 pub mod server;
 pub mod tls;
 
 pub use activity::ActiveGuard;
 pub use body::{Body, BoxError, empty, full};
-pub use server::{ConnInfo, Handler, Limits, Listener, ListenerStats};
+pub use server::{
+    ConnInfo, Handler, Limits, Listener, ListenerStats, NotUpgraded, OnUpgrade, RequestBody,
+    RequestBodyError, Upgraded,
+};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use hyper::body::Incoming;
+use sy_http::RequestBody;
 use sy_http::{Body, ConnInfo, Handler, ListenerStats, full};
 use sy_telemetry::Metrics;
 
@@ -63,7 +63,7 @@ fn text(status: StatusCode, content_type: &'static str, body: String) -> Respons
 }
 
 impl Handler for AdminHandler {
-    async fn call(&self, req: Request<Incoming>, _conn: Arc<ConnInfo>) -> Response<Body> {
+    async fn call(&self, req: Request<RequestBody>, _conn: Arc<ConnInfo>) -> Response<Body> {
         if req.method() != Method::GET && req.method() != Method::HEAD {
             return text(
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -8,8 +8,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, Uri, Version, header};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use sy_config::HashOnSpec;
+use sy_http::RequestBody;
 use sy_http::client::{ClientError, UpstreamBody, is_idempotent};
 use sy_http::{Body, BoxError};
 use sy_policy::RequestContext;
@@ -54,7 +54,7 @@ enum ReqBody {
 pub async fn forward(
     rt: &PoolRuntime,
     mut parts: http::request::Parts,
-    body: Incoming,
+    body: RequestBody,
     path_and_query: http::uri::PathAndQuery,
     host_override: Option<&str>,
     ctx: &RequestContext,
@@ -66,7 +66,7 @@ pub async fn forward(
     ex.upstream = Some(Arc::from(pool.name()));
     let upgrade = is_upgrade(&parts.headers);
     let on_upgrade = if upgrade {
-        parts.extensions.remove::<hyper::upgrade::OnUpgrade>()
+        parts.extensions.remove::<sy_http::OnUpgrade>()
     } else {
         None
     };
@@ -391,16 +391,15 @@ fn classify(e: &ClientError) -> (FailureKind, bool, bool) {
 /// Answer a 101 and join the two upgraded connections.
 fn tunnel(
     mut upstream: Response<UpstreamBody>,
-    client: Option<hyper::upgrade::OnUpgrade>,
+    client: Option<sy_http::OnUpgrade>,
 ) -> Response<Body> {
     let up = hyper::upgrade::on(&mut upstream);
     let (parts, _) = upstream.into_parts();
     if let Some(client) = client {
         tokio::spawn(async move {
-            let (Ok(c), Ok(u)) = (client.await, up.await) else {
+            let (Ok(mut c), Ok(u)) = (client.await, up.await) else {
                 return;
             };
-            let mut c = hyper_util::rt::TokioIo::new(c);
             let mut u = hyper_util::rt::TokioIo::new(u);
             let _ = tokio::io::copy_bidirectional(&mut c, &mut u).await;
         });

@@ -7,8 +7,8 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, header};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use sy_core::RequestId;
+use sy_http::RequestBody;
 use sy_http::{ActiveGuard, Body, ConnInfo, Handler};
 use sy_policy::{Flow, RequestContext};
 use sy_telemetry::{AccessLog, AccessLogLine, AiLogFields, RouteMetrics};
@@ -130,7 +130,7 @@ impl OnBodyEnd for Finisher {
 }
 
 impl Handler for Proxy {
-    async fn call(&self, req: Request<Incoming>, conn: Arc<ConnInfo>) -> Response<Body> {
+    async fn call(&self, req: Request<RequestBody>, conn: Arc<ConnInfo>) -> Response<Body> {
         let active = conn.request_started();
         let snap = self.holder.load();
         let started = Instant::now();
@@ -191,7 +191,7 @@ type Handled = Result<(Response<Body>, RouteMetrics), (ProxyError, RouteMetrics)
 async fn handle(
     snap: &Arc<Snapshot>,
     mut parts: http::request::Parts,
-    body: Incoming,
+    body: RequestBody,
     conn: &ConnInfo,
     request_id: &RequestId,
     record: &mut Record,

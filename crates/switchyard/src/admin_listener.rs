@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use http::{Request, Response};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use sy_http::RequestBody;
 use sy_http::{Body, ConnInfo, Handler};
 use sy_proxy::AdminHandler;
 use tower::ServiceExt;
@@ -30,7 +30,7 @@ impl AdminListener {
 }
 
 impl Handler for AdminListener {
-    async fn call(&self, req: Request<Incoming>, conn: Arc<ConnInfo>) -> Response<Body> {
+    async fn call(&self, req: Request<RequestBody>, conn: Arc<ConnInfo>) -> Response<Body> {
         match &self.api {
             Some(api) if req.uri().path().starts_with(API_PREFIX) => {
                 // Router's error type is Infallible: every failure is a response.

@@ -31,9 +31,9 @@ use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use super::codec::{self, ChunkedDecoder, Decoded, Framing, ReqFraming};
 use super::{ClientError, is_idempotent};
 use crate::body::{Body, BoxError};
+use crate::codec::{self, ChunkedDecoder, Decoded, Framing, ReqFraming};
 
 /// Request bodies up to this size that are ready at once are written with
 /// the head in one `write` and kept, so a stale pooled connection can be

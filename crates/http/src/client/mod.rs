@@ -6,7 +6,6 @@
 //! and `Upgrade` requests (WebSocket) go through hyper's pooled client,
 //! which multiplexes streams and hands over upgraded connections.
 
-mod codec;
 mod h1;
 
 use std::pin::Pin;

@@ -1,5 +1,13 @@
-//! The listener: accept, optional TLS, HTTP/1.1 or HTTP/2, limits, watchdog
-//! and graceful drain.
+//! The listener: accept, optional TLS, HTTP/1.1 (our own connection loop,
+//! [`h1`]) or HTTP/2 (hyper's), limits and graceful drain.
+
+mod body;
+mod h1;
+mod response;
+mod upgrade;
+
+pub use body::{RequestBody, RequestBodyError};
+pub use upgrade::{NotUpgraded, OnUpgrade, Upgraded};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,10 +18,9 @@ use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
+use hyper::server::conn::http2;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -21,7 +28,9 @@ use tokio_util::task::TaskTracker;
 
 use crate::activity::{ActiveGuard, Activity, TrackedIo, Verdict};
 use crate::body::Body;
+use crate::io::{Prefixed, ServerIo};
 use crate::tls::ReloadingTls;
+use h1::{Ended, H1Conf};
 
 /// Limits of one listener (see `ListenerLimitsSpec` in the config for meaning).
 #[derive(Debug, Clone)]
@@ -81,7 +90,7 @@ pub trait Handler: Send + Sync + 'static {
     /// Answer one request. Must not fail: errors become responses.
     fn call(
         &self,
-        req: Request<Incoming>,
+        req: Request<RequestBody>,
         conn: Arc<ConnInfo>,
     ) -> impl Future<Output = Response<Body>> + Send;
 }
@@ -196,47 +205,23 @@ impl Listener {
     }
 
     fn protocols(&self) -> Protocols {
-        // hyper's own header-read timer also runs while a keep-alive
-        // connection idles (and defaults to 30 s); the watchdog in `watch`
-        // owns both limits instead, so it is turned off here.
-        let mut h1 = http1::Builder::new();
-        h1.timer(TokioTimer::new())
-            .max_buf_size(self.limits.max_header_bytes.max(MIN_HYPER_BUF))
-            .keep_alive(true)
-            .header_read_timeout(None);
-        let mut auto = auto::Builder::new(TokioExecutor::new());
-        auto.http1()
-            .timer(TokioTimer::new())
-            .max_buf_size(self.limits.max_header_bytes.max(MIN_HYPER_BUF))
-            .keep_alive(true)
-            .header_read_timeout(None);
-        auto.http2()
-            .timer(TokioTimer::new())
+        let mut h2 = http2::Builder::new(TokioExecutor::new());
+        h2.timer(TokioTimer::new())
             .max_concurrent_streams(self.limits.h2_max_concurrent_streams)
             .max_pending_accept_reset_streams(self.limits.h2_max_pending_reset_streams)
             .max_local_error_reset_streams(Some(1024))
             .max_header_list_size(u32::try_from(self.limits.max_header_bytes).unwrap_or(u32::MAX));
         Protocols {
-            h1,
-            auto,
+            h2,
             http2: self.http2,
         }
     }
 }
 
-/// hyper refuses a read buffer under 8 KiB; smaller header limits are
-/// enforced on the parsed head instead (see [`head_size`]).
-const MIN_HYPER_BUF: usize = 8192;
-
-/// The two ways a connection is served. `serve_connection_with_upgrades`
-/// ignores the auto builder's `http1_only`/`http2_only`, so HTTP/1-only
-/// connections use hyper's HTTP/1 builder directly.
+/// How connections are served: HTTP/1.1 by [`h1`], HTTP/2 by hyper when the
+/// listener allows it (h2c prior knowledge in clear text, ALPN `h2` on TLS).
 struct Protocols {
-    /// HTTP/1.1 only: listeners without HTTP/2, and TLS without ALPN `h2`.
-    h1: http1::Builder,
-    /// HTTP/1.1 or HTTP/2 by the connection preface (h2c prior knowledge,
-    /// or TLS with ALPN `h2`).
-    auto: auto::Builder<TokioExecutor>,
+    h2: http2::Builder<TokioExecutor>,
     http2: bool,
 }
 
@@ -252,56 +237,106 @@ struct ConnTask<H> {
 }
 
 impl<H: Handler> ConnTask<H> {
+    /// Serve one connection. The task's future is as large as its largest
+    /// state, and every open connection carries it: TLS and HTTP/2 (rustls
+    /// sessions, hyper's connection) are boxed so that a plain HTTP/1.1
+    /// connection holds only what it uses.
     async fn serve(self, stream: TcpStream, peer: SocketAddr, local: SocketAddr) {
-        let activity = Activity::new();
         match self.tls.clone() {
             None => {
-                let io = TrackedIo::new(TokioIo::new(stream), activity.clone());
-                self.drive(io, peer, local, false, false, activity).await;
+                self.speak(stream, peer, local, false, self.protocols.http2)
+                    .await
             }
-            Some(tls) => {
-                let acceptor = tokio_rustls::TlsAcceptor::from(tls.current());
-                let handshake =
-                    tokio::time::timeout(self.limits.header_read_timeout, acceptor.accept(stream))
-                        .await;
-                match handshake {
-                    Ok(Ok(tls_stream)) => {
-                        let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
-                        let io = TrackedIo::new(TokioIo::new(tls_stream), activity.clone());
-                        self.drive(io, peer, local, true, h2, activity).await;
-                    }
-                    Ok(Err(e)) => {
-                        self.stats.tls_failures.fetch_add(1, Ordering::Relaxed);
-                        tracing::debug!(listener = %self.name, %peer, error = %e, "TLS handshake failed");
-                    }
-                    Err(_) => {
-                        self.stats.tls_failures.fetch_add(1, Ordering::Relaxed);
-                        tracing::debug!(listener = %self.name, %peer, "TLS handshake timed out");
-                    }
-                }
-            }
+            Some(tls) => Box::pin(self.serve_tls(tls, stream, peer, local)).await,
         }
         self.stats.closed.fetch_add(1, Ordering::Relaxed);
     }
 
-    async fn drive<I>(
+    async fn serve_tls(
         &self,
-        io: I,
+        tls: Arc<ReloadingTls>,
+        stream: TcpStream,
+        peer: SocketAddr,
+        local: SocketAddr,
+    ) {
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.current());
+        let handshake =
+            tokio::time::timeout(self.limits.header_read_timeout, acceptor.accept(stream)).await;
+        match handshake {
+            Ok(Ok(tls_stream)) => {
+                let h2 =
+                    self.protocols.http2 && tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                if h2 {
+                    self.h2(tls_stream, peer, local, true).await;
+                } else {
+                    self.speak(tls_stream, peer, local, true, false).await;
+                }
+            }
+            Ok(Err(e)) => {
+                self.stats.tls_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(listener = %self.name, %peer, error = %e, "TLS handshake failed");
+            }
+            Err(_) => {
+                self.stats.tls_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(listener = %self.name, %peer, "TLS handshake timed out");
+            }
+        }
+    }
+
+    /// HTTP/1.1, or HTTP/2 when `sniff_h2` and the client opens with its preface.
+    async fn speak<S: ServerIo>(
+        &self,
+        io: S,
         peer: SocketAddr,
         local: SocketAddr,
         tls: bool,
-        alpn_h2: bool,
+        sniff_h2: bool,
+    ) {
+        let info = self.info(peer, local, tls, Activity::new());
+        let conf = H1Conf {
+            max_head: self.limits.max_header_bytes,
+            header_timeout: self.limits.header_read_timeout,
+            idle_timeout: self.limits.idle_timeout,
+            grace: self.grace,
+            sniff_h2,
+        };
+        match h1::serve(io, info, &*self.handler, &conf, &self.shutdown).await {
+            Ended::Closed => {}
+            Ended::HeaderTimeout => {
+                self.stats.header_timeouts.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(listener = %self.name, %peer, "request head not received in time; closing");
+            }
+            Ended::H2(io, read) => {
+                Box::pin(self.h2(Prefixed::new(read, io), peer, local, tls)).await;
+            }
+        }
+    }
+
+    fn info(
+        &self,
+        peer: SocketAddr,
+        local: SocketAddr,
+        tls: bool,
         activity: Arc<Activity>,
-    ) where
-        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    {
-        let info = Arc::new(ConnInfo {
+    ) -> Arc<ConnInfo> {
+        Arc::new(ConnInfo {
             peer,
             local,
             tls,
             listener: self.name.clone(),
-            activity: activity.clone(),
-        });
+            activity,
+        })
+    }
+
+    /// HTTP/2 through hyper, with the watchdog enforcing the header-read and
+    /// idle limits.
+    async fn h2<S>(&self, io: S, peer: SocketAddr, local: SocketAddr, tls: bool)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let activity = Activity::new();
+        let info = self.info(peer, local, tls, activity.clone());
+        let io = TrackedIo::new(TokioIo::new(io), activity.clone());
         let handler = self.handler.clone();
         let max_head = self.limits.max_header_bytes;
         let service = service_fn(move |req: Request<Incoming>| {
@@ -311,24 +346,18 @@ impl<H: Handler> ConnTask<H> {
                 if head_size(&req) > max_head {
                     return Ok::<_, std::convert::Infallible>(headers_too_large());
                 }
+                let (mut parts, body) = req.into_parts();
+                if let Some(on) = parts.extensions.remove::<hyper::upgrade::OnUpgrade>() {
+                    parts.extensions.insert(OnUpgrade::h2(on));
+                }
+                let req = Request::from_parts(parts, RequestBody::h2(body));
                 Ok(handler.call(req, info).await)
             }
         });
-        let p = &self.protocols;
-        // With TLS the protocol is fixed by ALPN; in clear text HTTP/2 is
-        // recognised by its preface when the listener allows it.
-        let h2_allowed = if tls { alpn_h2 } else { p.http2 };
-        if h2_allowed {
-            let conn = p.auto.serve_connection_with_upgrades(io, service);
-            tokio::pin!(conn);
-            self.watch(conn, |c| c.graceful_shutdown(), peer, &activity)
-                .await;
-        } else {
-            let conn = p.h1.serve_connection(io, service).with_upgrades();
-            tokio::pin!(conn);
-            self.watch(conn, |c| c.graceful_shutdown(), peer, &activity)
-                .await;
-        }
+        let conn = self.protocols.h2.serve_connection(io, service);
+        tokio::pin!(conn);
+        self.watch(conn, |c| c.graceful_shutdown(), peer, &activity)
+            .await;
     }
 
     /// Drive `conn` to its end while enforcing the header-read and idle
@@ -392,9 +421,9 @@ impl<H: Handler> ConnTask<H> {
     }
 }
 
-/// Bytes of a request head as sent on an HTTP/1.1 wire: request line, each
-/// header as `name: value\r\n`, and the blank line. HTTP/2 heads are counted
-/// the same way, so one limit means the same on both.
+/// Bytes of an HTTP/2 request head counted as on an HTTP/1.1 wire: request
+/// line, each header as `name: value\r\n`, and the blank line, so one limit
+/// means the same on both.
 fn head_size<B>(req: &Request<B>) -> usize {
     let line = req.method().as_str().len() + req.uri().to_string().len() + 12;
     let headers: usize = req
@@ -405,8 +434,7 @@ fn head_size<B>(req: &Request<B>) -> usize {
     line + headers + 2
 }
 
-/// The answer to a head over the limit: 431, as hyper gives for heads past
-/// its buffer, and the connection is closed (the client is misbehaving).
+/// The answer to an HTTP/2 head over the limit: 431.
 fn headers_too_large() -> Response<Body> {
     let mut res = Response::new(crate::body::empty());
     *res.status_mut() = http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
@@ -426,7 +454,7 @@ mod tests {
     struct Hangs(tokio::sync::mpsc::UnboundedSender<()>);
 
     impl Handler for Hangs {
-        async fn call(&self, req: Request<Incoming>, conn: Arc<ConnInfo>) -> Response<Body> {
+        async fn call(&self, req: Request<RequestBody>, conn: Arc<ConnInfo>) -> Response<Body> {
             let _active = conn.request_started();
             if req.uri().path() == "/hang" {
                 let _ = self.0.send(());
@@ -489,7 +517,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn small_header_limit_is_enforced_below_hypers_buffer() {
+    async fn small_header_limit_is_enforced() {
         let l = listener(Limits {
             max_header_bytes: 1024,
             ..Limits::default()

@@ -1,6 +1,9 @@
-//! HTTP/1.1 framing for the upstream client (RFC 9112): request heads out,
-//! response heads and body framing in. Pure functions over buffers, so each
-//! rule is tested without a socket.
+//! HTTP/1.1 framing (RFC 9112) as pure functions over buffers, so each rule
+//! is tested without a socket. This module: the upstream client's side
+//! (request heads out, response heads and body framing in) and the chunked
+//! decoder both sides share; [`request`]: the server's side.
+
+pub(crate) mod request;
 
 use std::io::Write as _;
 
@@ -10,9 +13,9 @@ use http::{Method, StatusCode, Version};
 
 /// A response head larger than this is refused (hyper's default is 400 KiB;
 /// an upstream that needs more than 64 KiB of headers is broken).
-pub(super) const MAX_HEAD: usize = 64 * 1024;
+pub(crate) const MAX_HEAD: usize = 64 * 1024;
 /// Headers in one response head (or trailer section).
-const MAX_HEADERS: usize = 128;
+pub(crate) const MAX_HEADERS: usize = 128;
 /// A chunk-size line, extensions included.
 const MAX_CHUNK_LINE: usize = 4096;
 
@@ -31,7 +34,7 @@ pub(crate) enum CodecError {
 
 /// How the request body is framed on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ReqFraming {
+pub(crate) enum ReqFraming {
     /// No body and no length header (GET and friends with nothing to send).
     None,
     /// `Content-Length: n`.
@@ -44,7 +47,7 @@ pub(super) enum ReqFraming {
 /// `Transfer-Encoding` come from `framing`, never from `headers` (a caller's
 /// stale length must not frame the body); `host` is written when `headers`
 /// has none.
-pub(super) fn encode_head(
+pub(crate) fn encode_head(
     out: &mut Vec<u8>,
     method: &Method,
     path_and_query: &str,
@@ -83,7 +86,7 @@ pub(super) fn encode_head(
 
 /// A parsed response head.
 #[derive(Debug)]
-pub(super) struct Head {
+pub(crate) struct Head {
     pub status: StatusCode,
     pub version: Version,
     pub headers: HeaderMap,
@@ -91,7 +94,7 @@ pub(super) struct Head {
 
 /// Parse a response head from the front of `buf`, removing it. `Ok(None)`:
 /// not complete yet. Header values share the head's bytes (no copy).
-pub(super) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, CodecError> {
+pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, CodecError> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut res = httparse::Response::new(&mut slots);
     let len = match res.parse(buf) {
@@ -143,7 +146,7 @@ pub(super) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, CodecError>
 
 /// How a response body is delimited (RFC 9112 §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Framing {
+pub(crate) enum Framing {
     /// No body: a HEAD request, 1xx, 204 or 304.
     Empty,
     /// Exactly this many bytes.
@@ -155,7 +158,7 @@ pub(super) enum Framing {
 }
 
 /// The body framing of a response to `method`.
-pub(super) fn response_framing(
+pub(crate) fn response_framing(
     method: &Method,
     status: StatusCode,
     headers: &HeaderMap,
@@ -205,7 +208,7 @@ pub(super) fn response_framing(
 }
 
 /// Whether the connection may carry another request after this response.
-pub(super) fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
+pub(crate) fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
     let mut close = false;
     let mut keep = false;
     for v in headers.get_all(header::CONNECTION) {
@@ -220,7 +223,7 @@ pub(super) fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
 
 /// What the chunked decoder produced.
 #[derive(Debug, PartialEq)]
-pub(super) enum Decoded {
+pub(crate) enum Decoded {
     /// Body bytes.
     Data(Bytes),
     /// The buffer holds no complete next item: read more.
@@ -231,7 +234,7 @@ pub(super) enum Decoded {
 
 /// Incremental decoder of the chunked transfer coding.
 #[derive(Debug, Default)]
-pub(super) struct ChunkedDecoder {
+pub(crate) struct ChunkedDecoder {
     state: ChunkState,
 }
 
@@ -252,7 +255,7 @@ enum ChunkState {
 
 impl ChunkedDecoder {
     /// Decode the next item from the front of `buf`.
-    pub(super) fn decode(&mut self, buf: &mut BytesMut) -> Result<Decoded, CodecError> {
+    pub(crate) fn decode(&mut self, buf: &mut BytesMut) -> Result<Decoded, CodecError> {
         loop {
             match self.state {
                 ChunkState::Size => {

@@ -116,6 +116,11 @@ pub(crate) async fn serve<S: ServerIo, H: Handler>(
                 conn.close().await;
                 return Ended::Closed;
             }
+            Next::Linger => {
+                conn.close().await;
+                conn.linger().await;
+                return Ended::Closed;
+            }
             Next::Cut => return Ended::Closed,
             Next::Upgrade(tx) => {
                 let read = std::mem::take(&mut conn.rbuf).freeze();
@@ -141,6 +146,8 @@ enum Next {
     KeepAlive,
     /// Finish politely (FIN after the response).
     Close,
+    /// As `Close`, but the client may still be sending a body nobody read.
+    Linger,
     /// Drop the socket now: a write failed, or the drain grace ran out.
     Cut,
     Upgrade(tokio::sync::oneshot::Sender<Upgraded>),
@@ -288,6 +295,29 @@ impl<S: ServerIo> Conn<S> {
         .await;
     }
 
+    /// After a response to a request whose body was left unread: read and
+    /// drop what the client still sends, for a moment, before the socket is
+    /// closed. Closing with unread bytes makes the kernel send a reset, which
+    /// can destroy the response before the client has read it (a 413 to a
+    /// large upload). Bounded in time and bytes; the buffer is the heap one,
+    /// so the connection's future does not grow by a stack buffer.
+    async fn linger(&mut self) {
+        const MAX: usize = 64 << 20;
+        let until = Instant::now() + Duration::from_secs(2);
+        let mut dropped = 0;
+        while dropped < MAX {
+            self.rbuf.clear();
+            self.rbuf.reserve(16 * 1024);
+            let read =
+                tokio::time::timeout_at(until, poll_fn(|cx| self.io.poll_fill(cx, &mut self.rbuf)))
+                    .await;
+            match read {
+                Ok(Ok(n)) if n > 0 => dropped += n,
+                _ => break,
+            }
+        }
+    }
+
     /// One request and its response.
     async fn exchange<H: Handler>(
         &mut self,
@@ -393,6 +423,9 @@ impl<S: ServerIo> Conn<S> {
             None
         };
         self.wbuf.clear();
+        // Room for a typical head and a small body at once, rather than
+        // growing from nothing (the buffer is released while idle).
+        self.wbuf.reserve(1024);
         encode_response_head(
             &mut self.wbuf,
             status,
@@ -425,7 +458,10 @@ impl<S: ServerIo> Conn<S> {
                 return Next::Upgrade(tx);
             }
         }
-        if close || pump.is_some() || !body_ok {
+        if pump.is_some() || !body_ok {
+            return Next::Linger;
+        }
+        if close {
             return Next::Close;
         }
         self.last_active = Instant::now();

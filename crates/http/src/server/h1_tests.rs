@@ -285,6 +285,41 @@ async fn expect_continue_only_when_the_body_is_wanted() {
 }
 
 #[tokio::test]
+async fn an_unread_upload_does_not_reset_the_answer() {
+    let srv = server(Limits::default()).await;
+    let s = TcpStream::connect(srv.addr).await.unwrap();
+    let (mut rd, mut wr) = s.into_split();
+    let len = 24 << 20;
+    let writer = tokio::spawn(async move {
+        let head = format!("POST /noread HTTP/1.1\r\nHost: x\r\nContent-Length: {len}\r\n\r\n");
+        wr.write_all(head.as_bytes()).await.unwrap();
+        let chunk = vec![b'x'; 64 * 1024];
+        for _ in 0..len / chunk.len() {
+            wr.write_all(&chunk).await?;
+        }
+        Ok::<_, std::io::Error>(())
+    });
+    // The answer comes before the upload is done; it must arrive whole, and
+    // the server keep draining the upload (a close with unread bytes would
+    // reset the connection, which some clients answer by dropping the
+    // response they had not read yet).
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), rd.read_to_end(&mut got))
+        .await
+        .unwrap()
+        .expect("the connection was reset");
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        text.starts_with("HTTP/1.1 401") && text.ends_with("\r\n\r\nno"),
+        "{text}"
+    );
+    writer
+        .await
+        .unwrap()
+        .expect("the upload was cut off instead of drained");
+}
+
+#[tokio::test]
 async fn streamed_responses_are_chunked_and_not_held_back() {
     let srv = server(Limits::default()).await;
     let (tx, rx) = mpsc::channel(4);

@@ -708,10 +708,14 @@ impl http_body::Body for ResponseBody {
             let read = tokio_util::io::poll_read_buf(Pin::new(&mut conn.io), cx, &mut conn.rbuf);
             let n = match read {
                 Poll::Pending => {
-                    // Waiting (a slow stream): hold no buffer meanwhile.
+                    // Waiting (a slow stream): hold no buffer meanwhile. The
+                    // request's write buffer too: it is reused for the next
+                    // request on a busy connection, but a stream can wait for
+                    // minutes.
                     if conn.rbuf.is_empty() {
                         conn.rbuf = BytesMut::new();
                     }
+                    conn.wbuf = Vec::new();
                     return Poll::Pending;
                 }
                 Poll::Ready(r) => r,

@@ -4,7 +4,7 @@
 
 use std::io::Write as _;
 
-use bytes::BytesMut;
+use bytes::{Buf, Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Uri, Version};
 
@@ -63,7 +63,7 @@ pub(crate) struct RequestHead {
 }
 
 /// Parse a request head from the front of `buf`, removing it. `Ok(None)`: not
-/// complete yet. Header values and the target share the head's bytes.
+/// complete yet. Header values and the target share one copy of the head.
 pub(crate) fn parse_request(
     buf: &mut BytesMut,
     max_head: usize,
@@ -109,7 +109,11 @@ pub(crate) fn parse_request(
         let start = h.value.as_ptr() as usize - base;
         pending.push((name, start, start + h.value.len()));
     }
-    let head = buf.split_to(len).freeze();
+    // Copied out rather than split off: header values and the target outlive
+    // the request (a streamed response's access-log record holds them), and
+    // a slice would keep the whole read buffer alive with them.
+    let head = Bytes::copy_from_slice(&buf[..len]);
+    buf.advance(len);
     let uri = Uri::from_maybe_shared(head.slice(target_span.0..target_span.0 + target_span.1))
         .map_err(|_| HeadError::Bad("invalid request target"))?;
     let mut headers = HeaderMap::with_capacity(pending.len());

@@ -214,3 +214,18 @@ fn bodiless_and_declared_lengths() {
     h.append("content-length", HeaderValue::from_static("42"));
     assert_eq!(declared_length(&h), None);
 }
+
+#[test]
+fn the_head_does_not_hold_the_read_buffer() {
+    // A streamed response keeps the request's header values alive for its
+    // whole length; they must not pin the connection's read buffer.
+    let mut buf = BytesMut::with_capacity(4096);
+    buf.extend_from_slice(b"GET /x HTTP/1.1\r\nHost: gw\r\n\r\nnext");
+    let start = buf.as_ptr() as usize;
+    let inside = start..start + buf.capacity();
+    let h = parse_request(&mut buf, 1024).unwrap().unwrap();
+    let value = h.headers["host"].as_bytes().as_ptr() as usize;
+    let target = h.uri.path().as_ptr() as usize;
+    assert!(!inside.contains(&value) && !inside.contains(&target));
+    assert_eq!(&buf[..], b"next");
+}

@@ -44,6 +44,9 @@ use crate::io::ServerIo;
 
 /// The first read of a head; grown (doubling) up to the head limit.
 const HEAD_BUF: usize = 4096;
+/// Request bodies up to this size that arrived with their head are copied out
+/// of the read buffer.
+const COPY_BODY: usize = 4096;
 /// The HTTP/2 connection preface (RFC 9113 §3.4).
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -341,7 +344,16 @@ impl<S: ServerIo> Conn<S> {
             BodyFraming::Length(n) if self.rbuf.len() as u64 >= n => {
                 // usize: n is at most the buffer's length here.
                 let n = usize::try_from(n).unwrap_or(usize::MAX);
-                (RequestBody::full(self.rbuf.split_to(n).freeze()), None)
+                // A small body is copied, like the head, so that it does not
+                // keep the read buffer alive; a large one is shared.
+                let body = if n <= COPY_BODY {
+                    let body = Bytes::copy_from_slice(&self.rbuf[..n]);
+                    bytes::Buf::advance(&mut self.rbuf, n);
+                    body
+                } else {
+                    self.rbuf.split_to(n).freeze()
+                };
+                (RequestBody::full(body), None)
             }
             BodyFraming::Length(n) => {
                 let slot = Arc::new(Slot::default());
@@ -367,6 +379,12 @@ impl<S: ServerIo> Conn<S> {
             let (tx, on) = OnUpgrade::h1();
             req.extensions_mut().insert(on);
             upgrade_tx = Some(tx);
+        }
+
+        if pump.is_none() && self.rbuf.is_empty() {
+            // Nothing more to read for this request: a long response (a
+            // stream) should not hold the read buffer.
+            self.rbuf = BytesMut::new();
         }
 
         // 2. The handler, boxed so an idle connection does not carry its size.

@@ -140,8 +140,10 @@ impl Outgoing {
             if self.done {
                 return Pin::new(&mut *io).poll_flush(cx);
             }
-            // Everything written; the body has nothing ready (its waker is set).
+            // Everything written; the body has nothing ready (its waker is
+            // set). A stream may wait long: hold no buffer meanwhile.
             ready!(Pin::new(&mut *io).poll_flush(cx))?;
+            *wbuf = Vec::new();
             return Poll::Pending;
         }
     }
@@ -162,6 +164,7 @@ impl Outgoing {
             }
         }
         self.sent += len;
+        wbuf.reserve(data.len().min(WRITE_GATHER) + 16);
         if self.framing == ResFraming::Chunked {
             use std::io::Write as _;
             let _ = write!(wbuf, "{len:x}\r\n");

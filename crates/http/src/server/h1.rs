@@ -27,7 +27,7 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{self, HeaderMap};
+use http::header::HeaderMap;
 use http::{Method, Request, StatusCode, Version};
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
@@ -432,7 +432,7 @@ impl<S: ServerIo> Conn<S> {
                 || !body_ok
                 || res_framing == ResFraming::Close
                 || status == StatusCode::SWITCHING_PROTOCOLS
-                || wants_close(&parts.headers));
+                || !crate::codec::keep_alive(Version::HTTP_11, &parts.headers));
         let connection = if close {
             Some("close")
         } else if version == Version::HTTP_10 {
@@ -529,15 +529,6 @@ fn later(at: Instant, d: Duration) -> Instant {
     at.checked_add(d)
         .or_else(|| at.checked_add(Duration::from_secs(365 * 86_400)))
         .unwrap_or(at)
-}
-
-/// Whether the handler's response says `Connection: close`.
-fn wants_close(headers: &HeaderMap) -> bool {
-    headers.get_all(header::CONNECTION).iter().any(|v| {
-        v.as_bytes()
-            .split(|&b| b == b',')
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
-    })
 }
 
 /// Write all of `bytes` (a refusal's head).

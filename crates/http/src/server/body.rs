@@ -1,8 +1,8 @@
 //! The request body handed to handlers.
 //!
 //! An HTTP/1 body that arrived with its head (most API calls: a JSON body of
-//! a few KiB comes in the same read) is one frame of the connection's buffer,
-//! with no channel and no task. A longer body is read by the connection task
+//! a few KiB comes in the same read) is one frame, with no channel and no
+//! task. A longer body is read by the connection task
 //! only when the handler asks for the next frame ([`Slot`]), so a slow
 //! consumer slows the client down rather than filling memory, and an
 //! `Expect: 100-continue` is answered only once the body is wanted.

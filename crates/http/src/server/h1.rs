@@ -5,9 +5,12 @@
 //! buffer and a box the size of the handler's future for as long as the
 //! connection lives, and runs each request through a dispatcher and a body
 //! channel. Here an idle connection holds no buffer at all (it waits for
-//! readability, then reads), a body that came with its head is one slice of
-//! the read buffer, the handler's future is boxed only while a request is in
-//! flight, and a response of known size goes out in one `write` with its head.
+//! readability, then reads), a body that came with its head is one frame (no
+//! channel), the handler's future is boxed only while a request is in flight,
+//! and a response of known size goes out in one `write` with its head. The
+//! head and small bodies are copied out of the read buffer so that what
+//! outlives the request (header values in a stream's log record) does not pin
+//! it, and buffers are released whenever the connection or a stream waits.
 //! One task per connection does everything, in this order:
 //!
 //! 1. head: read until [`parse_request`] has a head; the header-read and idle

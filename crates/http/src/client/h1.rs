@@ -505,11 +505,9 @@ fn put_data(out: &mut Vec<u8>, data: &[u8], chunked: bool) {
         return;
     }
     if chunked {
-        use std::io::Write as _;
-        // Writing to a Vec cannot fail.
-        let _ = write!(out, "{:x}\r\n", data.len());
+        codec::chunk_size_line(out, data.len());
         out.extend_from_slice(data);
-        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(codec::CHUNK_END);
     } else {
         out.extend_from_slice(data);
     }
@@ -560,7 +558,7 @@ async fn stream_body(
     }
     if chunked {
         conn.io
-            .write_all(b"0\r\n\r\n")
+            .write_all(codec::LAST_CHUNK)
             .await
             .map_err(ClientError::exchange)?;
     }

@@ -75,10 +75,7 @@ pub(crate) fn encode_head(
     }
     match framing {
         ReqFraming::None => {}
-        ReqFraming::Length(n) => {
-            // Writing to a Vec cannot fail.
-            let _ = write!(out, "content-length: {n}\r\n");
-        }
+        ReqFraming::Length(n) => content_length_line(out, n),
         ReqFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
     }
     out.extend_from_slice(b"\r\n");
@@ -117,32 +114,64 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, CodecError>
         Some(0) => Version::HTTP_10,
         _ => Version::HTTP_11,
     };
-    // Offsets first: the parsed headers borrow `buf`, which is frozen next.
+    // Names and value offsets first: the parsed fields borrow `buf`, which
+    // is frozen next.
     let base = buf.as_ptr() as usize;
-    let mut spans = Vec::with_capacity(res.headers.len());
+    let mut fields = Vec::with_capacity(res.headers.len());
     for h in res.headers.iter() {
-        let start = h.value.as_ptr() as usize - base;
-        spans.push((h.name, start, start + h.value.len()));
-    }
-    let mut headers = HeaderMap::with_capacity(spans.len());
-    let mut pending = Vec::with_capacity(spans.len());
-    for (name, start, end) in spans {
-        let name = HeaderName::from_bytes(name.as_bytes())
+        let name = HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|_| CodecError::Head("invalid header name"))?;
-        pending.push((name, start, end));
+        fields.push(field(base, name, h.value));
     }
     let head = buf.split_to(len).freeze();
-    for (name, start, end) in pending {
-        let value = HeaderValue::from_maybe_shared(head.slice(start..end))
-            .map_err(|_| CodecError::Head("invalid header value"))?;
-        headers.append(name, value);
-    }
+    let headers = header_map(&head, fields).ok_or(CodecError::Head("invalid header value"))?;
     Ok(Some(Head {
         status,
         version,
         headers,
     }))
 }
+
+/// A parsed header field: its name, and where its value lies in the head.
+pub(crate) type Field = (HeaderName, std::ops::Range<usize>);
+
+/// The [`Field`] of a value that httparse found in a buffer starting at `base`.
+pub(crate) fn field(base: usize, name: HeaderName, value: &[u8]) -> Field {
+    let start = value.as_ptr() as usize - base;
+    (name, start..start + value.len())
+}
+
+/// The header map of `fields`, each value a slice of `head` (no copy).
+/// `None` if a value is not a valid header value (httparse has checked them,
+/// so this is a refusal rather than a panic should that ever differ).
+pub(crate) fn header_map(head: &Bytes, fields: Vec<Field>) -> Option<HeaderMap> {
+    let mut headers = HeaderMap::with_capacity(fields.len());
+    for (name, range) in fields {
+        headers.append(
+            name,
+            HeaderValue::from_maybe_shared(head.slice(range)).ok()?,
+        );
+    }
+    Some(headers)
+}
+
+/// Append the size line of a chunk of `len` bytes (chunked coding, RFC 9112
+/// §7.1); the data and [`CHUNK_END`] follow it.
+pub(crate) fn chunk_size_line(out: &mut Vec<u8>, len: usize) {
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{len:x}\r\n");
+}
+
+/// Append `content-length: n`.
+pub(crate) fn content_length_line(out: &mut Vec<u8>, n: u64) {
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "content-length: {n}\r\n");
+}
+
+/// What ends each chunk's data.
+pub(crate) const CHUNK_END: &[u8] = b"\r\n";
+/// The last chunk with an empty trailer section.
+pub(crate) const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
 /// How a response body is delimited (RFC 9112 §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,13 +2,11 @@
 //! heads out. Pure functions over buffers, like the client side in the parent
 //! module, so every rule is tested without a socket.
 
-use std::io::Write as _;
-
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName};
 use http::{Method, StatusCode, Uri, Version};
 
-use super::MAX_HEADERS;
+use super::{MAX_HEADERS, content_length_line, field, header_map};
 
 /// Why a request head was refused. Each maps to one status, and the
 /// connection is closed after the answer: framing cannot be trusted past a
@@ -99,15 +97,14 @@ pub(crate) fn parse_request(
     let target_span = (target.as_ptr() as usize - base, target.len());
 
     // Names and the framing facts first (the parsed fields borrow `buf`,
-    // which is frozen next); values are sliced from the frozen head after.
-    let mut pending = Vec::with_capacity(req.headers.len());
+    // which is copied next); values are sliced from the copy after.
+    let mut fields = Vec::with_capacity(req.headers.len());
     let mut facts = Facts::default();
     for h in req.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|_| HeadError::Bad("invalid header name"))?;
         facts.note(&name, h.value)?;
-        let start = h.value.as_ptr() as usize - base;
-        pending.push((name, start, start + h.value.len()));
+        fields.push(field(base, name, h.value));
     }
     // Copied out rather than split off: header values and the target outlive
     // the request (a streamed response's access-log record holds them), and
@@ -116,14 +113,7 @@ pub(crate) fn parse_request(
     buf.advance(len);
     let uri = Uri::from_maybe_shared(head.slice(target_span.0..target_span.0 + target_span.1))
         .map_err(|_| HeadError::Bad("invalid request target"))?;
-    let mut headers = HeaderMap::with_capacity(pending.len());
-    for (name, start, end) in pending {
-        // httparse has checked the value's bytes; this cannot fail, but a
-        // refusal is still an answer rather than a panic.
-        let value = HeaderValue::from_maybe_shared(head.slice(start..end))
-            .map_err(|_| HeadError::Bad("invalid header value"))?;
-        headers.append(name, value);
-    }
+    let headers = header_map(&head, fields).ok_or(HeadError::Bad("invalid header value"))?;
 
     let framing = facts.framing(version)?;
     if version == Version::HTTP_11 && facts.hosts != 1 && uri.authority().is_none() {
@@ -306,10 +296,7 @@ pub(crate) fn encode_response_head(
     }
     match framing {
         ResFraming::NoBody(None) | ResFraming::Close => {}
-        ResFraming::NoBody(Some(n)) | ResFraming::Length(n) => {
-            // Writing to a Vec cannot fail.
-            let _ = write!(out, "content-length: {n}\r\n");
-        }
+        ResFraming::NoBody(Some(n)) | ResFraming::Length(n) => content_length_line(out, n),
         ResFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
     }
     out.extend_from_slice(b"\r\n");

@@ -1,4 +1,5 @@
 use super::*;
+use http::HeaderValue;
 
 fn parse(raw: &str) -> Result<Option<RequestHead>, HeadError> {
     parse_request(&mut BytesMut::from(raw), 64 * 1024)

@@ -13,6 +13,7 @@ use http::{Method, StatusCode, Version};
 use http_body::{Body as HttpBody, Frame};
 
 use crate::body::Body;
+use crate::codec;
 use crate::codec::request::{ResFraming, bodiless, declared_length};
 use crate::io::ServerIo;
 
@@ -100,7 +101,7 @@ impl Outgoing {
                     Poll::Ready(None) => {
                         self.done = true;
                         match self.framing {
-                            ResFraming::Chunked => wbuf.extend_from_slice(b"0\r\n\r\n"),
+                            ResFraming::Chunked => wbuf.extend_from_slice(codec::LAST_CHUNK),
                             ResFraming::Length(n) if self.sent != n => {
                                 return Poll::Ready(Err(io::Error::other(
                                     "response body shorter than its length",
@@ -165,12 +166,9 @@ impl Outgoing {
         }
         self.sent += len;
         wbuf.reserve(data.len().min(WRITE_GATHER) + 16);
-        if self.framing == ResFraming::Chunked {
-            use std::io::Write as _;
-            let _ = write!(wbuf, "{len:x}\r\n");
-        }
         let tail: &'static [u8] = if self.framing == ResFraming::Chunked {
-            b"\r\n"
+            codec::chunk_size_line(wbuf, data.len());
+            codec::CHUNK_END
         } else {
             b""
         };

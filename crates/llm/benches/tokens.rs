@@ -6,6 +6,11 @@
 //! are warmed before measuring: their one-time construction happens at the
 //! first request, not per request.
 //!
+//! Counts are memoised per text, so the `typical` figures are those of a
+//! prompt whose texts were seen before (a conversation's earlier turns, a
+//! shared system prompt); `…/new-text` counts a text never seen, the cost
+//! of a message's first appearance.
+//!
 //! Run: `cargo bench -p sy-llm --bench tokens`.
 
 use std::hint::black_box;
@@ -53,6 +58,17 @@ fn main() {
     let text = "The quick brown fox jumps over the lazy dog. ".repeat(20);
     c.bench_function("count_text_tokens/200-words", |b| {
         b.iter(|| count_text_tokens(black_box(&text), black_box("gpt-4o")))
+    });
+    let mut n = 0u64;
+    c.bench_function("count_text_tokens/200-words/new-text", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                format!("{text}{n}")
+            },
+            |fresh| count_text_tokens(black_box(&fresh), black_box("gpt-4o")),
+            criterion::BatchSize::SmallInput,
+        )
     });
     c.final_summary();
 }

@@ -135,3 +135,35 @@ fn tool_calls_and_images_add_tokens() {
     // primer 3 + message 3 + "user" 1 + "hi" 1 + low-detail image 85.
     assert_eq!(count_prompt_tokens(&req, "gpt-4o"), 3 + 3 + 1 + 1 + 85);
 }
+
+/// The memo answers a text counted before without counting it again, keeps
+/// the vocabularies apart, and never answers one text with another's count.
+#[test]
+fn counts_are_remembered_per_text_and_vocabulary() {
+    let misses = || cache::MISSES.with(std::cell::Cell::get);
+    let text = "A system prompt that every call of this test repeats, word for word.";
+    let first = count_with(Encoding::O200kBase, text);
+    let before = misses();
+    assert_eq!(count_with(Encoding::O200kBase, text), first);
+    assert_eq!(misses(), before, "the second count was not looked up");
+    // Same text, other vocabulary: its own count.
+    count_with(Encoding::Cl100kBase, text);
+    assert_eq!(misses(), before + 1);
+
+    // Thousands of distinct texts (more than fill some slots twice): every
+    // answer, first or repeated, is the text's own BPE count.
+    let bpe = encoder(Encoding::Cl100kBase).unwrap();
+    let texts: Vec<String> = (0..40_000u32)
+        .map(|i| format!("message {i}: {}", "lorem ipsum ".repeat((i % 7) as usize)))
+        .collect();
+    for round in 0..2 {
+        for t in &texts {
+            let truth = bpe.encode_ordinary(t).len() as u64;
+            assert_eq!(
+                count_with(Encoding::Cl100kBase, t),
+                truth,
+                "round {round}: {t:?}"
+            );
+        }
+    }
+}

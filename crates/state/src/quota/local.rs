@@ -53,9 +53,15 @@ struct Cell {
     end: u64,
 }
 
+/// Counter keys are ids from the configuration and the store (consumers,
+/// tenants, keys, routes, models), never text a client picks, and every
+/// call looks up several of them: a fast keyed hash rather than SipHash
+/// (~4× fewer instructions per lookup).
+type Hasher = foldhash::quality::RandomState;
+
 #[derive(Debug)]
 struct Inner {
-    cells: DashMap<Key, Cell>,
+    cells: DashMap<Key, Cell, Hasher>,
     /// Kept beside the map because `DashMap::len` locks every shard.
     len: AtomicUsize,
     max: usize,
@@ -100,7 +106,7 @@ impl LocalLedger {
     pub fn with_origin(origin_ms: u64, max_counters: usize) -> Self {
         LocalLedger {
             inner: Arc::new(Inner {
-                cells: DashMap::new(),
+                cells: DashMap::with_hasher(Hasher::default()),
                 len: AtomicUsize::new(0),
                 max: max_counters.max(1),
                 epoch: Instant::now(),

@@ -15,17 +15,20 @@ use crate::AiError;
 /// it does, the client gets a 500 in OpenAI shape rather than a panic.
 pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     match serde_json::to_vec(value) {
-        Ok(bytes) => {
-            let mut response = Response::new(sy_http::full(bytes));
-            *response.status_mut() = status;
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            response
-        }
+        Ok(bytes) => json_bytes(status, bytes),
         Err(e) => AiError::Internal(format!("serializing a response: {e}")).into_response(),
     }
+}
+
+/// A response whose body is JSON already encoded.
+pub(crate) fn json_bytes(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(sy_http::full(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// An SSE response whose body yields each frame as `frames` produces it.

@@ -39,6 +39,7 @@ mod params;
 
 use bytes::Bytes;
 use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
+use sy_llm::openai::ChatCompletionJson;
 use sy_llm::{ChatChunk, ChatRequest, ChatResponse};
 
 pub use endpoint::{AwsCredentials, Credential, ProviderEndpoint, UnsupportedParams};
@@ -79,6 +80,19 @@ pub trait ProviderAdapter: Send + Sync {
 
     /// Translate a whole successful (2xx) response body.
     fn chat_response(&self, body: &[u8]) -> Result<ChatResponse, TranslateError>;
+
+    /// A whole successful response kept in the provider's bytes, for a
+    /// client of OpenAI's dialect ([`ChatCompletionJson`]: checked, usage
+    /// read, served with the gateway's id, time and model spliced in).
+    /// `None` when this provider does not answer in OpenAI's Chat
+    /// Completions format; then [`ProviderAdapter::chat_response`] is used.
+    fn chat_response_json(
+        &self,
+        body: Bytes,
+    ) -> Option<Result<ChatCompletionJson, TranslateError>> {
+        let _ = body;
+        None
+    }
 
     /// A fresh decoder for one streamed response.
     fn stream_decoder(&self) -> Box<dyn StreamDecoder>;

@@ -12,17 +12,15 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use sy_http::Body;
+use sy_llm::openai::ChatCompletionJson;
 use sy_llm::{ChatChunk, ChatResponse, Usage, openai, sse};
 
 use super::meter::{Meter, StreamMeter};
 use super::streaming::{self, StreamDialect};
 use super::upstream::{self, Called};
 use crate::gateway::unix_now;
-use crate::providers::{ChunkStream, ProviderReply};
-use crate::{
-    AiError, AiGateway, Caller, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS,
-    respond,
-};
+use crate::providers::{AnswerForm, ChunkStream, ProviderReply};
+use crate::{AiError, AiGateway, Caller, respond};
 
 pub(crate) async fn handle(
     gateway: &AiGateway,
@@ -40,10 +38,11 @@ pub(crate) async fn handle(
     // dialects.
     let Called {
         info, meter, reply, ..
-    } = upstream::call_model(gateway, allowed, &request, false).await?;
+    } = upstream::call_model(gateway, allowed, &request, false, AnswerForm::OpenAiJson).await?;
 
     let mut response = match reply {
         ProviderReply::Complete(answer) => complete(*answer, &stamp, &meter),
+        ProviderReply::Json(answer) => complete_json(&answer, &stamp, &meter),
         ProviderReply::Stream(chunks) => stream(
             chunks,
             stamp,
@@ -71,21 +70,27 @@ fn complete(mut answer: ChatResponse, stamp: &Stamp, meter: &Meter) -> Response<
         Some(usage) => usage.to_tokens(),
         None => meter.estimate_answer(&answer),
     };
-    let cost = meter.settle(tokens);
     let mut response = respond::json(StatusCode::OK, &answer);
-    if let Some(cost) = cost {
-        respond::set_header(&mut response, HEADER_COST, &cost.to_string());
-    }
-    respond::set_header(
-        &mut response,
-        HEADER_PROMPT_TOKENS,
-        &tokens.prompt.to_string(),
-    );
-    respond::set_header(
-        &mut response,
-        HEADER_COMPLETION_TOKENS,
-        &tokens.completion.to_string(),
-    );
+    meter.settle_whole(&mut response, tokens);
+    response
+}
+
+/// An answer the provider wrote in OpenAI's format: served in its own
+/// bytes with the gateway's stamp ([`ChatCompletionJson::stamped`]), decoded
+/// only when it reports no usage and the gateway must estimate.
+fn complete_json(answer: &ChatCompletionJson, stamp: &Stamp, meter: &Meter) -> Response<Body> {
+    let tokens = match answer.usage() {
+        Some(usage) => usage.to_tokens(),
+        None => {
+            let decoded = answer
+                .parse()
+                .unwrap_or_else(|_| ChatResponse::new("", 0, "", Vec::new()));
+            meter.estimate_answer(&decoded)
+        }
+    };
+    let body = answer.stamped(&stamp.id, stamp.created, &stamp.model);
+    let mut response = respond::json_bytes(StatusCode::OK, body);
+    meter.settle_whole(&mut response, tokens);
     response
 }
 

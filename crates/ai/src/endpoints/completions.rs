@@ -19,11 +19,8 @@ use super::meter::StreamMeter;
 use super::streaming::{self, StreamDialect};
 use super::upstream::{self, Called};
 use crate::gateway::unix_now;
-use crate::providers::{ChunkStream, ProviderReply};
-use crate::{
-    AiError, AiGateway, Caller, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS,
-    respond,
-};
+use crate::providers::{AnswerForm, ChunkStream, Decoded};
+use crate::{AiError, AiGateway, Caller, respond};
 
 pub(crate) async fn handle(
     gateway: &AiGateway,
@@ -40,34 +37,21 @@ pub(crate) async fn handle(
     };
     let Called {
         info, meter, reply, ..
-    } = upstream::call_model(gateway, allowed, &request, false).await?;
-    let mut response = match reply {
-        ProviderReply::Complete(answer) => {
+    } = upstream::call_model(gateway, allowed, &request, false, AnswerForm::Canonical).await?;
+    let mut response = match reply.decode(&info.deployment)? {
+        Decoded::Complete(answer) => {
             let tokens = match &answer.usage {
                 Some(usage) => usage.to_tokens(),
                 None => meter.estimate_answer(&answer),
             };
-            let cost = meter.settle(tokens);
             let mut completion = TextCompletion::from_chat(&answer);
             stamp.apply(&mut completion);
             completion.usage = Some(Usage::from_tokens(&tokens));
             let mut response = respond::json(StatusCode::OK, &completion);
-            if let Some(cost) = cost {
-                respond::set_header(&mut response, HEADER_COST, &cost.to_string());
-            }
-            respond::set_header(
-                &mut response,
-                HEADER_PROMPT_TOKENS,
-                &tokens.prompt.to_string(),
-            );
-            respond::set_header(
-                &mut response,
-                HEADER_COMPLETION_TOKENS,
-                &tokens.completion.to_string(),
-            );
+            meter.settle_whole(&mut response, tokens);
             response
         }
-        ProviderReply::Stream(chunks) => stream(
+        Decoded::Stream(chunks) => stream(
             chunks,
             stamp,
             request.include_usage(),

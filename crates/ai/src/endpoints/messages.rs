@@ -25,11 +25,8 @@ use sy_llm::{ChatChunk, ChatResponse, Usage, openai, tokens};
 use super::meter::{Meter, StreamMeter};
 use super::streaming::{self, StreamDialect};
 use super::upstream::{self, Called};
-use crate::providers::{ChunkStream, ProviderReply};
-use crate::{
-    AiError, AiGateway, Caller, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS,
-    respond,
-};
+use crate::providers::{AnswerForm, ChunkStream, Decoded};
+use crate::{AiError, AiGateway, Caller, respond};
 
 /// `POST /v1/messages`.
 pub(crate) async fn handle(
@@ -46,10 +43,17 @@ pub(crate) async fn handle(
         meter,
         prompt_estimate,
         reply,
-    } = upstream::call_model(gateway, allowed, &request, request.is_stream()).await?;
-    let mut response = match reply {
-        ProviderReply::Complete(answer) => complete(*answer, &id, &request.model, &meter),
-        ProviderReply::Stream(chunks) => {
+    } = upstream::call_model(
+        gateway,
+        allowed,
+        &request,
+        request.is_stream(),
+        AnswerForm::Canonical,
+    )
+    .await?;
+    let mut response = match reply.decode(&info.deployment)? {
+        Decoded::Complete(answer) => complete(*answer, &id, &request.model, &meter),
+        Decoded::Stream(chunks) => {
             let encoder = StreamEncoder::new(id, request.model.clone(), prompt_estimate);
             stream(chunks, encoder, StreamMeter::new(meter))
         }
@@ -126,23 +130,10 @@ fn complete(mut answer: ChatResponse, id: &str, model: &str, meter: &Meter) -> R
         Some(usage) => usage.to_tokens(),
         None => meter.estimate_answer(&answer),
     };
-    let cost = meter.settle(tokens);
     answer.usage = Some(Usage::from_tokens(&tokens));
     let message = anthropic::from_chat_response(&answer, id, model);
     let mut response = respond::json(StatusCode::OK, &message);
-    if let Some(cost) = cost {
-        respond::set_header(&mut response, HEADER_COST, &cost.to_string());
-    }
-    respond::set_header(
-        &mut response,
-        HEADER_PROMPT_TOKENS,
-        &tokens.prompt.to_string(),
-    );
-    respond::set_header(
-        &mut response,
-        HEADER_COMPLETION_TOKENS,
-        &tokens.completion.to_string(),
-    );
+    meter.settle_whole(&mut response, tokens);
     response
 }
 

@@ -16,7 +16,13 @@ use sy_llm::{ChatRequest, ChatResponse, tokens};
 use crate::pricing::Price;
 use crate::registry::Deployment;
 use crate::router::InFlight;
-use crate::{AiCallInfo, AiError, CallQuota};
+use http::Response;
+use sy_http::Body;
+
+use crate::{
+    AiCallInfo, AiError, CallQuota, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS,
+    respond,
+};
 
 /// The prompt's token count: counted before the call when something needed
 /// it, else counted only if an estimate is ever needed (a provider that
@@ -127,6 +133,20 @@ impl Meter {
             }
         }
         self.cost.get().copied()
+    }
+
+    /// Settle a whole answer's `tokens` and say them, and their cost, in
+    /// `response`'s headers.
+    pub(crate) fn settle_whole(&self, response: &mut Response<Body>, tokens: TokenUsage) {
+        if let Some(cost) = self.settle(tokens) {
+            respond::set_header(response, HEADER_COST, &cost.to_string());
+        }
+        respond::set_header(response, HEADER_PROMPT_TOKENS, &tokens.prompt.to_string());
+        respond::set_header(
+            response,
+            HEADER_COMPLETION_TOKENS,
+            &tokens.completion.to_string(),
+        );
     }
 
     /// The answer failed after its first byte: count it against the

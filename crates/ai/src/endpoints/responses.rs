@@ -19,11 +19,8 @@ use super::meter::StreamMeter;
 use super::streaming::{self, StreamDialect};
 use super::upstream::{self, Called};
 use crate::gateway::unix_now;
-use crate::providers::{ChunkStream, ProviderReply};
-use crate::{
-    AiError, AiGateway, Caller, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS,
-    respond,
-};
+use crate::providers::{AnswerForm, ChunkStream, Decoded};
+use crate::{AiError, AiGateway, Caller, respond};
 use sy_llm::ChatChunk;
 
 pub(crate) async fn handle(
@@ -37,32 +34,19 @@ pub(crate) async fn handle(
     let stamp = Stamp::new(request_id, unix_now(), request.model.clone());
     let Called {
         info, meter, reply, ..
-    } = upstream::call_model(gateway, allowed, &request, false).await?;
-    let mut response = match reply {
-        ProviderReply::Complete(answer) => {
+    } = upstream::call_model(gateway, allowed, &request, false, AnswerForm::Canonical).await?;
+    let mut response = match reply.decode(&info.deployment)? {
+        Decoded::Complete(answer) => {
             let tokens = match &answer.usage {
                 Some(usage) => usage.to_tokens(),
                 None => meter.estimate_answer(&answer),
             };
-            let cost = meter.settle(tokens);
             let object = responses::from_chat(&answer, &stamp, &parsed.echo, &tokens);
             let mut response = respond::json(StatusCode::OK, &object);
-            if let Some(cost) = cost {
-                respond::set_header(&mut response, HEADER_COST, &cost.to_string());
-            }
-            respond::set_header(
-                &mut response,
-                HEADER_PROMPT_TOKENS,
-                &tokens.prompt.to_string(),
-            );
-            respond::set_header(
-                &mut response,
-                HEADER_COMPLETION_TOKENS,
-                &tokens.completion.to_string(),
-            );
+            meter.settle_whole(&mut response, tokens);
             response
         }
-        ProviderReply::Stream(chunks) => stream(
+        Decoded::Stream(chunks) => stream(
             chunks,
             ResponsesStream::new(stamp, parsed.echo),
             StreamMeter::new(meter),

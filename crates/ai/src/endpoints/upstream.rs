@@ -29,7 +29,7 @@ use sy_providers::ProviderErrorKind;
 use tokio::time::Instant;
 
 use super::meter::{self, Lease, Meter, Prompt};
-use crate::providers::ProviderReply;
+use crate::providers::{AnswerForm, ProviderReply};
 use crate::registry::{Deployment, Model};
 use crate::router::{InFlight, strategy};
 use crate::{
@@ -55,17 +55,19 @@ pub(crate) struct Called {
 /// routing says. An unknown model and a model not allowed on this route
 /// fail alike ([`AiError::ModelNotFound`]). `count_prompt`: the caller
 /// needs the prompt's token count (Anthropic's `message_start`); otherwise
-/// it is counted only when routing needs it.
+/// it is counted only when routing needs it. `form`: the forms of a whole
+/// answer the caller takes.
 pub(crate) async fn call_model(
     gateway: &AiGateway,
     allowed: &Caller<'_>,
     request: &Arc<ChatRequest>,
     count_prompt: bool,
+    form: AnswerForm,
 ) -> Result<Called, AiError> {
     let asked = allowed.model(&gateway.registry, &request.model)?;
     // Token, spend and model limits, before any provider is called.
     let quota = crate::quota::reserve(gateway, allowed, asked, request).await?;
-    match walk(gateway, asked, request, count_prompt).await {
+    match walk(gateway, asked, request, count_prompt, form).await {
         Ok(mut called) => {
             called.meter.quota = quota.clone();
             called.info.quota = quota;
@@ -85,9 +87,11 @@ async fn walk(
     asked: &Model,
     request: &Arc<ChatRequest>,
     count_prompt: bool,
+    form: AnswerForm,
 ) -> Result<Called, AiError> {
     let mut run = Run {
         request,
+        form,
         counts: Vec::new(),
         attempts: 0,
         last_error: None,
@@ -173,6 +177,8 @@ pub(crate) fn set_call_headers(response: &mut Response<Body>, info: &AiCallInfo)
 /// One call's walk through deployments and models.
 struct Run<'r> {
     request: &'r Arc<ChatRequest>,
+    /// The forms of a whole answer the endpoint takes.
+    form: AnswerForm,
     /// Prompt counts by provider model id (vocabularies differ).
     counts: Vec<(String, u64)>,
     attempts: u32,
@@ -355,7 +361,7 @@ impl<'r> Run<'r> {
             self.attempts += 1;
             let in_flight = d.state.enter();
             let started = Instant::now();
-            let call = d.provider.chat(self.request, &d.model);
+            let call = d.provider.chat(self.request, &d.model, self.form);
             let result = match routing.timeout {
                 None => call.await,
                 Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
@@ -413,6 +419,7 @@ impl<'r> Run<'r> {
     fn fresh(&self) -> Run<'r> {
         Run {
             request: self.request,
+            form: self.form,
             counts: Vec::new(),
             attempts: 0,
             last_error: None,

@@ -29,7 +29,7 @@ use sy_providers::{
     TranslateError, UnsupportedParams,
 };
 
-use super::{ChunkStream, Provider, ProviderReply};
+use super::{AnswerForm, ChunkStream, Provider, ProviderReply};
 use crate::AiError;
 
 /// Time allowed for an answer (and between stream pieces) by default.
@@ -115,7 +115,12 @@ impl HttpProvider {
         })
     }
 
-    async fn call(&self, req: &ChatRequest, model: &str) -> Result<ProviderReply, AiError> {
+    async fn call(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+        form: AnswerForm,
+    ) -> Result<ProviderReply, AiError> {
         let upstream = self
             .adapter
             .chat_request(&self.endpoint, req, model)
@@ -148,6 +153,12 @@ impl HttpProvider {
                     Ok(Err(_)) => return Err(self.broken()),
                     Ok(Ok(bytes)) => bytes,
                 };
+            if form == AnswerForm::OpenAiJson {
+                if let Some(json) = self.adapter.chat_response_json(bytes.clone()) {
+                    let json = json.map_err(|e| self.translate_error(e))?;
+                    return Ok(ProviderReply::Json(Box::new(json)));
+                }
+            }
             let answer = self
                 .adapter
                 .chat_response(&bytes)
@@ -254,8 +265,9 @@ impl Provider for HttpProvider {
         &'a self,
         request: &'a ChatRequest,
         deployment_model: &'a str,
+        form: AnswerForm,
     ) -> BoxFuture<'a, Result<ProviderReply, AiError>> {
-        Box::pin(self.call(request, deployment_model))
+        Box::pin(self.call(request, deployment_model, form))
     }
 
     fn embeddings<'a>(

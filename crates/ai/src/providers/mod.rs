@@ -10,7 +10,7 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use sy_config::{ProviderKindSpec, ProviderSpec};
 use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
-use sy_llm::openai::RequestError;
+use sy_llm::openai::{ChatCompletionJson, RequestError};
 use sy_llm::{ChatChunk, ChatRequest, ChatResponse};
 use sy_providers::ProviderKind;
 
@@ -29,6 +29,9 @@ pub type ChunkStream = BoxStream<'static, Result<ChatChunk, AiError>>;
 pub enum ProviderReply {
     /// A whole response (the request had no `stream: true`).
     Complete(Box<ChatResponse>),
+    /// A whole response in OpenAI's format, kept as the provider's bytes;
+    /// only when the caller asked for [`AnswerForm::OpenAiJson`].
+    Json(Box<ChatCompletionJson>),
     /// A stream of chunks (the request had `stream: true`).
     Stream(ChunkStream),
 }
@@ -37,7 +40,48 @@ impl std::fmt::Debug for ProviderReply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ProviderReply::Complete(r) => f.debug_tuple("Complete").field(r).finish(),
+            ProviderReply::Json(r) => f.debug_tuple("Json").field(r).finish(),
             ProviderReply::Stream(_) => f.write_str("Stream(..)"),
+        }
+    }
+}
+
+/// The forms a whole answer may be handed back in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerForm {
+    /// [`ProviderReply::Complete`] only.
+    Canonical,
+    /// [`ProviderReply::Json`] when the provider answers in OpenAI's Chat
+    /// Completions format, else [`ProviderReply::Complete`]: for an endpoint
+    /// that serves that format, so the answer need not be decoded and
+    /// encoded again.
+    OpenAiJson,
+}
+
+/// A reply whose whole answer, if any, is decoded: what an endpoint
+/// serving another format than OpenAI's Chat Completions works on.
+pub(crate) enum Decoded {
+    /// A whole answer.
+    Complete(Box<ChatResponse>),
+    /// A stream of chunks.
+    Stream(ChunkStream),
+}
+
+impl ProviderReply {
+    /// Decode a kept answer ([`ProviderReply::Json`]); `deployment` names
+    /// its source in the error should it not decode.
+    pub(crate) fn decode(self, deployment: &str) -> Result<Decoded, AiError> {
+        match self {
+            ProviderReply::Complete(answer) => Ok(Decoded::Complete(answer)),
+            ProviderReply::Stream(chunks) => Ok(Decoded::Stream(chunks)),
+            ProviderReply::Json(json) => json.parse().map(|a| Decoded::Complete(Box::new(a))).map_err(|_| {
+                AiError::provider(
+                    502,
+                    format!(
+                        "The deployment `{deployment}` sent a response the gateway could not read."
+                    ),
+                )
+            }),
         }
     }
 }
@@ -46,7 +90,8 @@ impl std::fmt::Debug for ProviderReply {
 ///
 /// Contract:
 /// - answer [`ProviderReply::Stream`] exactly when `request.is_stream()`,
-///   otherwise [`ProviderReply::Complete`];
+///   otherwise [`ProviderReply::Complete`], or [`ProviderReply::Json`] when
+///   `form` allows it;
 /// - report usage whether or not the client asked: on the whole response,
 ///   or as a closing usage-only chunk (the endpoint drops it when the
 ///   client did not ask for `include_usage`, but needs it for accounting);
@@ -57,11 +102,13 @@ impl std::fmt::Debug for ProviderReply {
 ///   gets a proper status); an error after it is an `Err` item in the
 ///   stream.
 pub trait Provider: Send + Sync {
-    /// Answer `request` with the provider's model `deployment_model`.
+    /// Answer `request` with the provider's model `deployment_model`; a
+    /// whole answer in one of the forms `form` allows.
     fn chat<'a>(
         &'a self,
         request: &'a ChatRequest,
         deployment_model: &'a str,
+        form: AnswerForm,
     ) -> BoxFuture<'a, Result<ProviderReply, AiError>>;
 
     /// Embed `request`'s inputs with the provider's model

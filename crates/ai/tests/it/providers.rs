@@ -335,3 +335,102 @@ async fn missing_base_url_fails_compilation() {
         "{errors:?}"
     );
 }
+
+/// A server answering every request with `200` and `body` as JSON, one
+/// request per connection.
+async fn fixed_answer_server(body: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                // Read the head, then the body its Content-Length announces.
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 16 * 1024];
+                loop {
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&seen).to_ascii_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if seen.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+/// What an OpenAI-compatible server wrote reaches an OpenAI client as
+/// written — members the gateway does not model, number formatting — with
+/// the gateway's id, time and model, and `usage` made consistent; an
+/// Anthropic client gets the same answer translated.
+#[tokio::test]
+async fn same_dialect_answers_keep_the_providers_bytes() {
+    const ANSWER: &str = r#"{"id":"up-1","object":"chat.completion","created":1,"model":"real-model","choices":[{"index":0,"message":{"role":"assistant","content":"Bonjour","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":11,"completion_tokens":2,"total_tokens":0},"service_tier":"flex","x_vendor":{"score":1.50e1}}"#;
+    let gw = gateway_for("openai_compatible", &fixed_answer_server(ANSWER).await);
+    let (status, headers, body) = chat(&gw, json!({"model": "m", "messages": user("hi")})).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    assert!(text.contains(r#""x_vendor":{"score":1.50e1}"#), "{text}");
+    assert!(text.contains(r#""service_tier":"flex""#), "{text}");
+    let got = json_of(&body);
+    assert_eq!(got["id"], format!("chatcmpl-{REQUEST_ID}"));
+    assert_eq!(got["model"], "m");
+    assert_ne!(got["created"], 1);
+    assert_eq!(got["usage"]["total_tokens"], 13, "normalised");
+    assert_eq!(header(&headers, "x-switchyard-prompt-tokens"), Some("11"));
+    assert_eq!(header(&headers, "x-switchyard-completion-tokens"), Some("2"));
+
+    let (status, _, body) = call(
+        &gw,
+        &[],
+        http::Method::POST,
+        "/v1/messages",
+        &json!({"model": "m", "max_tokens": 10, "messages": user("hi")}).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let got = json_of(&body);
+    assert_eq!(got["content"][0]["text"], "Bonjour");
+    assert_eq!(got["usage"]["input_tokens"], 11);
+}
+
+/// An answer without usage is estimated from its text; one that is not a
+/// chat completion at all is the provider's fault (502), as a malformed one.
+#[tokio::test]
+async fn same_dialect_answers_without_usage_or_frame() {
+    const NO_USAGE: &str = r#"{"id":"x","object":"chat.completion","created":1,"model":"r","choices":[{"index":0,"message":{"role":"assistant","content":"one two three"},"finish_reason":"stop"}]}"#;
+    let gw = gateway_for("openai_compatible", &fixed_answer_server(NO_USAGE).await);
+    let (status, headers, body) = chat(&gw, json!({"model": "m", "messages": user("hi")})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(json_of(&body).get("usage").is_none(), "not invented in the body");
+    assert_eq!(header(&headers, "x-switchyard-completion-tokens"), Some("3"));
+
+    const NOT_CHAT: &str = r#"{"object":"list","data":[]}"#;
+    let gw = gateway_for("openai_compatible", &fixed_answer_server(NOT_CHAT).await);
+    let (status, _, body) = chat(&gw, json!({"model": "m", "messages": user("hi")})).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        json_of(&body)["error"]["message"],
+        "The provider `up` sent a response the gateway could not read."
+    );
+}

@@ -5,6 +5,7 @@
 //! error body ([`ErrorBody`]) and the model list objects ([`ModelObject`],
 //! [`ModelList`]). The Responses API is emulated over chat ([`responses`]).
 
+mod completion_json;
 mod completions;
 mod embeddings;
 mod error;
@@ -12,6 +13,7 @@ mod models;
 mod parse;
 pub mod responses;
 
+pub use completion_json::ChatCompletionJson;
 pub use completions::{
     CompletionChoice, CompletionPrompt, CompletionRequest, TextCompletion, parse_completion_request,
 };

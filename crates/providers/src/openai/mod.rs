@@ -30,6 +30,7 @@ mod tests;
 
 use bytes::Bytes;
 use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
+use sy_llm::openai::ChatCompletionJson;
 use sy_llm::{ChatRequest, ChatResponse};
 
 use crate::{ProviderAdapter, ProviderEndpoint, ProviderError, StreamDecoder, TranslateError};
@@ -85,6 +86,13 @@ impl ProviderAdapter for OpenAi {
 
     fn chat_response(&self, body: &[u8]) -> Result<ChatResponse, TranslateError> {
         response::parse(self.name(), body)
+    }
+
+    fn chat_response_json(
+        &self,
+        body: Bytes,
+    ) -> Option<Result<ChatCompletionJson, TranslateError>> {
+        Some(ChatCompletionJson::scan(body).map_err(|e| TranslateError::malformed(self.name(), e)))
     }
 
     fn supports_embeddings(&self) -> bool {

@@ -27,7 +27,7 @@ use sy_config::MockProviderSpec;
 use sy_llm::ChatRequest;
 use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 
-use super::{Provider, ProviderReply};
+use super::{AnswerForm, Provider, ProviderReply};
 use crate::AiError;
 
 /// The mock provider.
@@ -92,10 +92,12 @@ fn paced<T: Send + 'static>(
 }
 
 impl Provider for MockProvider {
+    /// The mock builds its answers in canonical form: `form` is moot.
     fn chat<'a>(
         &'a self,
         request: &'a ChatRequest,
         deployment_model: &'a str,
+        _form: AnswerForm,
     ) -> BoxFuture<'a, Result<ProviderReply, AiError>> {
         Box::pin(self.answer(request, deployment_model))
     }

@@ -398,7 +398,10 @@ async fn same_dialect_answers_keep_the_providers_bytes() {
     assert_ne!(got["created"], 1);
     assert_eq!(got["usage"]["total_tokens"], 13, "normalised");
     assert_eq!(header(&headers, "x-switchyard-prompt-tokens"), Some("11"));
-    assert_eq!(header(&headers, "x-switchyard-completion-tokens"), Some("2"));
+    assert_eq!(
+        header(&headers, "x-switchyard-completion-tokens"),
+        Some("2")
+    );
 
     let (status, _, body) = call(
         &gw,
@@ -422,8 +425,14 @@ async fn same_dialect_answers_without_usage_or_frame() {
     let gw = gateway_for("openai_compatible", &fixed_answer_server(NO_USAGE).await);
     let (status, headers, body) = chat(&gw, json!({"model": "m", "messages": user("hi")})).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(json_of(&body).get("usage").is_none(), "not invented in the body");
-    assert_eq!(header(&headers, "x-switchyard-completion-tokens"), Some("3"));
+    assert!(
+        json_of(&body).get("usage").is_none(),
+        "not invented in the body"
+    );
+    assert_eq!(
+        header(&headers, "x-switchyard-completion-tokens"),
+        Some("3")
+    );
 
     const NOT_CHAT: &str = r#"{"object":"list","data":[]}"#;
     let gw = gateway_for("openai_compatible", &fixed_answer_server(NOT_CHAT).await);

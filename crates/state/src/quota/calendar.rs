@@ -52,28 +52,31 @@ pub fn format_rfc3339(unix_secs: u64) -> String {
 /// duration format): `12ms`, `1s`, `1.5s`, `6m0s`, `3h12m0s`. Below a
 /// second, whole milliseconds rounded up; above, milliseconds at most.
 pub fn format_duration(d: Duration) -> String {
+    use std::fmt::Write as _;
     let ms = u64::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
     if ms == 0 {
         return "0s".to_owned();
     }
+    // One buffer, written in place: this runs for every answer that
+    // carries rate-limit headers. Writing to a String cannot fail.
+    let mut out = String::with_capacity(16);
     if ms < 1000 {
-        return format!("{ms}ms");
+        let _ = write!(out, "{ms}ms");
+        return out;
     }
     let (h, rest) = (ms / 3_600_000, ms % 3_600_000);
     let (m, rest) = (rest / 60_000, rest % 60_000);
     let (s, frac) = (rest / 1000, rest % 1000);
-    let mut out = String::new();
     if h > 0 {
-        out.push_str(&format!("{h}h"));
+        let _ = write!(out, "{h}h");
     }
     if h > 0 || m > 0 {
-        out.push_str(&format!("{m}m"));
+        let _ = write!(out, "{m}m");
     }
-    out.push_str(&s.to_string());
+    let _ = write!(out, "{s}");
     if frac > 0 {
-        let digits = format!("{frac:03}");
-        out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
+        let _ = write!(out, ".{frac:03}");
+        out.truncate(out.trim_end_matches('0').len());
     }
     out.push('s');
     out

@@ -51,6 +51,8 @@ PEERS_DIR="${BENCH_PEERS_DIR:-$HOME/.cache/sy-bench-peers}"
 SY_BENCH_KEY="sk-bench-switchyard-0123456789abcdef"
 LITELLM_MASTER_KEY="sk-bench-litellm-0123456789abcdef"
 export SY_BENCH_KEY
+# shellcheck source=bench/configs.sh
+source "$BENCH_DIR/configs.sh"
 SERVER_CPU="${BENCH_SERVER_CPU:-0}"
 LOAD_CPU="${BENCH_LOAD_CPU:-1}"
 if [[ "$(nproc)" -lt 2 ]]; then SERVER_CPU=0; LOAD_CPU=0; fi
@@ -396,22 +398,7 @@ if want switchyard; then
     note "Switchyard skipped: no binary at $SY_BIN"
   else
     # Requests with x-bench-stream go to the paced stream mock (same proxy path).
-    cat >"$TMP/switchyard.yaml" <<EOF
-server: { workers: 1 }
-listeners: [{ name: main, bind: "127.0.0.1:$SY_PORT" }]
-admin: { bind: "127.0.0.1:$SY_ADMIN_PORT" }
-access_log: { enabled: false }
-store: "sqlite://$TMP/switchyard-store.db"
-upstreams:
-  - { name: mock, targets: [{ url: "http://127.0.0.1:$MOCK_PORT" }] }
-  - { name: mock-stream, targets: [{ url: "http://127.0.0.1:$MOCK_STREAM_PORT" }] }
-routes:
-  - { name: all, match: { path: { prefix: / } }, target: { upstream: mock } }
-  - name: stream
-    priority: 10
-    match: { path: { prefix: / }, headers: [{ name: x-bench-stream, present: true }] }
-    target: { upstream: mock-stream }
-EOF
+    write_sy_config "$TMP/switchyard.yaml"
     log "starting switchyard (proxy) on :$SY_PORT"
     start_server "$TMP/switchyard.log" "$SY_BIN" serve --config "$TMP/switchyard.yaml"
     SY_PID="$LAST_PID"
@@ -431,50 +418,7 @@ if want switchyard-ai; then
   else
     start_server "$TMP/mock-idle.log" "$MOCK_BIN" --port "$MOCK_IDLE_PORT" --name mock-idle --interval-ms 60000
     MOCK_IDLE_PID="$LAST_PID"
-    # Key auth (store-backed), a product subscription, consumer and tenant
-    # limits with reservation, virtual model names, openai_compatible
-    # deployments with prices (token and cost accounting on every answer).
-    cat >"$TMP/switchyard-ai.yaml" <<EOF
-server: { workers: 1 }
-listeners:
-  - { name: main, bind: "127.0.0.1:$SY_AI_PORT", limits: { max_connections: 100000 } }
-admin: { bind: "127.0.0.1:$SY_AI_ADMIN_PORT" }
-access_log: { enabled: false }
-# The whole control-plane path on every call: a store-backed key, a
-# subscription check (the route is in a product), and limit accounting on
-# the consumer and its tenant (limits far above what the run reaches).
-store: "sqlite://$TMP/switchyard-ai-store.db"
-tenants:
-  - name: bench
-    limits: { requests_per_minute: 1000000000, spend_per_month: 1000000 }
-products:
-  - { name: bench-product, routes: [ai] }
-consumers:
-  - name: bench
-    tenant: bench
-    subscriptions: [bench-product]
-    limits: { requests_per_minute: 1000000000, tokens_per_minute: 100000000000, tokens_per_day: 100000000000, concurrent_requests: 1000000, spend_per_day: 1000000 }
-    keys: [{ key: "\${SY_BENCH_KEY}" }]
-providers:
-  - { name: mock, kind: openai_compatible, base_url: "http://127.0.0.1:$MOCK_PORT/v1" }
-  - { name: mock-stream, kind: openai_compatible, base_url: "http://127.0.0.1:$MOCK_STREAM_PORT/v1" }
-  - { name: mock-idle, kind: openai_compatible, base_url: "http://127.0.0.1:$MOCK_IDLE_PORT/v1" }
-models:
-  - name: bench-model
-    deployments:
-      - { provider: mock, model: gpt-4o-mini, input_price_per_million: "0.15", output_price_per_million: "0.60" }
-  - name: bench-stream
-    deployments:
-      - { provider: mock-stream, model: gpt-4o-mini, input_price_per_million: "0.15", output_price_per_million: "0.60" }
-  - name: bench-idle
-    deployments:
-      - { provider: mock-idle, model: gpt-4o-mini, input_price_per_million: "0.15", output_price_per_million: "0.60" }
-routes:
-  - name: ai
-    match: { path: { prefix: /v1 } }
-    policies: { key_auth: { consumers: [bench] } }
-    target: { ai: {} }
-EOF
+    write_sy_ai_config "$TMP/switchyard-ai.yaml"
     log "starting switchyard (AI path) on :$SY_AI_PORT"
     start_server "$TMP/switchyard-ai.log" "$SY_BIN" serve --config "$TMP/switchyard-ai.yaml"
     SYAI_PID="$LAST_PID"

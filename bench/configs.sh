@@ -1,0 +1,72 @@
+# Switchyard configurations for the benchmarks (sourced by run.sh and
+# instructions.sh). They read the ports, $TMP and $SY_BENCH_KEY (through the
+# config's ${VAR} interpolation) from the sourcing script.
+
+# The proxy: every path to the mock; requests with x-bench-stream go to the
+# paced stream mock (same proxy path). $1: the file to write.
+write_sy_config() {
+  cat >"$1" <<EOF
+server: { workers: 1 }
+listeners: [{ name: main, bind: "127.0.0.1:$SY_PORT" }]
+admin: { bind: "127.0.0.1:$SY_ADMIN_PORT" }
+access_log: { enabled: false }
+store: "sqlite://$TMP/switchyard-store.db"
+upstreams:
+  - { name: mock, targets: [{ url: "http://127.0.0.1:$MOCK_PORT" }] }
+  - { name: mock-stream, targets: [{ url: "http://127.0.0.1:$MOCK_STREAM_PORT" }] }
+routes:
+  - { name: all, match: { path: { prefix: / } }, target: { upstream: mock } }
+  - name: stream
+    priority: 10
+    match: { path: { prefix: / }, headers: [{ name: x-bench-stream, present: true }] }
+    target: { upstream: mock-stream }
+EOF
+}
+
+# The AI path. $1: the file to write.
+write_sy_ai_config() {
+  # Key auth (store-backed), a product subscription, consumer and tenant
+  # limits with reservation, virtual model names, openai_compatible
+  # deployments with prices (token and cost accounting on every answer).
+  cat >"$1" <<EOF
+server: { workers: 1 }
+listeners:
+  - { name: main, bind: "127.0.0.1:$SY_AI_PORT", limits: { max_connections: 100000 } }
+admin: { bind: "127.0.0.1:$SY_AI_ADMIN_PORT" }
+access_log: { enabled: false }
+# The whole control-plane path on every call: a store-backed key, a
+# subscription check (the route is in a product), and limit accounting on
+# the consumer and its tenant (limits far above what the run reaches).
+store: "sqlite://$TMP/switchyard-ai-store.db"
+tenants:
+  - name: bench
+    limits: { requests_per_minute: 1000000000, spend_per_month: 1000000 }
+products:
+  - { name: bench-product, routes: [ai] }
+consumers:
+  - name: bench
+    tenant: bench
+    subscriptions: [bench-product]
+    limits: { requests_per_minute: 1000000000, tokens_per_minute: 100000000000, tokens_per_day: 100000000000, concurrent_requests: 1000000, spend_per_day: 1000000 }
+    keys: [{ key: "\${SY_BENCH_KEY}" }]
+providers:
+  - { name: mock, kind: openai_compatible, base_url: "http://127.0.0.1:$MOCK_PORT/v1" }
+  - { name: mock-stream, kind: openai_compatible, base_url: "http://127.0.0.1:$MOCK_STREAM_PORT/v1" }
+  - { name: mock-idle, kind: openai_compatible, base_url: "http://127.0.0.1:$MOCK_IDLE_PORT/v1" }
+models:
+  - name: bench-model
+    deployments:
+      - { provider: mock, model: gpt-4o-mini, input_price_per_million: "0.15", output_price_per_million: "0.60" }
+  - name: bench-stream
+    deployments:
+      - { provider: mock-stream, model: gpt-4o-mini, input_price_per_million: "0.15", output_price_per_million: "0.60" }
+  - name: bench-idle
+    deployments:
+      - { provider: mock-idle, model: gpt-4o-mini, input_price_per_million: "0.15", output_price_per_million: "0.60" }
+routes:
+  - name: ai
+    match: { path: { prefix: /v1 } }
+    policies: { key_auth: { consumers: [bench] } }
+    target: { ai: {} }
+EOF
+}

@@ -1,6 +1,23 @@
-# Switchyard configurations for the benchmarks (sourced by run.sh and
-# instructions.sh). They read the ports, $TMP and $SY_BENCH_KEY (through the
-# config's ${VAR} interpolation) from the sourcing script.
+# What run.sh and instructions.sh share: installing their tools, and
+# Switchyard's configurations. The configurations read the ports, $TMP and
+# $SY_BENCH_KEY (through the config's ${VAR} interpolation) from the sourcing
+# script.
+
+# Installs, with apt-get (through sudo unless root), the Debian package of
+# each command that is missing. Args: "command:package" pairs; a command
+# found under /usr/sbin counts as present (nginx).
+install_missing() {
+  local pair missing=()
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null || [[ -x "/usr/sbin/${pair%%:*}" ]] || missing+=("${pair#*:}")
+  done
+  ((${#missing[@]})) || return 0
+  echo "[bench] installing ${missing[*]}" >&2
+  local sudo=()
+  [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" timeout 300 apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "${missing[@]}" >&2
+}
 
 # The proxy: every path to the mock; requests with x-bench-stream go to the
 # paced stream mock (same proxy path). $1: the file to write.

@@ -32,17 +32,7 @@ export SY_BENCH_KEY
 source "$BENCH_DIR/configs.sh"
 log() { echo "[instructions] $*" >&2; }
 
-as_root() { if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
-missing=()
-command -v valgrind >/dev/null || missing+=(valgrind)
-command -v wrk >/dev/null || missing+=(wrk)
-command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
-command -v curl >/dev/null || missing+=(curl)
-if ((${#missing[@]})); then
-  log "installing ${missing[*]}"
-  as_root timeout 300 apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "${missing[@]}" >&2
-fi
+install_missing valgrind:valgrind wrk:wrk nginx:nginx-light curl:curl
 NGINX_BIN="$(command -v nginx || echo /usr/sbin/nginx)"
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchyard-target}"

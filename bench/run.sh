@@ -62,18 +62,7 @@ NOTES=()
 note() { NOTES+=("$*"); log "note: $*"; }
 
 # ---------------------------------------------------------------- tools
-as_root() { if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
-command -v curl >/dev/null || missing+=(curl)
-command -v taskset >/dev/null || missing+=(util-linux)
-command -v python3 >/dev/null || missing+=(python3)
-if ((${#missing[@]})); then
-  log "installing ${missing[*]}"
-  as_root timeout 300 apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "${missing[@]}" >&2
-fi
+install_missing wrk:wrk nginx:nginx-light curl:curl taskset:util-linux python3:python3
 NGINX_BIN="$(command -v nginx || echo /usr/sbin/nginx)"
 
 # ---------------------------------------------------------------- build

@@ -138,9 +138,15 @@ struct Key {
     authority: Authority,
 }
 
+/// Targets come from the configuration, never from a client, and the map
+/// is read twice per exchange (checkout, return): a fast keyed hash rather
+/// than SipHash, which `Authority`'s byte-by-byte case-folding hash made
+/// cost ~1,000 instructions a lookup.
+type IdleMap = HashMap<Key, VecDeque<Idle>, foldhash::quality::RandomState>;
+
 /// Connection settings and the idle connections by target.
 pub(super) struct H1Client {
-    idle: Mutex<HashMap<Key, VecDeque<Idle>>>,
+    idle: Mutex<IdleMap>,
     connect_timeout: Option<Duration>,
     idle_timeout: Duration,
     max_idle: usize,
@@ -176,7 +182,7 @@ impl H1Client {
     ) -> Arc<Self> {
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         Arc::new(H1Client {
-            idle: Mutex::new(HashMap::new()),
+            idle: Mutex::new(IdleMap::default()),
             connect_timeout,
             idle_timeout,
             max_idle,

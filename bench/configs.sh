@@ -19,6 +19,27 @@ install_missing() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "${missing[@]}" >&2
 }
 
+# Process handling. Servers are started with setsid (their PID names their
+# process group) and recorded in PIDS; STOP_SIGNAL and STOP_WAIT (tenths of
+# a second before SIGKILL) say how they are stopped.
+PIDS=()
+STOP_SIGNAL="${STOP_SIGNAL:-TERM}"
+STOP_WAIT="${STOP_WAIT:-50}"
+stop_pid() {
+  local pid="$1"
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill "-$STOP_SIGNAL" -- "-$pid" 2>/dev/null || kill "-$STOP_SIGNAL" "$pid" 2>/dev/null || true
+  for _ in $(seq "$STOP_WAIT"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+# Stops every server and removes $TMP; installed as the EXIT trap.
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  rm -rf "$TMP"
+}
+
 # The proxy: every path to the mock; requests with x-bench-stream go to the
 # paced stream mock (same proxy path). $1: the file to write.
 write_sy_config() {

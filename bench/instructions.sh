@@ -45,21 +45,9 @@ if [[ -z "${BENCH_SKIP_BUILD:-}" ]]; then
 fi
 
 TMP="$(mktemp -d /tmp/sy-instr.XXXXXX)"
-PIDS=()
-stop_pid() {
-  local pid="$1"
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -INT -- "-$pid" 2>/dev/null || kill -INT "$pid" 2>/dev/null || true
-  # callgrind writes its totals as the program exits: give it time.
-  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-  rm -rf "$TMP"
-}
+# callgrind writes its totals as the program exits: stop with SIGINT (a
+# graceful shutdown) and give it time.
+STOP_SIGNAL=INT STOP_WAIT=300
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 

@@ -226,3 +226,27 @@ fn chunked_errors() {
     let mut buf = BytesMut::from(&long[..]);
     assert!(dec.decode(&mut buf).is_err());
 }
+
+#[test]
+fn numbers_in_heads_and_chunk_lines_are_written_as_format_writes_them() {
+    let mut samples: Vec<u64> = (0..300).collect();
+    samples.extend([
+        4095,
+        4096,
+        65_535,
+        1 << 32,
+        999_999_999_999,
+        u64::MAX - 1,
+        u64::MAX,
+    ]);
+    for n in samples {
+        let mut out = Vec::new();
+        content_length_line(&mut out, n);
+        assert_eq!(out, format!("content-length: {n}\r\n").into_bytes());
+        if let Ok(len) = usize::try_from(n) {
+            let mut out = b"x".to_vec();
+            chunk_size_line(&mut out, len);
+            assert_eq!(out, format!("x{len:x}\r\n").into_bytes());
+        }
+    }
+}

@@ -54,6 +54,17 @@ impl ChatResponse {
             extra: Extra::new(),
         }
     }
+
+    /// Decode an OpenAI Chat Completions body, with `usage` normalised
+    /// (`total_tokens` recomputed: some compatible servers omit it or send
+    /// zero).
+    pub fn from_openai_json(body: &[u8]) -> Result<ChatResponse, serde_json::Error> {
+        let mut response: ChatResponse = serde_json::from_slice(body)?;
+        if let Some(usage) = response.usage.as_mut() {
+            usage.normalize();
+        }
+        Ok(response)
+    }
 }
 
 /// One generated alternative.

@@ -163,11 +163,7 @@ impl ChatCompletionJson {
     /// The whole answer decoded, for what needs its content (other
     /// dialects, estimates when the provider reported no usage).
     pub fn parse(&self) -> Result<ChatResponse, serde_json::Error> {
-        let mut response: ChatResponse = serde_json::from_slice(&self.body)?;
-        if let Some(usage) = response.usage.as_mut() {
-            usage.normalize();
-        }
-        Ok(response)
+        ChatResponse::from_openai_json(&self.body)
     }
 
     fn key<'s>(&'s self, m: &'s Member) -> &'s [u8] {

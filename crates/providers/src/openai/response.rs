@@ -6,15 +6,9 @@ use super::wire::{ErrorEnvelope, ErrorObject};
 use crate::error::{fallback_message, retry_after};
 use crate::{ProviderError, ProviderErrorKind, TranslateError};
 
-/// A whole Chat Completions response. `total_tokens` is recomputed, since
-/// some compatible servers omit it or send zero.
+/// A whole Chat Completions response, `usage` normalised.
 pub(crate) fn parse(provider: &'static str, body: &[u8]) -> Result<ChatResponse, TranslateError> {
-    let mut response: ChatResponse =
-        serde_json::from_slice(body).map_err(|e| TranslateError::malformed(provider, e))?;
-    if let Some(usage) = response.usage.as_mut() {
-        usage.normalize();
-    }
-    Ok(response)
+    ChatResponse::from_openai_json(body).map_err(|e| TranslateError::malformed(provider, e))
 }
 
 /// An error answer in any of the OpenAI-like shapes.

@@ -40,6 +40,24 @@ cleanup() {
   rm -rf "$TMP"
 }
 
+# Waits until port $1 answers a chat completion for model $4 (further
+# arguments are extra curl arguments, such as -H 'authorization: ...'):
+# at most $2 seconds, and only while process $3 lives. Polls every 0.1 s.
+chat_ready() {
+  local port="$1" limit="$2" pid="$3" model="$4" i
+  shift 4
+  for ((i = 0; i < limit * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    if curl -fsS --max-time 5 -H 'content-type: application/json' "$@" \
+        -d "{\"model\":\"$model\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" \
+        "http://127.0.0.1:$port/v1/chat/completions" 2>/dev/null | grep -q '"chat.completion"'; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
 # The proxy: every path to the mock; requests with x-bench-stream go to the
 # paced stream mock (same proxy path). $1: the file to write.
 write_sy_config() {

@@ -51,23 +51,9 @@ STOP_SIGNAL=INT STOP_WAIT=300
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Waits (at most 120 s: valgrind starts slowly) for a chat answer on port $1.
-wait_chat() {
-  local port="$1" model="$2" auth="$3" i
-  for ((i = 0; i < 1200; i++)); do
-    if curl -fsS --max-time 5 -H 'content-type: application/json' -H "authorization: $auth" \
-        -d "{\"model\":\"$model\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" \
-        "http://127.0.0.1:$port/v1/chat/completions" 2>/dev/null | grep -q '"chat.completion"'; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  return 1
-}
-
 setsid "$MOCK_BIN" --port "$MOCK_PORT" --name mock >"$TMP/mock.log" 2>&1 </dev/null &
 PIDS+=("$!")
-wait_chat "$MOCK_PORT" gpt-4o-mini none || { log "the mock did not start"; exit 1; }
+chat_ready "$MOCK_PORT" 20 "$!" gpt-4o-mini || { log "the mock did not start"; exit 1; }
 
 mkdir -p "$TMP/nginx/tmp"
 sed -e "s#@PREFIX@#$TMP/nginx#g" -e "s/@MOCK_PORT@/$MOCK_PORT/" -e "s/@PORT@/$NGINX_PORT/" \
@@ -88,7 +74,8 @@ run_once() {
     >"$TMP/server.log" 2>&1 </dev/null &
   local pid=$!
   PIDS+=("$pid")
-  wait_chat "$port" "$model" "$auth" || { log "server did not start: $*"; tail -n 5 "$TMP/server.log" >&2; exit 1; }
+  # At most 120 s: programs start slowly under valgrind.
+  chat_ready "$port" 120 "$pid" "$model" -H "authorization: $auth" || { log "server did not start: $*"; tail -n 5 "$TMP/server.log" >&2; exit 1; }
   local res
   res="$(BENCH_LUA_DIR="$BENCH_DIR" BENCH_MODEL="$model" BENCH_HEADERS="authorization: $auth" \
     timeout $((secs + 60)) wrk -t1 -c"$CONNS" -d"${secs}s" -s "$BENCH_DIR/post.lua" \

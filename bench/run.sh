@@ -147,18 +147,8 @@ hdr_args() {
 # Waits up to $2 seconds for a real chat answer on port $1 while pid $3 lives
 # (model and headers from the current profile).
 wait_chat() {
-  local port="$1" limit="$2" pid="$3" i
   hdr_args "$T_HDRS" -H
-  for ((i = 0; i < limit * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    if curl -fsS --max-time 5 -H 'content-type: application/json' "${HDR_ARGS[@]}" \
-        -d "{\"model\":\"$T_MODEL\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" \
-        "http://127.0.0.1:$port/v1/chat/completions" 2>/dev/null | grep -q '"chat.completion"'; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  return 1
+  chat_ready "$1" "$2" "$3" "$T_MODEL" "${HDR_ARGS[@]}"
 }
 
 upstream_count() {

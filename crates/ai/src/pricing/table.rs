@@ -17,6 +17,13 @@
 //! names one of those pages; `docs/pricing.md` lists the others. None of
 //! these pages gave a confirmed cached-input price, so the cached-input
 //! price is the input price (a cache hit is never under-charged).
+//!
+//! Cohere rows: cohere.com/pricing was not in the corpus either, and its
+//! current page lists only some models; the same two-pages rule applies.
+//! Cohere reports no cached tokens, so the cached-input price is the input
+//! price. Only dated ids are priced: `command-r` names the retired 03-2024
+//! version (another price than 08-2024), and the pages read disagree on
+//! what `command-r-plus` names and on both aliases' prices.
 
 use super::{Price, PriceEntry};
 
@@ -28,6 +35,10 @@ const GEMINI_GEOTOOLBOX: &str = "https://geotoolbox.ai/blog/gemini-api-pricing";
 const MISTRAL_APIDOG: &str = "https://apidog.com/blog/mistral-medium-3-5-api/";
 const BEDROCK_PRISTREN: &str = "https://pristren.com/blog/amazon-nova-micro-ultra-fast";
 const BEDROCK_INVENTIVEHQ: &str = "https://inventivehq.com/blog/aws-bedrock-pricing-guide";
+const COHERE_A: &str = "https://openrouter.ai/cohere/command-a/api";
+const COHERE_R_PLUS: &str = "https://openrouter.ai/cohere/command-r-plus-08-2024/api";
+const COHERE_R7B: &str = "https://openrouter.ai/cohere/command-r7b-12-2024/api";
+const COHERE_R: &str = "https://docs.flexprice.io/cookbooks/pricing-teardowns/cohere-pricing";
 const READ: &str = "2026-11-23";
 
 const fn row(
@@ -251,5 +262,41 @@ pub(super) static TABLE: &[PriceEntry] = &[
         250_000,
         1_250_000,
         BEDROCK_INVENTIVEHQ,
+    ),
+    // Cohere, direct API, production key. OpenRouter forwards Cohere
+    // models to Cohere's API and lists its prices; Flexprice's page is a
+    // capture of cohere.com/pricing (2026-11-11). Keys are full dated ids:
+    // `candidates` cuts `-08-2024` to `-08`, never to the family name.
+    row(
+        "cohere",
+        "command-a-03-2025",
+        2_500_000,
+        2_500_000,
+        10_000_000,
+        COHERE_A,
+    ),
+    row(
+        "cohere",
+        "command-r-plus-08-2024",
+        2_500_000,
+        2_500_000,
+        10_000_000,
+        COHERE_R_PLUS,
+    ),
+    row(
+        "cohere",
+        "command-r-08-2024",
+        150_000,
+        150_000,
+        600_000,
+        COHERE_R,
+    ),
+    row(
+        "cohere",
+        "command-r7b-12-2024",
+        37_500,
+        37_500,
+        150_000,
+        COHERE_R7B,
     ),
 ];

@@ -254,12 +254,42 @@ fn bedrock_ids_with_region_and_version_find_their_row() {
 }
 
 #[test]
-fn cohere_has_no_confirmed_price() {
-    // No two sources agreed on a Cohere price; a deployment must set one.
+fn a_cohere_deployment_finds_its_dated_row_and_aliases_stay_unpriced() {
+    let provider: sy_config::ProviderSpec =
+        serde_json::from_value(serde_json::json!({"name": "co", "kind": "cohere"})).unwrap();
+    let vendor = vendor_for(&provider);
+    assert_eq!(vendor, Some("cohere"));
+    let price = |model: &str| deployment_price(vendor, &spec(model, None, None, None));
+    let a = price("command-a-03-2025").unwrap();
+    assert_eq!(
+        (a.input, a.cached_input, a.output),
+        (2_500_000, 2_500_000, 10_000_000)
+    );
+    // Billed units as the adapter reports them: 1,000 in × 2.5 + 500 out × 10.
+    assert_eq!(a.cost(&usage(1000, 0, 500)), Money::from_micros(7_500));
+    assert_eq!(price("Command-R-Plus-08-2024"), Some(a));
+    let r = price("command-r-08-2024").unwrap();
+    assert_eq!((r.input, r.output), (150_000, 600_000));
+    let r7b = price("command-r7b-12-2024").unwrap();
+    assert_eq!((r7b.input, r7b.output), (37_500, 150_000));
+    // 1,000 in at $0.0375/M is 37.5 µ$, charged 38.
+    assert_eq!(r7b.cost(&usage(1000, 0, 0)), Money::from_micros(38));
+    // `-08-2024` is cut to `-08`, never to the family: the aliases (which
+    // may name a retired version at another price) and other dated versions
+    // stay unpriced, and Cohere's prices are not another vendor's.
     assert_eq!(
         candidates("command-r-plus-08-2024"),
         ["command-r-plus-08-2024", "command-r-plus-08"]
     );
-    assert!(table().iter().all(|e| e.vendor != "cohere"));
-    assert!(lookup("cohere", "command-r-plus-08-2024").is_none());
+    for unpriced in [
+        "command-r",
+        "command-r-plus",
+        "command-r-plus-04-2024",
+        "command-r-03-2024",
+        "command-a-reasoning-08-2025",
+        "command-a",
+    ] {
+        assert!(price(unpriced).is_none(), "{unpriced}");
+    }
+    assert!(lookup("openai", "command-a-03-2025").is_none());
 }

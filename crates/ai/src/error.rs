@@ -122,6 +122,46 @@ pub enum AiError {
     /// A bug in the gateway (500). The detail is for logs only.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A routed call that ended in `error`, with what the router did, so
+    /// the client learns from the same headers as on success which
+    /// deployment failed and after how many calls. Everything else (status,
+    /// body, class, reason, wait) is `error`'s.
+    #[error("{error}")]
+    Routed {
+        /// The error the client gets.
+        error: Box<AiError>,
+        /// The router's attempts and the deployment that answered last.
+        trace: CallTrace,
+    },
+}
+
+/// What the router did for a call that failed, for the
+/// `x-switchyard-*` routing headers of the error response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallTrace {
+    /// Provider calls made; 0 when every deployment was skipped.
+    pub attempts: u32,
+    /// `<provider>/<model>` whose error is returned; `None` when no
+    /// deployment was tried.
+    pub deployment: Option<String>,
+    /// The fallback model of that deployment, when not the model asked for.
+    pub fallback: Option<String>,
+}
+
+impl CallTrace {
+    /// After `attempts` calls for model `asked`, `last` (the deployment's
+    /// `<provider>/<model>` and its model's name) failed last, if any did.
+    pub(crate) fn new(attempts: u32, last: Option<(String, String)>, asked: &str) -> CallTrace {
+        let (deployment, fallback) = match last {
+            Some((label, model)) => (Some(label), (model != asked).then_some(model)),
+            None => (None, None),
+        };
+        CallTrace {
+            attempts,
+            deployment,
+            fallback,
+        }
+    }
 }
 
 impl AiError {
@@ -135,9 +175,27 @@ impl AiError {
         }
     }
 
+    /// `self` as the end of a routed call traced by `trace`.
+    pub fn routed(self, trace: CallTrace) -> AiError {
+        let error = match self {
+            AiError::Routed { error, .. } => error,
+            other => Box::new(other),
+        };
+        AiError::Routed { error, trace }
+    }
+
+    /// The router's trace, for an error that ended a routed call.
+    pub fn trace(&self) -> Option<&CallTrace> {
+        match self {
+            AiError::Routed { trace, .. } => Some(trace),
+            _ => None,
+        }
+    }
+
     /// The HTTP status sent to the client.
     pub fn status(&self) -> StatusCode {
         match self {
+            AiError::Routed { error, .. } => error.status(),
             AiError::InvalidRequest(_) | AiError::ContextLengthExceeded { .. } => {
                 StatusCode::BAD_REQUEST
             }
@@ -159,6 +217,7 @@ impl AiError {
     /// Who is to blame.
     pub fn class(&self) -> ErrorClass {
         match self {
+            AiError::Routed { error, .. } => error.class(),
             AiError::InvalidRequest(_)
             | AiError::ContextLengthExceeded { .. }
             | AiError::ModelNotFound { .. }
@@ -177,6 +236,7 @@ impl AiError {
     /// Stable label for metrics and logs.
     pub fn reason(&self) -> &'static str {
         match self {
+            AiError::Routed { error, .. } => error.reason(),
             AiError::InvalidRequest(_) => "invalid_request",
             AiError::ContextLengthExceeded { .. } => "context_length_exceeded",
             AiError::ModelNotFound { .. } => "model_not_found",
@@ -194,6 +254,7 @@ impl AiError {
     /// The OpenAI error body clients see.
     pub fn to_body(&self) -> ErrorBody {
         match self {
+            AiError::Routed { error, .. } => error.to_body(),
             AiError::InvalidRequest(e) => e.to_body(),
             AiError::ContextLengthExceeded { .. } => ErrorBody::new(
                 self.to_string(),
@@ -271,7 +332,7 @@ impl AiError {
         if let AiError::MethodNotAllowed { allow, .. } = &self {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
-        self.set_retry_after(headers);
+        self.set_headers(headers);
         response.extensions_mut().insert(self);
         response
     }
@@ -281,6 +342,7 @@ impl AiError {
     /// statuses RFC 9110 and OpenAI's SDKs read `Retry-After` on).
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
+            AiError::Routed { error, .. } => error.retry_after(),
             AiError::Provider {
                 status: 429 | 503,
                 retry_after,
@@ -318,17 +380,28 @@ impl AiError {
         }
     }
 
-    /// Add `Retry-After` (whole seconds, rounded up, as HTTP requires) and
-    /// `retry-after-ms` (the exact wait, read first by OpenAI's SDKs) when
-    /// [`retry_after`](Self::retry_after) knows a wait. Used by both error
-    /// shapes, OpenAI's and Anthropic's.
-    /// A quota refusal also gets its `x-ratelimit-*` headers here.
-    pub fn set_retry_after(&self, headers: &mut HeaderMap) {
-        if let AiError::QuotaExceeded {
-            headers: limits, ..
-        } = self
-        {
-            limits.write(headers);
+    /// The headers every error response carries beside its body, in both
+    /// error shapes, OpenAI's and Anthropic's: `Retry-After` (whole
+    /// seconds, rounded up, as HTTP requires) and `retry-after-ms` (the
+    /// exact wait, read first by OpenAI's SDKs) when
+    /// [`retry_after`](Self::retry_after) knows a wait; a quota refusal's
+    /// `x-ratelimit-*`; a routed call's `x-switchyard-deployment`,
+    /// `-attempts` and `-fallback`.
+    pub fn set_headers(&self, headers: &mut HeaderMap) {
+        match self {
+            AiError::QuotaExceeded {
+                headers: limits, ..
+            } => limits.write(headers),
+            AiError::Routed { error, trace } => {
+                crate::respond::set_routing_headers(
+                    headers,
+                    trace.deployment.as_deref(),
+                    trace.attempts,
+                    trace.fallback.as_deref(),
+                );
+                return error.set_headers(headers);
+            }
+            _ => {}
         }
         let Some(wait) = self.retry_after() else {
             return;
@@ -402,6 +475,46 @@ mod tests {
         let response = AiError::provider(429, "no wait known").into_response();
         assert!(!response.headers().contains_key("retry-after"));
         assert!(!response.headers().contains_key("retry-after-ms"));
+    }
+
+    #[test]
+    fn a_routed_error_answers_as_its_own_error_plus_the_routing_headers() {
+        let inner = AiError::Provider {
+            status: 429,
+            kind: ProviderErrorKind::RateLimit,
+            message: "slow down".into(),
+            retry_after: Some(Duration::from_secs(2)),
+        };
+        let trace = CallTrace::new(3, Some(("b/real-b".into(), "backup".into())), "primary");
+        let routed = inner.clone().routed(trace.clone());
+        assert_eq!(routed.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(routed.class(), inner.class());
+        assert_eq!(routed.reason(), "provider_error");
+        assert_eq!(routed.to_string(), "slow down");
+        assert_eq!(routed.to_body().to_json(), inner.to_body().to_json());
+        assert_eq!(routed.trace(), Some(&trace));
+        // Routing an error again replaces its trace; errors never nest.
+        let bare = CallTrace::new(0, None, "primary");
+        assert_eq!(
+            routed.clone().routed(bare.clone()),
+            inner.clone().routed(bare)
+        );
+        let response = routed.into_response();
+        let headers = response.headers();
+        assert_eq!(headers["x-switchyard-attempts"], "3");
+        assert_eq!(headers["x-switchyard-deployment"], "b/real-b");
+        assert_eq!(headers["x-switchyard-fallback"], "backup");
+        assert_eq!(headers["retry-after"], "2");
+        // The asked model's own deployment is no fallback; an error before
+        // any call names no deployment.
+        let own = CallTrace::new(1, Some(("a/real-a".into(), "primary".into())), "primary");
+        assert_eq!(own.fallback, None);
+        let response = AiError::provider(500, "x")
+            .routed(CallTrace::new(0, None, "m"))
+            .into_response();
+        assert_eq!(response.headers()["x-switchyard-attempts"], "0");
+        assert!(!response.headers().contains_key("x-switchyard-deployment"));
+        assert!(!response.headers().contains_key("x-switchyard-fallback"));
     }
 
     #[test]

@@ -147,7 +147,7 @@ impl AiGateway {
         );
         if anthropic {
             let mut headers = http::HeaderMap::new();
-            error.set_retry_after(&mut headers);
+            error.set_headers(&mut headers);
             let mut response = endpoints::messages::error_response(error, request_id);
             response.headers_mut().extend(headers);
             response

@@ -27,7 +27,7 @@ mod respond;
 pub mod router;
 
 pub use caller::Caller;
-pub use error::AiError;
+pub use error::{AiError, CallTrace};
 pub use gateway::{AiCallInfo, AiGateway};
 pub use quota::{CallQuota, DEFAULT_COMPLETION_ESTIMATE};
 

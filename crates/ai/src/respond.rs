@@ -2,14 +2,14 @@
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use http::{HeaderName, HeaderValue, Response, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
 use http_body::Frame;
 use http_body_util::{BodyExt, StreamBody};
 use serde::Serialize;
 use sy_http::{Body, BoxError};
 use sy_llm::sse;
 
-use crate::AiError;
+use crate::{AiError, HEADER_ATTEMPTS, HEADER_DEPLOYMENT, HEADER_FALLBACK};
 
 /// A JSON response. Serializing our own types cannot fail in practice; if
 /// it does, the client gets a 500 in OpenAI shape rather than a panic.
@@ -59,12 +59,35 @@ pub(crate) fn sse_error(error: &AiError) -> Bytes {
     sse::encode_data(&error.to_body().to_json())
 }
 
+/// The routing headers, on answers and on errors of routed calls alike:
+/// the deployment whose answer (or error) this is, when one was tried; the
+/// provider calls made; the fallback model, when not the one asked for.
+pub(crate) fn set_routing_headers(
+    headers: &mut HeaderMap,
+    deployment: Option<&str>,
+    attempts: u32,
+    fallback: Option<&str>,
+) {
+    if let Some(deployment) = deployment {
+        insert_valid(headers, HEADER_DEPLOYMENT, deployment);
+    }
+    headers.insert(
+        HeaderName::from_static(HEADER_ATTEMPTS),
+        HeaderValue::from(attempts),
+    );
+    if let Some(fallback) = fallback {
+        insert_valid(headers, HEADER_FALLBACK, fallback);
+    }
+}
+
 /// Set a header when the value is a valid header value; skip it otherwise
 /// (a model name with control characters must not fail the response).
 pub(crate) fn set_header(response: &mut Response<Body>, name: &'static str, value: &str) {
+    insert_valid(response.headers_mut(), name, value);
+}
+
+fn insert_valid(headers: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(name), value);
+        headers.insert(HeaderName::from_static(name), value);
     }
 }

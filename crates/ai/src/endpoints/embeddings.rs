@@ -24,7 +24,9 @@ use tokio::time::Instant;
 use super::upstream;
 use crate::registry::{Deployment, Model};
 use crate::router::strategy;
-use crate::{AiCallInfo, AiError, AiGateway, Caller, HEADER_COST, HEADER_PROMPT_TOKENS, respond};
+use crate::{
+    AiCallInfo, AiError, AiGateway, CallTrace, Caller, HEADER_COST, HEADER_PROMPT_TOKENS, respond,
+};
 
 pub(crate) async fn handle(
     gateway: &AiGateway,
@@ -89,6 +91,9 @@ struct Walk {
     /// Deployments skipped only because they were cooling down.
     cooled: u32,
     last_error: Option<AiError>,
+    /// The deployment that failed last (`<provider>/<model>`) and its
+    /// model's name: the one whose error is returned.
+    last_deployment: Option<(String, String)>,
 }
 
 /// Walk the asked model and its fallbacks until a deployment answers.
@@ -109,16 +114,25 @@ async fn call<'g>(
             walk.skipped.clear();
         }
         if let Some(done) = pass(gateway, asked, request, &mut walk, ignore_cooldown).await {
-            return done.map(|(m, d, answer)| (m, d, answer, walk));
+            return match done {
+                Ok((m, d, answer)) => Ok((m, d, answer, walk)),
+                Err(error) => Err(error.routed(CallTrace::new(
+                    walk.attempts,
+                    walk.last_deployment.take(),
+                    &request.model,
+                ))),
+            };
         }
     }
-    Err(match walk.last_error {
+    let trace = CallTrace::new(walk.attempts, walk.last_deployment.take(), &request.model);
+    let error = match walk.last_error {
         Some(error) => error,
         None => AiError::NoDeploymentAvailable {
             model: request.model.clone(),
             reasons: walk.skipped,
         },
-    })
+    };
+    Err(error.routed(trace))
 }
 
 type Answered<'g> = (&'g Model, &'g Deployment, EmbeddingsResponse);
@@ -216,12 +230,13 @@ async fn call_deployment(
             }
             Err(error) => error,
         };
+        let label = d.label();
         walk.failovers.push(format!(
-            "{}: {} {}",
-            d.label(),
+            "{label}: {} {}",
             error.status().as_u16(),
             error.reason()
         ));
+        walk.last_deployment = Some((label, model.name.clone()));
         let (retryable, rate_limited, retry_after) = match &error {
             AiError::Provider {
                 kind, retry_after, ..

@@ -32,10 +32,7 @@ use super::meter::{self, Lease, Meter, Prompt};
 use crate::providers::{AnswerForm, ProviderReply};
 use crate::registry::{Deployment, Model};
 use crate::router::{InFlight, strategy};
-use crate::{
-    AiCallInfo, AiError, AiGateway, Caller, HEADER_ATTEMPTS, HEADER_DEPLOYMENT, HEADER_FALLBACK,
-    respond,
-};
+use crate::{AiCallInfo, AiError, AiGateway, CallTrace, Caller, respond};
 
 /// A provider's answer and what the call record needs.
 pub(crate) struct Called {
@@ -95,6 +92,7 @@ async fn walk(
         counts: Vec::new(),
         attempts: 0,
         last_error: None,
+        last_deployment: None,
         skipped: Vec::new(),
         failovers: Vec::new(),
         cooled: 0,
@@ -114,10 +112,11 @@ async fn walk(
             run.skipped.clear();
         }
         if let Some(done) = run_pass(gateway, asked, &mut run, count_prompt).await {
-            return done;
+            return done.map_err(|error| error.routed(run.trace()));
         }
     }
-    Err(run.give_up())
+    let trace = run.trace();
+    Err(run.give_up().routed(trace))
 }
 
 /// Walk the asked model, its context-window fallback and its fallbacks
@@ -164,14 +163,17 @@ async fn run_pass<'r>(
 }
 
 /// The response headers naming what answered: the deployment, the number
-/// of attempts and, when one answered, the fallback model.
+/// of attempts and, when one answered, the fallback model. (A failed
+/// call's error carries the same in its [`CallTrace`].)
 pub(crate) fn set_call_headers(response: &mut Response<Body>, info: &AiCallInfo) {
-    respond::set_header(response, HEADER_DEPLOYMENT, &info.deployment);
-    respond::set_header(response, HEADER_ATTEMPTS, &info.attempts.to_string());
-    if let Some(fallback) = &info.fallback {
-        respond::set_header(response, HEADER_FALLBACK, fallback);
-    }
-    info.quota.headers.write(response.headers_mut());
+    let headers = response.headers_mut();
+    respond::set_routing_headers(
+        headers,
+        Some(&info.deployment),
+        info.attempts,
+        info.fallback.as_deref(),
+    );
+    info.quota.headers.write(headers);
 }
 
 /// One call's walk through deployments and models.
@@ -183,6 +185,9 @@ struct Run<'r> {
     counts: Vec<(String, u64)>,
     attempts: u32,
     last_error: Option<AiError>,
+    /// The deployment `last_error` is about (`<provider>/<model>`) and its
+    /// model's name.
+    last_deployment: Option<(String, String)>,
     /// Deployments passed over before a call (cool-down, limits).
     skipped: Vec<String>,
     /// Every deployment passed over or failed, with why.
@@ -282,7 +287,7 @@ impl<'r> Run<'r> {
                 if let Err(error) = meter::check_context(d, self.request, prompt) {
                     overflow = true;
                     self.failovers.push(format!("{label}: context window"));
-                    self.last_error = Some(error);
+                    self.failed(model, label, error);
                     continue;
                 }
             }
@@ -395,13 +400,13 @@ impl<'r> Run<'r> {
                     ..
                 }
             );
+            let label = d.label();
             self.failovers.push(format!(
-                "{}: {} {}",
-                d.label(),
+                "{label}: {} {}",
                 error.status().as_u16(),
                 error.reason()
             ));
-            self.last_error = Some(error);
+            self.failed(model, label, error);
             match next {
                 Next::FailOver => {
                     d.state.record_failure(&routing.cooldown, retry_after);
@@ -423,11 +428,28 @@ impl<'r> Run<'r> {
             counts: Vec::new(),
             attempts: 0,
             last_error: None,
+            last_deployment: None,
             skipped: Vec::new(),
             failovers: Vec::new(),
             cooled: 0,
             ignore_cooldown: false,
         }
+    }
+
+    /// Keep `error` as the one to return if nothing answers, with the
+    /// deployment (`label`, of `model`) it came from.
+    fn failed(&mut self, model: &Model, label: String, error: AiError) {
+        self.last_error = Some(error);
+        self.last_deployment = Some((label, model.name.clone()));
+    }
+
+    /// What the routing headers of the error response say.
+    fn trace(&mut self) -> CallTrace {
+        CallTrace::new(
+            self.attempts,
+            self.last_deployment.take(),
+            &self.request.model,
+        )
     }
 
     fn skip(&mut self, why: String) {

@@ -145,3 +145,37 @@ async fn routed_to_an_openai_compatible_upstream_with_failover() {
     );
     assert!(got["usage"]["prompt_tokens"].as_u64().unwrap() > 0);
 }
+
+#[tokio::test]
+async fn a_failed_walk_names_the_last_deployment_and_counts_attempts() {
+    let up = MockUpstream::start(MockOptions::named("vllm"))
+        .await
+        .unwrap();
+    up.set_fail(Some(502));
+    let mut spec = sy_config::defaults().unwrap();
+    let providers = json!([
+        {"name": "vllm", "kind": "openai_compatible", "base_url": format!("{}/v1", up.url()), "timeout": "5s"}
+    ]);
+    let models = json!([
+        {"name": "e", "deployments": [{"provider": "vllm", "model": "emb-1"}], "fallbacks": ["e2"]},
+        {"name": "e2", "deployments": [{"provider": "vllm", "model": "emb-2"}]}
+    ]);
+    spec.providers
+        .extend(serde_json::from_value::<Vec<sy_config::ProviderSpec>>(providers).unwrap());
+    spec.models
+        .extend(serde_json::from_value::<Vec<sy_config::ModelSpec>>(models).unwrap());
+    let gw = AiGateway::compile(&spec).unwrap();
+    let (status, headers, got) = embed(&gw, json!({"model": "e", "input": "ab"})).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{got}");
+    assert_eq!(
+        got["error"]["message"],
+        "mock upstream vllm forced status 502"
+    );
+    assert_eq!(header(&headers, "x-switchyard-attempts"), Some("2"));
+    assert_eq!(
+        header(&headers, "x-switchyard-deployment"),
+        Some("vllm/emb-2")
+    );
+    assert_eq!(header(&headers, "x-switchyard-fallback"), Some("e2"));
+    assert_eq!(up.requests(), 2);
+}

@@ -127,10 +127,16 @@ async fn client_errors_are_not_retried() {
     let (a, b) = (upstream("a").await, upstream("b").await);
     a.set_fail(Some(400));
     let gw = gateway_with(&a, &b, two_deployments(json!({"fallbacks": ["mock-1"]})));
-    let (status, _, body) = chat(&gw, json!({"model": "duo", "messages": user("hi")})).await;
+    let (status, headers, body) = chat(&gw, json!({"model": "duo", "messages": user("hi")})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(String::from_utf8_lossy(&body).contains("forced status 400"));
     assert_eq!((a.requests(), b.requests()), (1, 0));
+    // The error still says which deployment refused, after one call.
+    assert_eq!(header(&headers, "x-switchyard-attempts"), Some("1"));
+    assert_eq!(
+        header(&headers, "x-switchyard-deployment"),
+        Some("a/real-a")
+    );
 }
 
 #[tokio::test]
@@ -206,13 +212,97 @@ async fn limits_still_refuse_with_503_naming_why() {
     let gw = gateway_with(&a, &b, models);
     let (status, _, _) = chat(&gw, json!({"model": "tiny", "messages": user("hi")})).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _, body) = chat(&gw, json!({"model": "tiny", "messages": user("hi")})).await;
+    let (status, headers, body) = chat(&gw, json!({"model": "tiny", "messages": user("hi")})).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     let body = json_of(&body);
     assert_eq!(body["error"]["code"], "no_deployment_available");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("a/real-a: at its rpm limit"), "{message}");
     assert_eq!(a.requests(), 1);
+    // Nothing was called: no deployment answered.
+    assert_eq!(header(&headers, "x-switchyard-attempts"), Some("0"));
+    assert_eq!(header(&headers, "x-switchyard-deployment"), None);
+}
+
+/// A `duo` call whose deployments both fail (`a` 503, then `b` 500), whole
+/// and streamed, in both dialects: the error is `b`'s, and the routing
+/// headers count both calls and name `b`, in the dialect's error shape.
+#[tokio::test]
+async fn a_call_failing_on_every_deployment_names_the_last_and_counts_attempts() {
+    let (a, b) = (upstream("a").await, upstream("b").await);
+    a.set_fail(Some(503));
+    b.set_fail(Some(500));
+    // No cool-down: every call tries both deployments.
+    let gw = gateway_with(
+        &a,
+        &b,
+        two_deployments(json!({"cooldown": {"failures": 100}})),
+    );
+    let chat = json!({"model": "duo", "messages": user("hi")});
+    let messages = json!({"model": "duo", "max_tokens": 16, "messages": user("hi")});
+    let mut calls = 0;
+    for (path, mut body) in [("/v1/chat/completions", chat), ("/v1/messages", messages)] {
+        for stream in [false, true] {
+            body["stream"] = json!(stream);
+            let (status, headers, got) =
+                call(&gw, &[], http::Method::POST, path, &body.to_string()).await;
+            let what = format!("{path} stream={stream}");
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{what}");
+            assert_eq!(
+                header(&headers, "x-switchyard-attempts"),
+                Some("2"),
+                "{what}"
+            );
+            assert_eq!(
+                header(&headers, "x-switchyard-deployment"),
+                Some("b/real-b"),
+                "{what}"
+            );
+            assert_eq!(header(&headers, "x-switchyard-fallback"), None, "{what}");
+            assert_eq!(
+                header(&headers, "content-type"),
+                Some("application/json"),
+                "{what}"
+            );
+            let got = json_of(&got);
+            let message = if path == "/v1/messages" {
+                assert_eq!(got["type"], "error", "{what}: {got}");
+                assert_eq!(got["error"]["type"], "api_error", "{what}: {got}");
+                &got["error"]["message"]
+            } else {
+                assert_eq!(got["error"]["type"], "server_error", "{what}: {got}");
+                &got["error"]["message"]
+            };
+            assert_eq!(message, "mock upstream b forced status 500", "{what}");
+            calls += 1;
+            assert_eq!((a.requests(), b.requests()), (calls, calls), "{what}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failing_fallback_model_is_named_on_the_error() {
+    let (a, b) = (upstream("a").await, upstream("b").await);
+    a.set_fail(Some(503));
+    b.set_fail(Some(429));
+    let models = json!([
+        {"name": "primary", "fallbacks": ["backup"], "retries": {"attempts": 1, "backoff_base": "1ms"},
+         "deployments": [{"provider": "a", "model": "real-a"}]},
+        {"name": "backup", "deployments": [{"provider": "b", "model": "real-b"}]}
+    ]);
+    let gw = gateway_with(&a, &b, models);
+    let (status, headers, body) =
+        chat(&gw, json!({"model": "primary", "messages": user("hi")})).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(json_of(&body)["error"]["code"], "rate_limit_exceeded");
+    // Two calls to `a` (one retry), one to the fallback's deployment.
+    assert_eq!(header(&headers, "x-switchyard-attempts"), Some("3"));
+    assert_eq!(
+        header(&headers, "x-switchyard-deployment"),
+        Some("b/real-b")
+    );
+    assert_eq!(header(&headers, "x-switchyard-fallback"), Some("backup"));
+    assert_eq!((a.requests(), b.requests()), (2, 1));
 }
 
 #[tokio::test]

@@ -14,7 +14,9 @@
 #
 # Knobs: BENCH_IR_CONNS (default 1), BENCH_IR_SHORT / BENCH_IR_LONG (wrk
 # seconds, default 3 / 10), BENCH_IR_TARGETS (default "nginx switchyard
-# switchyard-ai"), BENCH_SKIP_BUILD. Every server is started with setsid and
+# switchyard-ai"), BENCH_SKIP_BUILD, BENCH_IR_KEEP (a directory: the
+# callgrind outputs are copied there as TARGET.SECONDS, for
+# `callgrind_annotate --inclusive=yes`). Every server is started with setsid and
 # stopped by its PID; traffic goes to 127.0.0.1 only.
 set -euo pipefail
 
@@ -83,12 +85,16 @@ run_once() {
   RUN_REQS="$(grep -o '[0-9]* requests in' <<<"$res" | awk '{print $1}')"
   stop_pid "$pid"
   RUN_IR="$(awk '/^totals:/ {print $2; exit}' "$out")"
+  if [[ -n "${BENCH_IR_KEEP:-}" ]]; then
+    mkdir -p "$BENCH_IR_KEEP" && cp "$out" "$BENCH_IR_KEEP/$RUN_NAME.$secs"
+  fi
   [[ -n "$RUN_REQS" && -n "$RUN_IR" ]] || { log "no figures from: $*"; exit 1; }
 }
 
 declare -A IR
 measure() {
   local name="$1"; shift
+  RUN_NAME="$name"
   log "$name: ${SHORT}s and ${LONG}s under callgrind"
   run_once "$SHORT" "$@"; local r1="$RUN_REQS" i1="$RUN_IR"
   run_once "$LONG" "$@"; local r2="$RUN_REQS" i2="$RUN_IR"

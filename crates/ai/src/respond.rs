@@ -9,7 +9,28 @@ use serde::Serialize;
 use sy_http::{Body, BoxError};
 use sy_llm::sse;
 
-use crate::{AiError, HEADER_ATTEMPTS, HEADER_DEPLOYMENT, HEADER_FALLBACK};
+use crate::AiError;
+
+/// The gateway's own response header names, made at compile time: a
+/// `HeaderName::from_static` call at run time checks the name again on
+/// every answer.
+pub(crate) mod names {
+    use http::HeaderName;
+
+    pub(crate) const DEPLOYMENT: HeaderName = HeaderName::from_static(crate::HEADER_DEPLOYMENT);
+    pub(crate) const ATTEMPTS: HeaderName = HeaderName::from_static(crate::HEADER_ATTEMPTS);
+    pub(crate) const FALLBACK: HeaderName = HeaderName::from_static(crate::HEADER_FALLBACK);
+    pub(crate) const PROMPT_TOKENS: HeaderName =
+        HeaderName::from_static(crate::HEADER_PROMPT_TOKENS);
+    pub(crate) const COMPLETION_TOKENS: HeaderName =
+        HeaderName::from_static(crate::HEADER_COMPLETION_TOKENS);
+    pub(crate) const COST: HeaderName = HeaderName::from_static(crate::HEADER_COST);
+}
+
+/// Room for the headers of an answer (content type, routing, tokens, cost,
+/// rate limits, then the proxy's own), so that the map is allocated once
+/// instead of growing twice.
+const ANSWER_HEADERS: usize = 20;
 
 /// A JSON response. Serializing our own types cannot fail in practice; if
 /// it does, the client gets a 500 in OpenAI shape rather than a panic.
@@ -22,12 +43,14 @@ pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body
 
 /// A response whose body is JSON already encoded.
 pub(crate) fn json_bytes(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
-    let mut response = Response::new(sy_http::full(body));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
+    let mut headers = HeaderMap::with_capacity(ANSWER_HEADERS);
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    let mut response = Response::new(sy_http::full(body));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
     response
 }
 
@@ -69,25 +92,22 @@ pub(crate) fn set_routing_headers(
     fallback: Option<&str>,
 ) {
     if let Some(deployment) = deployment {
-        insert_valid(headers, HEADER_DEPLOYMENT, deployment);
+        insert_valid(headers, names::DEPLOYMENT, deployment);
     }
-    headers.insert(
-        HeaderName::from_static(HEADER_ATTEMPTS),
-        HeaderValue::from(attempts),
-    );
+    headers.insert(names::ATTEMPTS, HeaderValue::from(attempts));
     if let Some(fallback) = fallback {
-        insert_valid(headers, HEADER_FALLBACK, fallback);
+        insert_valid(headers, names::FALLBACK, fallback);
     }
 }
 
 /// Set a header when the value is a valid header value; skip it otherwise
 /// (a model name with control characters must not fail the response).
-pub(crate) fn set_header(response: &mut Response<Body>, name: &'static str, value: &str) {
+pub(crate) fn set_header(response: &mut Response<Body>, name: HeaderName, value: &str) {
     insert_valid(response.headers_mut(), name, value);
 }
 
-fn insert_valid(headers: &mut HeaderMap, name: &'static str, value: &str) {
+fn insert_valid(headers: &mut HeaderMap, name: HeaderName, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
-        headers.insert(HeaderName::from_static(name), value);
+        headers.insert(name, value);
     }
 }

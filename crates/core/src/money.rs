@@ -61,9 +61,18 @@ impl AddAssign for Money {
 impl fmt::Display for Money {
     /// Dollars with six decimals, e.g. `0.000150`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
+        // By `itoa`, not `write!`: every priced answer's cost header is
+        // written with this.
+        if self.0 < 0 {
+            f.write_str("-")?;
+        }
         let abs = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{:06}", abs / 1_000_000, abs % 1_000_000)
+        let mut digits = itoa::Buffer::new();
+        f.write_str(digits.format(abs / 1_000_000))?;
+        // Six digits with leading zeros: 1_000_000 + micros, first digit cut.
+        let micros = digits.format(abs % 1_000_000 + 1_000_000);
+        f.write_str(".")?;
+        f.write_str(micros.get(1..).unwrap_or_default())
     }
 }
 
@@ -83,6 +92,10 @@ mod tests {
     fn display_and_saturation() {
         assert_eq!(Money(1_500_000).to_string(), "1.500000");
         assert_eq!(Money(-150).to_string(), "-0.000150");
+        assert_eq!(Money(0).to_string(), "0.000000");
+        assert_eq!(Money(7).to_string(), "0.000007");
+        assert_eq!(Money(12_345_678_901).to_string(), "12345.678901");
+        assert_eq!(Money(i64::MIN).to_string(), "-9223372036854.775808");
         assert_eq!(Money(i64::MAX) + Money(1), Money(i64::MAX));
     }
 }

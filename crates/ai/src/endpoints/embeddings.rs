@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 
-use http::{Response, StatusCode};
+use http::{HeaderValue, Response, StatusCode};
 use sy_core::TokenUsage;
 use sy_http::Body;
 use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
@@ -24,9 +24,7 @@ use tokio::time::Instant;
 use super::upstream;
 use crate::registry::{Deployment, Model};
 use crate::router::strategy;
-use crate::{
-    AiCallInfo, AiError, AiGateway, CallTrace, Caller, HEADER_COST, HEADER_PROMPT_TOKENS, respond,
-};
+use crate::{AiCallInfo, AiError, AiGateway, CallTrace, Caller, respond};
 
 pub(crate) async fn handle(
     gateway: &AiGateway,
@@ -68,13 +66,12 @@ pub(crate) async fn handle(
     quota.settle(&tokens, info.cost.get().map_or(0, |c| c.micros()));
 
     let mut response = respond::json(StatusCode::OK, &answer);
-    respond::set_header(
-        &mut response,
-        HEADER_PROMPT_TOKENS,
-        &tokens.prompt.to_string(),
+    response.headers_mut().insert(
+        respond::names::PROMPT_TOKENS,
+        HeaderValue::from(tokens.prompt),
     );
     if let Some(cost) = info.cost.get() {
-        respond::set_header(&mut response, HEADER_COST, &cost.to_string());
+        respond::set_header(&mut response, respond::names::COST, &cost.to_string());
     }
     info.quota = quota;
     upstream::set_call_headers(&mut response, &info);

@@ -16,13 +16,10 @@ use sy_llm::{ChatRequest, ChatResponse, tokens};
 use crate::pricing::Price;
 use crate::registry::Deployment;
 use crate::router::InFlight;
-use http::Response;
+use http::{HeaderValue, Response};
 use sy_http::Body;
 
-use crate::{
-    AiCallInfo, AiError, CallQuota, HEADER_COMPLETION_TOKENS, HEADER_COST, HEADER_PROMPT_TOKENS,
-    respond,
-};
+use crate::{AiCallInfo, AiError, CallQuota, respond};
 
 /// The prompt's token count: counted before the call when something needed
 /// it, else counted only if an estimate is ever needed (a provider that
@@ -139,13 +136,16 @@ impl Meter {
     /// `response`'s headers.
     pub(crate) fn settle_whole(&self, response: &mut Response<Body>, tokens: TokenUsage) {
         if let Some(cost) = self.settle(tokens) {
-            respond::set_header(response, HEADER_COST, &cost.to_string());
+            respond::set_header(response, respond::names::COST, &cost.to_string());
         }
-        respond::set_header(response, HEADER_PROMPT_TOKENS, &tokens.prompt.to_string());
-        respond::set_header(
-            response,
-            HEADER_COMPLETION_TOKENS,
-            &tokens.completion.to_string(),
+        let headers = response.headers_mut();
+        headers.insert(
+            respond::names::PROMPT_TOKENS,
+            HeaderValue::from(tokens.prompt),
+        );
+        headers.insert(
+            respond::names::COMPLETION_TOKENS,
+            HeaderValue::from(tokens.completion),
         );
     }
 

@@ -74,12 +74,12 @@ impl ProviderAdapter for OpenAi {
         req: &ChatRequest,
         model: &str,
     ) -> Result<http::Request<Bytes>, TranslateError> {
-        let body = request::body(req, model, true);
-        request::post(
+        let json = request::body_json(req, model, true).map_err(request::unencodable)?;
+        request::post_json(
             &endpoint.url("/chat/completions"),
-            auth::bearer(endpoint),
+            auth::bearer(endpoint).into_iter().collect(),
             endpoint,
-            &body,
+            json,
             req.is_stream(),
         )
     }

@@ -26,6 +26,37 @@ pub(crate) fn body(req: &ChatRequest, model: &str, usage_option: bool) -> ChatRe
     body
 }
 
+/// [`body`] as JSON, without copying the request when only `model`
+/// changes: the request is encoded as it is and its leading `model`
+/// member replaced. A clone of every message was a cost of every call.
+pub(crate) fn body_json(
+    req: &ChatRequest,
+    model: &str,
+    usage_option: bool,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let usage_forced = req.is_stream()
+        && usage_option
+        && req.stream_options.as_ref().and_then(|o| o.include_usage) != Some(true);
+    if !usage_forced {
+        const HEAD: &[u8] = b"{\"model\":";
+        let whole = serde_json::to_vec(req)?;
+        let asked = serde_json::to_vec(&req.model)?;
+        // `model` is the first field `ChatRequest` encodes; should that
+        // ever change, the request is copied as before.
+        if let Some(rest) = whole
+            .strip_prefix(HEAD)
+            .and_then(|after| after.strip_prefix(asked.as_slice()))
+        {
+            let mut out = Vec::with_capacity(whole.len() + model.len() + 8);
+            out.extend_from_slice(HEAD);
+            serde_json::to_writer(&mut out, model)?;
+            out.extend_from_slice(rest);
+            return Ok(out);
+        }
+    }
+    serde_json::to_vec(&body(req, model, usage_option))
+}
+
 /// A JSON `POST` to `url` with the auth header, the configured extra
 /// headers (which may not override the auth header) and `body`.
 pub(crate) fn post<T: Serialize>(
@@ -46,13 +77,36 @@ pub(crate) fn post_with<T: Serialize>(
     body: &T,
     stream: bool,
 ) -> Result<http::Request<Bytes>, TranslateError> {
-    let json = serde_json::to_vec(body).map_err(|e| TranslateError::Invalid {
+    let json = serde_json::to_vec(body).map_err(unencodable)?;
+    post_json(url, fixed, endpoint, json, stream)
+}
+
+/// The body could not be encoded as JSON (a map with non-string keys in
+/// an extension field, say): the client's request cannot be sent.
+pub(crate) fn unencodable(e: serde_json::Error) -> TranslateError {
+    TranslateError::Invalid {
         param: "body".to_owned(),
         message: format!("could not be encoded: {e}"),
-    })?;
+    }
+}
+
+/// Like [`post_with`] with the body already encoded.
+pub(crate) fn post_json(
+    url: &str,
+    fixed: Vec<(HeaderName, HeaderValue)>,
+    endpoint: &ProviderEndpoint,
+    json: Vec<u8>,
+    stream: bool,
+) -> Result<http::Request<Bytes>, TranslateError> {
+    let uri = endpoint
+        .parsed_uri(url)
+        .map_err(|e| TranslateError::Invalid {
+            param: "model".to_owned(),
+            message: format!("does not make a valid upstream URL ({e})"),
+        })?;
     let mut builder = http::Request::builder()
         .method(Method::POST)
-        .uri(url)
+        .uri(uri)
         .header(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

@@ -1,1 +1,35 @@
 //! Golden tests live in `tests/golden.rs`; these cover what fixtures cannot.
+
+use sy_llm::ChatRequest;
+
+use super::request::{body, body_json};
+
+/// The request encoded with its `model` spliced equals the copy-and-encode
+/// it replaces, for requests with and without streaming, usage options,
+/// extension fields and names that need escaping.
+#[test]
+fn the_spliced_body_equals_the_copied_one() {
+    let requests = [
+        r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#,
+        r#"{"model":"bench-model","messages":[{"role":"system","content":"be \"terse\""},{"role":"user","content":"héllo\n"}],"max_tokens":32}"#,
+        r#"{"model":"a\"b\\c","messages":[{"role":"user","content":"x"}],"stream":true}"#,
+        r#"{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":true}}"#,
+        r#"{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":false,"x":1}}"#,
+        r#"{"model":"m","messages":[{"role":"user","content":"x"}],"stream":false,"metadata":{"k":"v"},"service_tier":"flex"}"#,
+        r#"{"model":"","messages":[{"role":"user","content":[{"type":"text","text":"t"}]}],"tools":[{"type":"function","function":{"name":"f","parameters":{}}}]}"#,
+    ];
+    for text in requests {
+        let req: ChatRequest = serde_json::from_str(text).expect("a valid request");
+        for model in ["gpt-4o-mini", "real \"model\" ✓", ""] {
+            for usage_option in [true, false] {
+                let spliced = body_json(&req, model, usage_option).expect("encodes");
+                let copied = serde_json::to_vec(&body(&req, model, usage_option)).expect("encodes");
+                assert_eq!(
+                    String::from_utf8_lossy(&spliced),
+                    String::from_utf8_lossy(&copied),
+                    "{text} -> {model} (usage option {usage_option})"
+                );
+            }
+        }
+    }
+}

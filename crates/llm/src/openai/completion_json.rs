@@ -22,7 +22,7 @@ use std::ops::Range;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::{ChatResponse, Usage};
@@ -31,53 +31,67 @@ use crate::{ChatResponse, Usage};
 #[derive(Debug, Clone)]
 pub struct ChatCompletionJson {
     body: Bytes,
-    /// Top-level members in order.
-    members: Vec<Member>,
+    /// Where the values the gateway replaces or reads lie, in body order.
+    stamps: Vec<(Stamp, Range<usize>)>,
     /// `usage`, read and normalised (`total_tokens` recomputed).
     usage: Option<Usage>,
     /// `usage` must be written out again: normalising changed it.
     usage_changed: bool,
 }
 
-#[derive(Debug, Clone)]
-struct Member {
-    key: KeyText,
-    /// The value's bytes in the body.
-    value: Range<usize>,
+/// The members the gateway sets (`id`, `created`, `model`) or reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stamp {
+    Id,
+    Created,
+    Model,
+    Usage,
 }
 
-#[derive(Debug, Clone)]
-enum KeyText {
-    /// The key's bytes between its quotes, which hold no escape: the text
-    /// itself (the common case; nothing allocated).
-    Plain(Range<usize>),
-    /// A key written with escapes, decoded.
-    Decoded(Box<str>),
+impl Stamp {
+    fn of(key: &str) -> Option<Stamp> {
+        match key {
+            "id" => Some(Stamp::Id),
+            "created" => Some(Stamp::Created),
+            "model" => Some(Stamp::Model),
+            "usage" => Some(Stamp::Usage),
+            _ => None,
+        }
+    }
 }
 
-/// Members the gateway sets.
-const STAMPED: [&[u8]; 3] = [b"id", b"created", b"model"];
+/// Members the gateway sets, in the order it adds missing ones.
+const STAMPED: [(Stamp, &str); 3] = [
+    (Stamp::Id, "id"),
+    (Stamp::Created, "created"),
+    (Stamp::Model, "model"),
+];
 
 impl ChatCompletionJson {
-    /// Check `body`'s frame (see the module docs) and index its members.
+    /// Check `body`'s frame (see the module docs) and find the members it
+    /// replaces. Every value is checked to be well-formed JSON, but only
+    /// the few the gateway touches are kept as slices: the rest (the
+    /// `choices`, most of the body) is skipped, not copied or re-checked.
     pub fn scan(body: Bytes) -> Result<ChatCompletionJson, serde_json::Error> {
-        let members = {
+        let frame = {
             let mut de = serde_json::Deserializer::from_slice(&body);
-            let members = Members { base: &body }.deserialize(&mut de)?;
+            let frame = Members { base: &body }.deserialize(&mut de)?;
             de.end()?;
-            members
+            frame
         };
+        if !frame.choices {
+            return Err(de::Error::custom("no `choices` array"));
+        }
         let mut json = ChatCompletionJson {
             body,
-            members,
+            stamps: frame.stamps,
             usage: None,
             usage_changed: false,
         };
-        let mut choices = false;
-        for m in &json.members {
-            let value = json.body.get(m.value.clone()).unwrap_or_default();
-            match json.key(m) {
-                b"usage" => {
+        for (stamp, range) in &json.stamps {
+            let value = json.body.get(range.clone()).unwrap_or_default();
+            match stamp {
+                Stamp::Usage => {
                     let mut read: Option<Usage> = serde_json::from_slice(value)?;
                     if let Some(u) = read.as_mut() {
                         let total = u.total_tokens;
@@ -86,19 +100,15 @@ impl ChatCompletionJson {
                     }
                     json.usage = read;
                 }
-                b"choices" => choices = value.first() == Some(&b'['),
-                b"created" if serde_json::from_slice::<u64>(value).is_err() => {
+                Stamp::Created if serde_json::from_slice::<u64>(value).is_err() => {
                     return Err(de::Error::custom("`created` is not an integer"));
                 }
-                key @ (b"id" | b"model") if value.first() != Some(&b'"') => {
-                    let key = String::from_utf8_lossy(key);
+                Stamp::Id | Stamp::Model if value.first() != Some(&b'"') => {
+                    let key = if *stamp == Stamp::Id { "id" } else { "model" };
                     return Err(de::Error::custom(format!("`{key}` is not a string")));
                 }
                 _ => {}
             }
-        }
-        if !choices {
-            return Err(de::Error::custom("no `choices` array"));
         }
         Ok(json)
     }
@@ -110,53 +120,54 @@ impl ChatCompletionJson {
 
     /// The body with `id`, `created` and `model` replaced (added first when
     /// the provider left them out) and `usage` normalised; every other
-    /// member as the provider wrote it.
+    /// byte as the provider wrote it.
     pub fn stamped(&self, id: &str, created: u64, model: &str) -> Bytes {
         let mut out = BytesMut::with_capacity(self.body.len() + id.len() + model.len() + 48);
-        let stamp = |out: &mut BytesMut, key: &[u8]| match key {
-            b"id" => put_json(out, id),
-            b"model" => put_json(out, model),
+        let stamp = |out: &mut BytesMut, which: Stamp| match which {
+            Stamp::Id => put_json(out, id),
+            Stamp::Model => put_json(out, model),
             _ => put_json(out, &created),
         };
-        out.put_u8(b'{');
-        for key in STAMPED {
-            if !self.members.iter().any(|m| self.key(m) == key) {
-                if out.len() > 1 {
-                    out.put_u8(b',');
-                }
+        // The object's `{` (the scan proved the body is one object).
+        let open = self
+            .body
+            .iter()
+            .position(|&b| b == b'{')
+            .map_or(0, |at| at + 1);
+        out.extend_from_slice(self.body.get(..open).unwrap_or_default());
+        for (which, key) in STAMPED {
+            if !self.stamps.iter().any(|(s, _)| *s == which) {
                 out.put_u8(b'"');
-                out.extend_from_slice(key);
+                out.extend_from_slice(key.as_bytes());
                 out.extend_from_slice(b"\":");
-                stamp(&mut out, key);
-            }
-        }
-        for m in &self.members {
-            if out.len() > 1 {
+                stamp(&mut out, which);
+                // `choices` follows: the object is never empty.
                 out.put_u8(b',');
             }
-            match &m.key {
-                KeyText::Plain(range) => {
-                    out.put_u8(b'"');
-                    out.extend_from_slice(self.body.get(range.clone()).unwrap_or_default());
-                    out.put_u8(b'"');
-                }
-                KeyText::Decoded(key) => put_json(&mut out, key),
+        }
+        let mut copied = open;
+        for (which, range) in &self.stamps {
+            let replaced = match which {
+                Stamp::Usage => self.usage_changed,
+                _ => true,
+            };
+            if !replaced {
+                continue;
             }
-            out.put_u8(b':');
-            let key = self.key(m);
-            let raw = self.body.get(m.value.clone()).unwrap_or_default();
-            if STAMPED.contains(&key) {
-                stamp(&mut out, key);
-            } else if key == b"usage" && self.usage_changed {
+            out.extend_from_slice(self.body.get(copied..range.start).unwrap_or_default());
+            if *which == Stamp::Usage {
                 match serde_json::to_vec(&self.usage) {
                     Ok(usage) => out.extend_from_slice(&usage),
-                    Err(_) => out.extend_from_slice(raw),
+                    Err(_) => {
+                        out.extend_from_slice(self.body.get(range.clone()).unwrap_or_default())
+                    }
                 }
             } else {
-                out.extend_from_slice(raw);
+                stamp(&mut out, *which);
             }
+            copied = range.end;
         }
-        out.put_u8(b'}');
+        out.extend_from_slice(self.body.get(copied..).unwrap_or_default());
         out.freeze()
     }
 
@@ -164,13 +175,6 @@ impl ChatCompletionJson {
     /// dialects, estimates when the provider reported no usage).
     pub fn parse(&self) -> Result<ChatResponse, serde_json::Error> {
         ChatResponse::from_openai_json(&self.body)
-    }
-
-    fn key<'s>(&'s self, m: &'s Member) -> &'s [u8] {
-        match &m.key {
-            KeyText::Plain(range) => self.body.get(range.clone()).unwrap_or_default(),
-            KeyText::Decoded(key) => key.as_bytes(),
-        }
     }
 }
 
@@ -180,8 +184,16 @@ fn put_json<T: serde::Serialize + ?Sized>(out: &mut BytesMut, value: &T) {
     let _ = serde_json::to_writer(out.writer(), value);
 }
 
-/// Reads a top-level object as members without decoding the values (each
-/// is only checked to be well-formed JSON).
+/// What reading the top-level object found.
+struct Frame {
+    stamps: Vec<(Stamp, Range<usize>)>,
+    /// A `choices` member was there, and an array.
+    choices: bool,
+}
+
+/// Reads a top-level object: the members the gateway touches as slices of
+/// the body, `choices` checked to be an array, every other value only
+/// checked to be well-formed JSON.
 struct Members<'b> {
     base: &'b [u8],
 }
@@ -198,7 +210,7 @@ impl Members<'_> {
 }
 
 impl<'de> DeserializeSeed<'de> for Members<'_> {
-    type Value = Vec<Member>;
+    type Value = Frame;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
@@ -206,24 +218,29 @@ impl<'de> DeserializeSeed<'de> for Members<'_> {
 }
 
 impl<'de> Visitor<'de> for Members<'_> {
-    type Value = Vec<Member>;
+    type Value = Frame;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a chat completion object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = Vec::with_capacity(8);
+        let mut frame = Frame {
+            stamps: Vec::with_capacity(4),
+            choices: false,
+        };
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            let key = match key {
-                Cow::Borrowed(text) => KeyText::Plain(self.range(text)?),
-                Cow::Owned(text) => KeyText::Decoded(text.into()),
-            };
-            let raw: &'de RawValue = map.next_value()?;
-            let value = self.range(raw.get())?;
-            members.push(Member { key, value });
+            if let Some(stamp) = Stamp::of(&key) {
+                let raw: &'de RawValue = map.next_value()?;
+                frame.stamps.push((stamp, self.range(raw.get())?));
+            } else if key == "choices" {
+                map.next_value::<AnArray>()?;
+                frame.choices = true;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
         }
-        Ok(members)
+        Ok(frame)
     }
 }
 
@@ -246,6 +263,26 @@ impl<'de> Deserialize<'de> for Key<'de> {
             }
         }
         d.deserialize_str(V)
+    }
+}
+
+/// Any JSON array, its elements only checked to be well-formed.
+struct AnArray;
+
+impl<'de> Deserialize<'de> for AnArray {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = AnArray;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AnArray, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(AnArray)
+            }
+        }
+        d.deserialize_seq(V)
     }
 }
 

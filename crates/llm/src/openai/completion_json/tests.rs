@@ -56,7 +56,13 @@ fn missing_stamped_members_are_added_and_escaped_keys_recognised() {
         value,
         json!({"id": "chatcmpl-gw", "model": "public-model", "created": 42, "choices": [], "m\"x": true})
     );
-    assert_eq!(out.matches("created").count(), 1, "{out}");
+    // The escaped key was recognised: its value replaced, not a second
+    // `created` added.
+    assert_eq!(
+        out.matches("created").count() + out.matches("cr\\u0065ated").count(),
+        1,
+        "{out}"
+    );
     // The gateway's values are escaped as JSON.
     let out = json.stamped("a\"b", 1, "m\\n");
     let value: Value = serde_json::from_slice(&out).unwrap();
@@ -104,4 +110,18 @@ fn what_is_not_a_chat_completion_is_refused() {
     ] {
         assert!(scan(bad).is_err(), "accepted {bad:?}");
     }
+}
+
+#[test]
+fn whitespace_and_repeated_members_are_kept_in_place() {
+    // Space around the object, a repeated `id` (both replaced: a client
+    // reading either must see the gateway's), usage normalised in the
+    // middle of the body.
+    let text = " \n{ \"id\" : \"a\", \"choices\" : [ ] ,\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":1,\"total_tokens\":0}, \"id\":\"b\" ,\"z\":[1, 2]} \n";
+    let json = scan(text).unwrap();
+    let out = stamped(&json);
+    assert_eq!(
+        out,
+        " \n{\"created\":42,\"model\":\"public-model\", \"id\" : \"chatcmpl-gw\", \"choices\" : [ ] ,\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":1,\"total_tokens\":3}, \"id\":\"chatcmpl-gw\" ,\"z\":[1, 2]} \n"
+    );
 }

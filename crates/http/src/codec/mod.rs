@@ -139,11 +139,19 @@ pub(crate) fn field(base: usize, name: HeaderName, value: &[u8]) -> Field {
     (name, start..start + value.len())
 }
 
+/// Headers a forwarded head usually gains after parsing.
+const ADDED_HEADERS: usize = 8;
+
 /// The header map of `fields`, each value a slice of `head` (no copy).
 /// `None` if a value is not a valid header value (httparse has checked them,
 /// so this is a refusal rather than a panic should that ever differ).
+///
+/// Sized with room for [`ADDED_HEADERS`] more: the proxy adds its own to
+/// every request and response it forwards (`X-Forwarded-*`, `Forwarded`,
+/// `traceparent`, `X-Request-Id`), and a map sized to the parsed fields
+/// reallocated and rehashed on the first of them.
 pub(crate) fn header_map(head: &Bytes, fields: Vec<Field>) -> Option<HeaderMap> {
-    let mut headers = HeaderMap::with_capacity(fields.len());
+    let mut headers = HeaderMap::with_capacity(fields.len() + ADDED_HEADERS);
     for (name, range) in fields {
         headers.append(
             name,

@@ -84,17 +84,22 @@ async fn bad_requests_and_unknown_models() {
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
-#[tokio::test]
-async fn provider_without_embeddings_is_a_400_naming_it() {
+/// The default gateway with `providers` and `models` (JSON config) added.
+fn gateway_with(providers: Value, models: Value) -> AiGateway {
     let mut spec = sy_config::defaults().unwrap();
-    let providers = json!([{"name": "claude", "kind": "anthropic", "api_key": "k", "base_url": "http://127.0.0.1:1/v1"}]);
-    let models =
-        json!([{"name": "c", "deployments": [{"provider": "claude", "model": "claude-x"}]}]);
     spec.providers
         .extend(serde_json::from_value::<Vec<sy_config::ProviderSpec>>(providers).unwrap());
     spec.models
         .extend(serde_json::from_value::<Vec<sy_config::ModelSpec>>(models).unwrap());
-    let gw = AiGateway::compile(&spec).unwrap();
+    AiGateway::compile(&spec).unwrap()
+}
+
+#[tokio::test]
+async fn provider_without_embeddings_is_a_400_naming_it() {
+    let providers = json!([{"name": "claude", "kind": "anthropic", "api_key": "k", "base_url": "http://127.0.0.1:1/v1"}]);
+    let models =
+        json!([{"name": "c", "deployments": [{"provider": "claude", "model": "claude-x"}]}]);
+    let gw = gateway_with(providers, models);
     let (status, _, got) = embed(&gw, json!({"model": "c", "input": "a"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -109,7 +114,6 @@ async fn routed_to_an_openai_compatible_upstream_with_failover() {
     let up = MockUpstream::start(MockOptions::named("vllm"))
         .await
         .unwrap();
-    let mut spec = sy_config::defaults().unwrap();
     let providers = json!([
         {"name": "down", "kind": "openai_compatible", "base_url": "http://127.0.0.1:1/v1", "timeout": "2s"},
         {"name": "vllm", "kind": "openai_compatible", "base_url": format!("{}/v1", up.url()), "timeout": "5s"}
@@ -118,11 +122,7 @@ async fn routed_to_an_openai_compatible_upstream_with_failover() {
         {"name": "e", "deployments": [{"provider": "down", "model": "emb-down"}], "fallbacks": ["e2"]},
         {"name": "e2", "deployments": [{"provider": "vllm", "model": "emb-real"}]}
     ]);
-    spec.providers
-        .extend(serde_json::from_value::<Vec<sy_config::ProviderSpec>>(providers).unwrap());
-    spec.models
-        .extend(serde_json::from_value::<Vec<sy_config::ModelSpec>>(models).unwrap());
-    let gw = AiGateway::compile(&spec).unwrap();
+    let gw = gateway_with(providers, models);
     let (status, headers, got) = embed(
         &gw,
         json!({"model": "e", "input": ["ab", "cde"], "encoding_format": "float"}),
@@ -152,7 +152,6 @@ async fn a_failed_walk_names_the_last_deployment_and_counts_attempts() {
         .await
         .unwrap();
     up.set_fail(Some(502));
-    let mut spec = sy_config::defaults().unwrap();
     let providers = json!([
         {"name": "vllm", "kind": "openai_compatible", "base_url": format!("{}/v1", up.url()), "timeout": "5s"}
     ]);
@@ -160,11 +159,7 @@ async fn a_failed_walk_names_the_last_deployment_and_counts_attempts() {
         {"name": "e", "deployments": [{"provider": "vllm", "model": "emb-1"}], "fallbacks": ["e2"]},
         {"name": "e2", "deployments": [{"provider": "vllm", "model": "emb-2"}]}
     ]);
-    spec.providers
-        .extend(serde_json::from_value::<Vec<sy_config::ProviderSpec>>(providers).unwrap());
-    spec.models
-        .extend(serde_json::from_value::<Vec<sy_config::ModelSpec>>(models).unwrap());
-    let gw = AiGateway::compile(&spec).unwrap();
+    let gw = gateway_with(providers, models);
     let (status, headers, got) = embed(&gw, json!({"model": "e", "input": "ab"})).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{got}");
     assert_eq!(

@@ -171,7 +171,7 @@ impl Handler for Proxy {
             };
         let (mut parts, body) = response.into_parts();
         record.ai = parts.extensions.get::<sy_ai::AiCallInfo>().cloned();
-        if let Ok(v) = HeaderValue::from_str(request_id.as_str()) {
+        if let Ok(v) = HeaderValue::from_maybe_shared(request_id.to_bytes()) {
             parts.headers.insert(&X_REQUEST_ID, v);
         }
         record.status = parts.status.as_u16();
@@ -206,14 +206,13 @@ async fn handle(
     // Cheap clones (shared bytes) so routing can borrow them while policies
     // mutate `parts`.
     let uri = parts.uri.clone();
+    // The authority of an absolute-form target wins over `Host` (RFC 9112
+    // §3.2.2); kept as a header value so `X-Forwarded-Host` can share it.
     let host_value = match uri.authority() {
-        Some(_) => None,
+        Some(a) => HeaderValue::from_str(a.as_str()).ok(),
         None => parts.headers.get(header::HOST).cloned(),
     };
-    let host: Option<&str> = match uri.authority() {
-        Some(a) => Some(a.as_str()),
-        None => host_value.as_ref().and_then(|h| h.to_str().ok()),
-    };
+    let host: Option<&str> = host_value.as_ref().and_then(|h| h.to_str().ok());
     let path = uri.path();
     let found = snap.router.find(&RouteRequest {
         host,
@@ -321,9 +320,9 @@ async fn handle(
                     conn.peer.ip(),
                     peer_trusted,
                     conn.tls,
-                    host,
+                    host_value.as_ref().filter(|_| host.is_some()),
                 );
-                if let Ok(v) = HeaderValue::from_str(request_id.as_str()) {
+                if let Ok(v) = HeaderValue::from_maybe_shared(request_id.to_bytes()) {
                     parts.headers.insert(&X_REQUEST_ID, v);
                 }
                 propagate_traceparent(&mut parts.headers);

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1),
@@ -72,15 +73,15 @@ pub fn is_upgrade(headers: &HeaderMap) -> bool {
 /// `X-Forwarded-For` and `Forwarded`, and set `X-Forwarded-Proto` and
 /// `X-Forwarded-Host` when not already set by a trusted hop. When the peer is
 /// not trusted, any client-sent forwarding headers are replaced rather than
-/// extended: they would be lies.
+/// extended: they would be lies. `host` is the request's `Host` value, shared
+/// into `X-Forwarded-Host` without a copy.
 pub fn add_forwarded(
     headers: &mut HeaderMap,
     peer: IpAddr,
     peer_trusted: bool,
     tls: bool,
-    host: Option<&str>,
+    host: Option<&HeaderValue>,
 ) {
-    let client = peer;
     let proto = if tls { "https" } else { "http" };
     if !peer_trusted {
         headers.remove(&X_FORWARDED_FOR);
@@ -88,19 +89,20 @@ pub fn add_forwarded(
         headers.remove(&X_FORWARDED_HOST);
         headers.remove(header::FORWARDED);
     }
-    // One small buffer per header, written without `format!`: this runs on
-    // every proxied request.
-    let mut xff = String::with_capacity(64);
-    if let Some(prev) = headers
+    let mut ip_buf = [0u8; 48];
+    let ip = ip_text(peer, &mut ip_buf);
+    // Each value is written once into a buffer of its exact size (one
+    // allocation, which the header value then owns): this runs on every
+    // proxied request.
+    let prev = headers
         .get(&X_FORWARDED_FOR)
-        .and_then(|v| v.to_str().ok())
-        .filter(|p| !p.is_empty())
-    {
-        xff.push_str(prev);
-        xff.push_str(", ");
-    }
-    push_ip(&mut xff, client);
-    if let Ok(v) = HeaderValue::from_str(&xff) {
+        .map(HeaderValue::as_bytes)
+        .filter(|p| !p.is_empty());
+    let xff = match prev {
+        Some(prev) => value_of(&[prev, b", ", ip]),
+        None => value_of(&[ip]),
+    };
+    if let Some(v) = xff {
         headers.insert(&X_FORWARDED_FOR, v);
     }
     if !headers.contains_key(&X_FORWARDED_PROTO) {
@@ -108,71 +110,100 @@ pub fn add_forwarded(
     }
     if let Some(host) = host {
         if !headers.contains_key(&X_FORWARDED_HOST) {
-            if let Ok(v) = HeaderValue::from_str(host) {
-                headers.insert(&X_FORWARDED_HOST, v);
-            }
+            headers.insert(&X_FORWARDED_HOST, host.clone());
         }
     }
-    let mut element = String::with_capacity(64);
-    // RFC 7239: IPv6 addresses are quoted and bracketed.
-    match client {
-        IpAddr::V4(_) => {
-            element.push_str("for=");
-            push_ip(&mut element, client);
-        }
-        IpAddr::V6(_) => {
-            element.push_str("for=\"[");
-            push_ip(&mut element, client);
-            element.push_str("]\"");
-        }
-    }
-    element.push_str(";proto=");
-    element.push_str(proto);
-    if let Some(host) = host.filter(|h| h.bytes().all(|b| b.is_ascii_graphic() && b != b'"')) {
-        element.push_str(";host=\"");
-        element.push_str(host);
-        element.push('"');
-    }
-    let fwd = match headers.get(header::FORWARDED).and_then(|v| v.to_str().ok()) {
-        Some(prev) if !prev.is_empty() => format!("{prev}, {element}"),
-        _ => element,
+    // RFC 7239: IPv6 addresses are quoted and bracketed; the host is a
+    // quoted string, left out when it could not be one.
+    let (open, close): (&[u8], &[u8]) = match peer {
+        IpAddr::V4(_) => (b"for=", b""),
+        IpAddr::V6(_) => (b"for=\"[", b"]\""),
     };
-    if let Ok(v) = HeaderValue::from_str(&fwd) {
+    let host = host
+        .map(HeaderValue::as_bytes)
+        .filter(|h| h.iter().all(|&b| b.is_ascii_graphic() && b != b'"'));
+    let (host_open, host, host_close): (&[u8], &[u8], &[u8]) = match host {
+        Some(h) => (b";host=\"", h, b"\""),
+        None => (b"", b"", b""),
+    };
+    let prev = headers
+        .get(header::FORWARDED)
+        .map(HeaderValue::as_bytes)
+        .filter(|p| !p.is_empty());
+    let (prev, sep): (&[u8], &[u8]) = match prev {
+        Some(p) => (p, b", "),
+        None => (b"", b""),
+    };
+    let element = [
+        prev,
+        sep,
+        open,
+        ip,
+        close,
+        b";proto=",
+        proto.as_bytes(),
+        host_open,
+        host,
+        host_close,
+    ];
+    if let Some(v) = value_of(&element) {
         headers.insert(header::FORWARDED, v);
     }
 }
 
-/// Append `ip` as text. An IPv4 address is written digit by digit:
-/// `Ipv4Addr`'s `Display` goes through the formatting machinery (it honours
-/// width and padding) at ~900 instructions a call, twice per proxied
-/// request. IPv6 keeps `Display` (its `::` compression rules).
-fn push_ip(out: &mut String, ip: IpAddr) {
+/// A header value of `parts` joined, in one allocation of the exact size
+/// (a `Vec` whose length is its capacity becomes `Bytes` without another).
+fn value_of(parts: &[&[u8]]) -> Option<HeaderValue> {
+    let mut v = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        v.extend_from_slice(p);
+    }
+    HeaderValue::from_maybe_shared(Bytes::from(v)).ok()
+}
+
+/// `ip` as text in `buf`, as `Display` writes it (IPv4 digit by digit:
+/// `Ipv4Addr`'s `Display` cost ~900 instructions).
+fn ip_text(ip: IpAddr, buf: &mut [u8; 48]) -> &[u8] {
+    let mut n = 0;
     match ip {
         IpAddr::V4(v4) => {
             for (i, octet) in v4.octets().into_iter().enumerate() {
+                let mut digits = [0u8; 4];
+                let mut d = 0;
                 if i > 0 {
-                    out.push('.');
+                    digits[d] = b'.';
+                    d += 1;
                 }
                 if octet >= 100 {
-                    out.push(char::from(b'0' + octet / 100));
+                    digits[d] = b'0' + octet / 100;
+                    d += 1;
                 }
                 if octet >= 10 {
-                    out.push(char::from(b'0' + octet / 10 % 10));
+                    digits[d] = b'0' + octet / 10 % 10;
+                    d += 1;
                 }
-                out.push(char::from(b'0' + octet % 10));
+                digits[d] = b'0' + octet % 10;
+                d += 1;
+                if let Some(out) = buf.get_mut(n..n + d) {
+                    out.copy_from_slice(&digits[..d]);
+                }
+                n += d;
             }
         }
         IpAddr::V6(v6) => {
-            use std::fmt::Write as _;
-            // Writing to a String cannot fail.
-            let _ = write!(out, "{v6}");
+            use std::io::Write as _;
+            let mut cursor = std::io::Cursor::new(&mut buf[..]);
+            // 39 bytes at most (45 with an embedded IPv4): always fits.
+            let _ = write!(cursor, "{v6}");
+            n = usize::try_from(cursor.position()).unwrap_or(0);
         }
     }
+    buf.get(..n).unwrap_or(&[])
 }
 
 /// Keep a valid W3C `traceparent` and make this hop a child span of it, or
-/// start a new trace when it is absent or malformed. Returns the value sent.
-pub fn propagate_traceparent(headers: &mut HeaderMap) -> HeaderValue {
+/// start a new trace when it is absent or malformed.
+pub fn propagate_traceparent(headers: &mut HeaderMap) {
     // Written into one fixed buffer: this runs on every proxied request.
     let mut out = [0u8; 55];
     out[..3].copy_from_slice(b"00-");
@@ -194,11 +225,10 @@ pub fn propagate_traceparent(headers: &mut HeaderMap) -> HeaderValue {
     out[35] = b'-';
     put_hex(&mut out[36..52], fastrand::u64(1..));
     out[52] = b'-';
-    let v = HeaderValue::from_bytes(&out).unwrap_or_else(|_| {
+    let v = value_of(&[&out]).unwrap_or_else(|| {
         HeaderValue::from_static("00-00000000000000000000000000000001-0000000000000001-00")
     });
-    headers.insert(&TRACEPARENT, v.clone());
-    v
+    headers.insert(&TRACEPARENT, v);
 }
 
 /// `v` as 16 lower-case hex digits into `out` (16 bytes).
@@ -274,10 +304,16 @@ mod tests {
         }
         addrs.push("::1".parse().unwrap());
         addrs.push("2001:db8::ff00:42:8329".parse().unwrap());
+        // The longest IPv6 text (an embedded IPv4 address).
+        addrs.push(
+            "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"
+                .parse()
+                .unwrap(),
+        );
+        addrs.push("1111:2222:3333:4444:5555:6666:7777:8888".parse().unwrap());
         for ip in addrs {
-            let mut out = String::from("a");
-            push_ip(&mut out, ip);
-            assert_eq!(out, format!("a{ip}"));
+            let mut buf = [0u8; 48];
+            assert_eq!(ip_text(ip, &mut buf), ip.to_string().as_bytes(), "{ip}");
         }
     }
 
@@ -301,8 +337,9 @@ mod tests {
             "10.0.0.1".parse().unwrap(),
             false,
             true,
-            Some("api.test"),
+            Some(&HeaderValue::from_static("api.test")),
         );
+        assert_eq!(h.get("x-forwarded-host").unwrap(), "api.test");
         assert_eq!(h.get("x-forwarded-for").unwrap(), "10.0.0.1");
         assert_eq!(h.get("x-forwarded-proto").unwrap(), "https");
         assert_eq!(
@@ -314,6 +351,25 @@ mod tests {
         add_forwarded(&mut h, "::1".parse().unwrap(), true, false, None);
         assert_eq!(h.get("x-forwarded-for").unwrap(), "1.2.3.4, ::1");
         assert_eq!(h.get("forwarded").unwrap(), "for=\"[::1]\";proto=http");
+        assert!(h.get("x-forwarded-host").is_none());
+        // A trusted hop's values are extended, and a host that cannot be a
+        // quoted string is left out of `Forwarded` (but still forwarded).
+        let mut h = HeaderMap::new();
+        h.insert("forwarded", HeaderValue::from_static("for=1.2.3.4"));
+        h.insert("x-forwarded-host", HeaderValue::from_static("first.test"));
+        add_forwarded(
+            &mut h,
+            "192.168.100.7".parse().unwrap(),
+            true,
+            true,
+            Some(&HeaderValue::from_static("bad\"host")),
+        );
+        assert_eq!(
+            h.get("forwarded").unwrap(),
+            "for=1.2.3.4, for=192.168.100.7;proto=https"
+        );
+        assert_eq!(h.get("x-forwarded-for").unwrap(), "192.168.100.7");
+        assert_eq!(h.get("x-forwarded-host").unwrap(), "first.test");
     }
 
     #[test]
@@ -323,14 +379,15 @@ mod tests {
             "traceparent",
             HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
         );
-        let v = propagate_traceparent(&mut h);
-        let s = v.to_str().unwrap();
+        propagate_traceparent(&mut h);
+        let s = h.get("traceparent").unwrap().to_str().unwrap();
         assert!(s.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{s}");
         assert!(!s.contains("00f067aa0ba902b7"));
         assert!(s.ends_with("-01"));
         let mut h = HeaderMap::new();
         h.insert("traceparent", HeaderValue::from_static("garbage"));
-        let s = propagate_traceparent(&mut h).to_str().unwrap().to_string();
+        propagate_traceparent(&mut h);
+        let s = h.get("traceparent").unwrap().to_str().unwrap().to_string();
         assert_eq!(s.len(), 55);
         assert!(parse_traceparent(&s).is_some());
     }

@@ -265,12 +265,16 @@ pub struct Refusal {
     /// A display name for the entity, when its id is not one (a consumer
     /// known by a generated id); messages use it instead of the id.
     pub name: Option<Arc<str>>,
+    /// The counter could not be read (a shared store that did not answer,
+    /// with the ledger set to refuse then): `used` means nothing, and the
+    /// message says so rather than inventing usage.
+    pub unavailable: bool,
 }
 
 impl Refusal {
     /// Whether waiting for the window to roll over cannot help.
     pub fn never_fits(&self) -> bool {
-        self.requested > self.limit
+        !self.unavailable && self.requested > self.limit
     }
 }
 
@@ -288,6 +292,9 @@ impl fmt::Display for Refusal {
             m.describe(),
             m.amount(self.limit)
         )?;
+        if self.unavailable {
+            return f.write_str(" could not be checked: the shared quota store is unavailable");
+        }
         if self.never_fits() {
             return write!(
                 f,

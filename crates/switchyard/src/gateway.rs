@@ -16,6 +16,7 @@ use sy_proxy::{AdminHandler, CompileDeps, Proxy, SnapshotHolder};
 
 use crate::admin_listener::AdminListener;
 use crate::control::ControlPlane;
+use crate::usage::Usage;
 use sy_telemetry::{AccessLog, Metrics};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -86,8 +87,9 @@ pub struct Gateway {
     reloader: Reloader,
     /// The store and its sync, when the config names a store.
     pub control: Option<Arc<ControlPlane>>,
-    /// The quota ledger, saved at shutdown.
-    ledger: sy_state::LocalLedger,
+    /// The limiter and quota ledger: saved to the store, or flushed to
+    /// Redis, at shutdown.
+    usage: Usage,
     shutdown: CancellationToken,
     tracker: TaskTracker,
     ready: Arc<AtomicBool>,
@@ -111,20 +113,21 @@ impl Gateway {
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let metrics = Metrics::new();
-        let limiter = Arc::new(sy_state::LocalLimiter::default());
-        // One ledger for the life of the process: reloads keep the counts.
-        let ledger = sy_state::LocalLedger::new();
+        // One limiter and ledger for the life of the process: reloads keep
+        // the counts.
+        let usage = Usage::new(spec.cluster.as_ref())?;
         let deps = CompileDeps {
             metrics: metrics.clone(),
-            limiter: limiter.clone(),
-            ledger: Arc::new(ledger.clone()),
+            limiter: usage.limiter(),
+            ledger: usage.ledger(),
             token_caches: sy_policy::TokenCaches::default(),
             shutdown: shutdown.clone(),
             directory: None,
         };
         let control = ControlPlane::start(&spec).await?.map(Arc::new);
-        if let Some(c) = &control {
-            match c.restore_usage(&ledger).await {
+        // With a cluster, Redis holds the usage: nothing to restore or save.
+        if let (Some(c), Some(ledger)) = (&control, usage.local_ledger()) {
+            match c.restore_usage(ledger).await {
                 Ok(n) => tracing::info!(counters = n, "day and month usage restored"),
                 Err(e) => tracing::error!(error = %e, "usage counters could not be restored"),
             }
@@ -225,9 +228,9 @@ impl Gateway {
 
         // Bucket sweeping keeps the limiter's memory bounded by active
         // clients; the ledger drops ended windows and idle gauges.
-        {
+        if let Usage::Local { limiter, ledger } = &usage {
             let stop = shutdown.clone();
-            let ledger = ledger.clone();
+            let (limiter, ledger) = (Arc::clone(limiter), ledger.clone());
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(30));
                 loop {
@@ -240,7 +243,7 @@ impl Gateway {
         }
         // Day and month usage is saved every few seconds (and at shutdown),
         // so a restart loses at most that much of it.
-        if let Some(c) = &control {
+        if let (Some(c), Some(ledger)) = (&control, usage.local_ledger()) {
             let (c, ledger, stop) = (Arc::clone(c), ledger.clone(), shutdown.clone());
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(USAGE_SAVE_EVERY);
@@ -263,6 +266,7 @@ impl Gateway {
             holder: holder.clone(),
             deps: deps.clone(),
             listeners: spec.listeners.clone(),
+            cluster: spec.cluster.clone(),
             control: control.clone(),
         };
         // Store changes (from this process's admin API or any other node)
@@ -284,7 +288,7 @@ impl Gateway {
             admin_addr,
             reloader,
             control,
-            ledger,
+            usage,
             shutdown,
             tracker,
             ready,
@@ -369,11 +373,12 @@ impl Gateway {
         {
             tracing::warn!("grace period over; closing remaining connections");
         }
-        if let Some(c) = &self.control {
-            if let Err(e) = c.save_usage(&self.ledger).await {
+        if let (Some(c), Some(ledger)) = (&self.control, self.usage.local_ledger()) {
+            if let Err(e) = c.save_usage(ledger).await {
                 tracing::error!(error = %e, "saving usage counters at shutdown failed");
             }
         }
+        self.usage.flush().await;
         if let Some((t, stop)) = self.admin.take() {
             stop.cancel();
             let _ = t.await;
@@ -447,6 +452,7 @@ struct Reloader {
     holder: Arc<SnapshotHolder>,
     deps: CompileDeps,
     listeners: Vec<ListenerSpec>,
+    cluster: Option<sy_config::ClusterSpec>,
     control: Option<Arc<ControlPlane>>,
 }
 
@@ -470,6 +476,9 @@ impl Reloader {
         };
         if file.listeners != self.listeners {
             tracing::warn!("listener changes take effect on restart; the other changes apply now");
+        }
+        if file.cluster != self.cluster {
+            tracing::warn!("cluster changes take effect on restart; the other changes apply now");
         }
         let spec = match &self.control {
             Some(c) => c.merge(&file),

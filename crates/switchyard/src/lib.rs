@@ -6,5 +6,6 @@ pub mod cli;
 mod cli_admin;
 pub mod control;
 pub mod gateway;
+mod usage;
 
 pub use gateway::{Gateway, serve};

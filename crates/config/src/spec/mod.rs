@@ -75,6 +75,11 @@ pub struct ConfigSpec {
     /// The JSON access log.
     #[serde(default)]
     pub access_log: AccessLogSpec,
+    /// Rate limits and usage limits shared by several gateway nodes through
+    /// one Redis. Absent: each node counts on its own, in memory (and, with
+    /// a store, saves day and month usage there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterSpec>,
 }
 
 fn default_listeners() -> Vec<ListenerSpec> {
@@ -273,5 +278,72 @@ pub struct AccessLogSpec {
 impl Default for AccessLogSpec {
     fn default() -> Self {
         AccessLogSpec { enabled: true }
+    }
+}
+
+/// Several gateway nodes sharing rate-limit buckets and usage counters
+/// through one Redis (a single server, or a primary behind one address;
+/// not Redis Cluster). Changes take effect on restart.
+#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct ClusterSpec {
+    /// The Redis server: `redis://[user:password@]host:port/db`, or
+    /// `redis+unix:///path/to/socket`. Take a password from the
+    /// environment (`${REDIS_PASSWORD}`).
+    pub redis: String,
+    /// Put before every key, so several gateways (or environments) can share
+    /// one Redis without sharing limits.
+    #[serde(default = "default_cluster_prefix")]
+    pub prefix: String,
+    /// The longest one Redis call may take (connecting included) before the
+    /// request goes on as `on_error` says.
+    #[serde(default = "default_cluster_timeout")]
+    pub timeout: DurationSpec,
+    /// When Redis fails or does not answer in time: `allow` lets the request
+    /// through unlimited (and logs, at most every 10 s); `deny` refuses it
+    /// with a 429 and `Retry-After: 1`.
+    #[serde(default)]
+    pub on_error: ClusterOnError,
+}
+
+/// What a Redis failure means for the request that needed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterOnError {
+    /// Let the request through (availability first).
+    #[default]
+    Allow,
+    /// Refuse the request (limits first).
+    Deny,
+}
+
+fn default_cluster_prefix() -> String {
+    "switchyard".into()
+}
+
+fn default_cluster_timeout() -> DurationSpec {
+    DurationSpec::from_millis(200)
+}
+
+impl std::fmt::Debug for ClusterSpec {
+    /// The URL may carry a password: only its scheme and host are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = match self.redis.split_once("://") {
+            Some((scheme, rest)) => {
+                let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+                if rest.contains('@') {
+                    format!("{scheme}://<redacted>@{host}")
+                } else {
+                    self.redis.clone()
+                }
+            }
+            None => "<redacted>".to_owned(),
+        };
+        f.debug_struct("ClusterSpec")
+            .field("redis", &shown)
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("on_error", &self.on_error)
+            .finish()
     }
 }

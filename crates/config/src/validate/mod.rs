@@ -7,6 +7,7 @@
 //! dotted path that the loader maps to a line and column.
 
 mod ai;
+mod cluster;
 mod consumers;
 mod deployments;
 mod listeners;
@@ -41,6 +42,7 @@ pub fn validate(spec: &ConfigSpec) -> Vec<Violation> {
     tenancy::check(spec, &mut r);
     ai::check(spec, &mut r);
     deployments::check(spec, &mut r);
+    cluster::check(spec, &mut r);
     r.out
 }
 

@@ -3,6 +3,7 @@
 //! offending text.
 
 mod ai;
+mod cluster;
 mod consumers;
 mod deployments;
 mod examples;

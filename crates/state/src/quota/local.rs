@@ -356,6 +356,7 @@ impl Inner {
                         resets_at: (!gauge).then_some(end),
                         retry_after,
                         name: None,
+                        unavailable: false,
                     });
                 }
             }

@@ -15,6 +15,7 @@ mod auth_tokens;
 mod bad_input;
 mod cli;
 mod cli_admin;
+mod cluster;
 mod control;
 mod drain;
 mod harness;

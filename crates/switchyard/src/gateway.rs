@@ -110,6 +110,13 @@ impl Gateway {
         access_log: AccessLog,
         log_task: Option<tokio::task::JoinHandle<()>>,
     ) -> anyhow::Result<Gateway> {
+        // Watch before anything serves: a change made as soon as /readyz
+        // answers must not fall between the first snapshot and the watch.
+        let (reload_tx, reload_rx) = tokio::sync::mpsc::channel::<&'static str>(8);
+        let watcher = match &config_path {
+            Some(p) => Some(watch_file(p, reload_tx)?),
+            None => None,
+        };
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let metrics = Metrics::new();
@@ -278,11 +285,6 @@ impl Gateway {
                 let _ = r.reload("store change");
             }));
         }
-        let (reload_tx, reload_rx) = tokio::sync::mpsc::channel::<&'static str>(8);
-        let watcher = match &config_path {
-            Some(p) => Some(watch_file(p, reload_tx)?),
-            None => None,
-        };
         Ok(Gateway {
             addrs,
             admin_addr,

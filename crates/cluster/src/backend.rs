@@ -11,6 +11,9 @@ use tokio::time::Instant;
 
 use crate::{ClusterError, ClusterOptions, OnError};
 
+/// How a certificate starts in a PEM file.
+const CERT_PEM: &[u8] = b"-----BEGIN CERTIFICATE-----";
+
 /// Failures in a row after which Redis is left alone for [`PAUSE`].
 const FAILURES_TO_PAUSE: u32 = 3;
 
@@ -65,7 +68,46 @@ impl Throttle {
 
 impl Backend {
     pub(crate) fn new(options: ClusterOptions) -> Result<Backend, ClusterError> {
-        let client = redis::Client::open(options.url.as_str()).map_err(ClusterError::Url)?;
+        let client = match &options.tls {
+            None => redis::Client::open(options.url.as_str()).map_err(ClusterError::Url)?,
+            Some(tls) => {
+                // The URL first, so its errors are not reported as the
+                // certificates'.
+                let info = redis::IntoConnectionInfo::into_connection_info(options.url.as_str())
+                    .map_err(ClusterError::Url)?;
+                // The client library reads a file without a certificate
+                // as an empty trust store, which would fail every call
+                // later; say so at start instead.
+                let holds_certificate =
+                    |pem: &[u8]| pem.windows(CERT_PEM.len()).any(|w| w == CERT_PEM);
+                if tls.ca_pem.as_deref().is_some_and(|p| !holds_certificate(p)) {
+                    return Err(ClusterError::Tls(
+                        "the CA file holds no PEM certificate".into(),
+                    ));
+                }
+                if tls
+                    .client
+                    .as_ref()
+                    .is_some_and(|(c, _)| !holds_certificate(c))
+                {
+                    return Err(ClusterError::Tls(
+                        "the client certificate file holds no PEM certificate".into(),
+                    ));
+                }
+                let certificates = redis::TlsCertificates {
+                    client_tls: tls
+                        .client
+                        .as_ref()
+                        .map(|(cert, key)| redis::ClientTlsConfig {
+                            client_cert: cert.clone(),
+                            client_key: key.clone(),
+                        }),
+                    root_cert: tls.ca_pem.clone(),
+                };
+                redis::Client::build_with_tls(info, certificates)
+                    .map_err(|e| ClusterError::Tls(e.to_string()))?
+            }
+        };
         // One quick retry inside the manager: the timeout and the pause
         // above decide how failures are handled, not a back-off that would
         // keep a reconnect future sleeping after Redis is back.

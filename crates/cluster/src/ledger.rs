@@ -24,7 +24,7 @@ mod worker;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -66,9 +66,11 @@ pub struct LedgerOptions {
     /// How long a window's counter is kept after the window ends, so calls
     /// that started in it settle on it. Default 10 minutes.
     pub window_grace: Duration,
-    /// Settlements and releases waiting for the background task at most;
+    /// Settlements and releases waiting for the background task at most,
+    /// and, separately, waiting for Redis to confirm them during an outage;
     /// past that they are dropped (logged): estimates then stay counted and
-    /// slots expire with their lease. Default 8,192.
+    /// slots expire with their lease. Unconfirmed ones are also dropped
+    /// once older than `window_grace`. Default 8,192.
     pub queue: usize,
     /// Milliseconds added to the server's clock. Zero except in tests,
     /// which place the clock near the end of a window.
@@ -117,6 +119,8 @@ struct Shared {
     /// worker renews their leases. Locked for a map operation only.
     live: Mutex<HashMap<u64, Vec<Slot>>>,
     dropped: Throttle,
+    /// Operations the worker holds that Redis has not confirmed yet.
+    unsent: AtomicUsize,
 }
 
 /// One slot: a member of a gauge's sorted set.
@@ -158,6 +162,7 @@ impl RedisLedger {
             seq: AtomicU64::new(0),
             live: Mutex::new(HashMap::new()),
             dropped: Throttle::default(),
+            unsent: AtomicUsize::new(0),
         });
         tokio::spawn(worker::run(Arc::clone(&shared), rx));
         RedisLedger {
@@ -176,16 +181,29 @@ impl RedisLedger {
     }
 
     /// Wait until every settlement and release queued so far has been sent
-    /// to Redis (or failed). For shutdown and tests; requests never wait.
+    /// to Redis, or tried once more if Redis has not confirmed it (those
+    /// stay queued for the next retry). For shutdown and tests; requests
+    /// never wait.
     pub async fn flush(&self) {
         let (tx, rx) = oneshot::channel();
         if self.inner.ops.send(Op::Flush(tx)).await.is_ok() {
             let _ = rx.await;
         }
     }
+
+    /// Settlements and releases held for resending because Redis has not
+    /// confirmed them (0 unless Redis is or was unreachable).
+    pub fn unsent(&self) -> usize {
+        self.inner.shared.unsent.load(Ordering::Relaxed)
+    }
 }
 
 impl Shared {
+    /// Where Redis records the last batch of this ledger it applied.
+    fn sent_key(&self) -> String {
+        format!("{}:q:sent:{}", self.backend.prefix(), self.node)
+    }
+
     fn base(&self, c: &CounterId) -> String {
         format!(
             "{}:q:{}:{}:{}",

@@ -49,7 +49,8 @@ pub enum OnError {
 /// How to reach Redis, shared by the limiter and the ledger.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClusterOptions {
-    /// `redis://[user:password@]host:port/db` (or `redis+unix:///path`).
+    /// `redis://[user:password@]host:port/db`, `rediss://…` for TLS, or
+    /// `redis+unix:///path`.
     pub url: String,
     /// Put before every key (`{prefix}:rl:…`, `{prefix}:q:…`), so several
     /// gateways, or tests, can share one Redis without meeting.
@@ -58,6 +59,28 @@ pub struct ClusterOptions {
     pub timeout: Duration,
     /// What a failed call means.
     pub on_error: OnError,
+    /// Certificates for a `rediss://` URL; `None` verifies the server
+    /// against the system's trusted roots.
+    pub tls: Option<ClusterTls>,
+}
+
+/// TLS material for `rediss://`, as PEM.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct ClusterTls {
+    /// CAs to trust instead of the system's roots.
+    pub ca_pem: Option<Vec<u8>>,
+    /// A client certificate chain and its key, for servers that require one.
+    pub client: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl fmt::Debug for ClusterTls {
+    /// The private key is never shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClusterTls")
+            .field("ca", &self.ca_pem.is_some())
+            .field("client_certificate", &self.client.is_some())
+            .finish()
+    }
 }
 
 impl fmt::Debug for ClusterOptions {
@@ -67,6 +90,7 @@ impl fmt::Debug for ClusterOptions {
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .field("on_error", &self.on_error)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -80,6 +104,7 @@ impl ClusterOptions {
             prefix: "switchyard".to_owned(),
             timeout: Duration::from_millis(200),
             on_error: OnError::Allow,
+            tls: None,
         }
     }
 }
@@ -90,6 +115,9 @@ pub enum ClusterError {
     /// The URL does not name a Redis server.
     #[error("the Redis URL is not valid: {0}")]
     Url(#[source] redis::RedisError),
+    /// The CA or client certificate for `rediss://` could not be used.
+    #[error("the TLS certificates for Redis cannot be used: {0}")]
+    Tls(String),
     /// Redis answered with an error, or the connection failed.
     #[error("Redis: {0}")]
     Redis(#[from] redis::RedisError),
@@ -121,7 +149,7 @@ impl fmt::Debug for Cluster {
 impl Cluster {
     /// Set up the connection without waiting for it: the gateway starts even
     /// when Redis is down (requests then follow [`OnError`] until it is
-    /// back). Only a malformed URL is an error. Call inside a Tokio runtime.
+    /// back). Only a malformed URL or unusable certificates are errors. Call inside a Tokio runtime.
     pub fn new(options: ClusterOptions) -> Result<Cluster, ClusterError> {
         Ok(Cluster {
             backend: Arc::new(Backend::new(options)?),

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use sy_cluster::{Cluster, ClusterOptions, LedgerOptions, OnError, RedisLedger};
-use sy_config::{ClusterOnError, ClusterSpec};
+use sy_cluster::{Cluster, ClusterOptions, ClusterTls, LedgerOptions, OnError, RedisLedger};
+use sy_config::{ClusterOnError, ClusterSpec, ClusterTlsSpec};
 use sy_state::{LocalLedger, LocalLimiter, QuotaLedger, RateLimiter};
 
 /// The longest a shutdown waits for queued settlements to reach Redis.
@@ -45,6 +45,7 @@ impl Usage {
                 ClusterOnError::Allow => OnError::Allow,
                 ClusterOnError::Deny => OnError::Deny,
             },
+            tls: spec.tls.as_ref().map(read_tls).transpose()?,
         })
         .context("cluster.redis")?;
         tracing::info!(
@@ -90,6 +91,65 @@ impl Usage {
             {
                 tracing::warn!("queued usage settlements did not all reach Redis before shutdown");
             }
+            let unsent = ledger.unsent();
+            if unsent > 0 {
+                tracing::error!(
+                    operations = unsent,
+                    "usage settlements Redis did not confirm are lost at shutdown \
+                     (their estimates stay counted)"
+                );
+            }
         }
+    }
+}
+
+/// The PEM files of `cluster.tls`, read once at start (like the listener's
+/// and upstreams' certificates, paths are relative to the working
+/// directory).
+fn read_tls(spec: &ClusterTlsSpec) -> anyhow::Result<ClusterTls> {
+    let read = |key: &str, path: &Option<String>| {
+        path.as_deref()
+            .map(|p| std::fs::read(p).with_context(|| format!("cluster.tls.{key}: reading `{p}`")))
+            .transpose()
+    };
+    let cert = read("client_cert_file", &spec.client_cert_file)?;
+    let key = read("client_key_file", &spec.client_key_file)?;
+    Ok(ClusterTls {
+        ca_pem: read("ca_file", &spec.ca_file)?,
+        client: cert.zip(key),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(dir: &std::path::Path, ca: &str, cert: Option<&str>) -> ClusterTlsSpec {
+        let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+        ClusterTlsSpec {
+            ca_file: Some(path(ca)),
+            client_cert_file: cert.map(path),
+            client_key_file: cert.map(|_| path("key.pem")),
+        }
+    }
+
+    #[test]
+    fn tls_files_are_read_and_a_missing_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [("ca.pem", "CA"), ("cert.pem", "CERT"), ("key.pem", "KEY")] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let tls = read_tls(&spec(dir.path(), "ca.pem", Some("cert.pem"))).unwrap();
+        assert_eq!(tls.ca_pem.as_deref(), Some(&b"CA"[..]));
+        assert_eq!(tls.client, Some((b"CERT".to_vec(), b"KEY".to_vec())));
+        let tls = read_tls(&spec(dir.path(), "ca.pem", None)).unwrap();
+        assert!(tls.client.is_none());
+
+        let err = read_tls(&spec(dir.path(), "missing.pem", None)).unwrap_err();
+        let shown = format!("{err:#}");
+        assert!(
+            shown.contains("cluster.tls.ca_file") && shown.contains("missing.pem"),
+            "{shown}"
+        );
     }
 }

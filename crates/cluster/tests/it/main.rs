@@ -9,3 +9,6 @@ mod common;
 mod failures;
 mod ledger;
 mod limiter;
+mod relay;
+mod resend;
+mod tls;

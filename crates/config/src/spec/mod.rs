@@ -287,10 +287,16 @@ impl Default for AccessLogSpec {
 #[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct ClusterSpec {
-    /// The Redis server: `redis://[user:password@]host:port/db`, or
-    /// `redis+unix:///path/to/socket`. Take a password from the
-    /// environment (`${REDIS_PASSWORD}`).
+    /// The Redis server: `redis://[user:password@]host:port/db`,
+    /// `rediss://…` for TLS, or `redis+unix:///path/to/socket`. Take a
+    /// password from the environment (`${REDIS_PASSWORD}`).
     pub redis: String,
+    /// Certificates for a `rediss://` server: a CA to trust instead of the
+    /// system's roots, and a client certificate when the server asks for
+    /// one. Without it, `rediss://` verifies the server against the
+    /// system's trusted roots.
+    #[serde(default)]
+    pub tls: Option<ClusterTlsSpec>,
     /// Put before every key, so several gateways (or environments) can share
     /// one Redis without sharing limits.
     #[serde(default = "default_cluster_prefix")]
@@ -304,6 +310,23 @@ pub struct ClusterSpec {
     /// with a 429 and `Retry-After: 1`.
     #[serde(default)]
     pub on_error: ClusterOnError,
+}
+
+/// TLS to Redis (`rediss://`). The server's name (or IP address) in the URL
+/// must be in its certificate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct ClusterTlsSpec {
+    /// CA bundle (PEM) to trust instead of the system's roots.
+    #[serde(default)]
+    pub ca_file: Option<String>,
+    /// Client certificate (PEM) for a server that requires one
+    /// (`tls-auth-clients yes`).
+    #[serde(default)]
+    pub client_cert_file: Option<String>,
+    /// The client certificate's private key (PEM).
+    #[serde(default)]
+    pub client_key_file: Option<String>,
 }
 
 /// What a Redis failure means for the request that needed it.
@@ -344,6 +367,7 @@ impl std::fmt::Debug for ClusterSpec {
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .field("on_error", &self.on_error)
+            .field("tls", &self.tls)
             .finish()
     }
 }

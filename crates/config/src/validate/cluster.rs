@@ -14,6 +14,35 @@ pub(super) fn check(spec: &ConfigSpec, r: &mut Report) {
         return;
     };
     r.check("cluster.redis", redis_url(&c.redis));
+    if let Some(tls) = &c.tls {
+        let tls_url = c.redis.starts_with("rediss://") || c.redis.starts_with("valkeys://");
+        if !tls_url {
+            r.push(
+                "cluster.tls",
+                "`tls` is set but `redis` is not a `rediss://` URL (write `rediss://host:port`)",
+            );
+        }
+        match (&tls.client_cert_file, &tls.client_key_file) {
+            (Some(_), None) => r.push(
+                "cluster.tls.client_cert_file",
+                "`client_cert_file` needs `client_key_file` too",
+            ),
+            (None, Some(_)) => r.push(
+                "cluster.tls.client_key_file",
+                "`client_key_file` needs `client_cert_file` too",
+            ),
+            _ => {}
+        }
+        for (key, file) in [
+            ("ca_file", &tls.ca_file),
+            ("client_cert_file", &tls.client_cert_file),
+            ("client_key_file", &tls.client_key_file),
+        ] {
+            if file.as_deref().is_some_and(|f| f.trim().is_empty()) {
+                r.push(format!("cluster.tls.{key}"), "a file path is required here");
+            }
+        }
+    }
     if c.prefix.is_empty() {
         r.push("cluster.prefix", "the key prefix cannot be empty");
     } else if let Some(ch) = c.prefix.chars().find(|ch| !ch.is_ascii_graphic()) {
@@ -38,12 +67,12 @@ pub(super) fn check(spec: &ConfigSpec, r: &mut Report) {
 fn redis_url(url: &str) -> Result<(), String> {
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(format!(
-            "`{url}` is not a Redis URL; write `redis://host:6379/0` or \
-             `redis+unix:///path/to/socket`"
+            "`{url}` is not a Redis URL; write `redis://host:6379/0`, \
+             `rediss://host:6380/0` (TLS) or `redis+unix:///path/to/socket`"
         ));
     };
     match scheme {
-        "redis" => {}
+        "redis" | "rediss" | "valkey" | "valkeys" => {}
         "redis+unix" | "unix" => {
             return if rest.starts_with('/') {
                 Ok(())
@@ -53,16 +82,9 @@ fn redis_url(url: &str) -> Result<(), String> {
                 ))
             };
         }
-        "rediss" | "valkeys" => {
-            return Err(
-                "TLS to Redis (`rediss://`) is not supported by this build; reach Redis on a \
-                 private network or through a TLS tunnel"
-                    .into(),
-            );
-        }
         other => {
             return Err(format!(
-                "`{other}://` is not a Redis URL scheme; allowed: `redis://`, `redis+unix://`"
+                "`{other}://` is not a Redis URL scheme; allowed: `redis://`, `rediss://` (TLS), `redis+unix://`"
             ));
         }
     }

@@ -39,10 +39,7 @@ fn the_password_stays_out_of_debug_output() {
 fn bad_urls_are_named_by_key() {
     for (url, fragment) in [
         ("http://cache:6379", "`http://` is not a Redis URL scheme"),
-        (
-            "rediss://cache:6380",
-            "TLS to Redis (`rediss://`) is not supported",
-        ),
+        ("rediss://:6380", "names no host"),
         ("redis://:6379", "names no host"),
         ("redis://cache:port", "`port` is not a port number"),
         (
@@ -57,6 +54,14 @@ fn bad_urls_are_named_by_key() {
     ] {
         let yaml = format!("cluster:\n  redis: \"{url}\"\n");
         expect_only(&yaml, "cluster.redis", &format!("\"{url}"), fragment);
+    }
+    for url in [
+        "rediss://cache:6380/0",
+        "valkeys://cache",
+        "valkey://cache:6379",
+    ] {
+        let yaml = format!("cluster:\n  redis: \"{url}\"\n");
+        assert!(load(&yaml).is_ok(), "{url}");
     }
     // A password holding `@` and `/` is still a password.
     assert!(load("cluster:\n  redis: \"redis://u:p@ss/w@cache:6379/1\"\n").is_ok());
@@ -115,5 +120,61 @@ fn the_schema_documents_the_section() {
     assert!(
         on_error.contains("\"allow\"") && on_error.contains("\"deny\""),
         "{on_error}"
+    );
+}
+
+#[test]
+fn tls_takes_a_ca_and_a_client_certificate_for_rediss_only() {
+    let spec = load(
+        "cluster:\n  redis: rediss://cache:6380\n  tls:\n    ca_file: ca.pem\n    \
+         client_cert_file: c.pem\n    client_key_file: k.pem\n",
+    )
+    .unwrap();
+    let tls = spec.cluster.unwrap().tls.unwrap();
+    assert_eq!(tls.ca_file.as_deref(), Some("ca.pem"));
+    assert_eq!(
+        (
+            tls.client_cert_file.as_deref(),
+            tls.client_key_file.as_deref()
+        ),
+        (Some("c.pem"), Some("k.pem"))
+    );
+    assert!(
+        load("cluster:\n  redis: rediss://cache:6380\n")
+            .unwrap()
+            .cluster
+            .unwrap()
+            .tls
+            .is_none(),
+        "system roots without a tls section"
+    );
+    expect_only(
+        "cluster:\n  redis: redis://cache\n  tls: { ca_file: ca.pem }\n",
+        "cluster.tls",
+        "{ ca_file",
+        "`redis` is not a `rediss://` URL",
+    );
+    expect_only(
+        "cluster:\n  redis: rediss://cache\n  tls: { client_cert_file: c.pem }\n",
+        "cluster.tls.client_cert_file",
+        "c.pem",
+        "needs `client_key_file` too",
+    );
+    expect_only(
+        "cluster:\n  redis: rediss://cache\n  tls: { client_key_file: k.pem }\n",
+        "cluster.tls.client_key_file",
+        "k.pem",
+        "needs `client_cert_file` too",
+    );
+    expect_only(
+        "cluster:\n  redis: rediss://cache\n  tls: { ca_file: \" \" }\n",
+        "cluster.tls.ca_file",
+        "\" \"",
+        "a file path is required",
+    );
+    let errs = errors("cluster:\n  redis: rediss://cache\n  tls: { server_name: x }\n");
+    assert!(
+        errs[0].message.contains("unknown field `server_name`"),
+        "{errs:?}"
     );
 }

@@ -35,6 +35,8 @@ pub(crate) struct Backend {
     blocking: Mutex<Option<redis::Connection>>,
     epoch: Instant,
     failures: AtomicU32,
+    /// Every failure so far, for metrics.
+    pub(crate) errors_total: AtomicU64,
     /// Milliseconds since `epoch` until which Redis is skipped.
     paused_until: AtomicU64,
     errors: Throttle,
@@ -128,6 +130,7 @@ impl Backend {
             blocking: Mutex::new(None),
             epoch: Instant::now(),
             failures: AtomicU32::new(0),
+            errors_total: AtomicU64::new(0),
             paused_until: AtomicU64::new(0),
             errors: Throttle::default(),
         })
@@ -215,6 +218,7 @@ impl Backend {
     /// went out less than [`LOG_EVERY`] ago.
     pub(crate) fn failed(&self, what: &'static str, error: &ClusterError) {
         let now = self.now_ms();
+        self.errors_total.fetch_add(1, Ordering::Relaxed);
         if self.failures.fetch_add(1, Ordering::Relaxed) + 1 >= FAILURES_TO_PAUSE {
             let until = now.saturating_add(millis(PAUSE));
             self.paused_until.fetch_max(until, Ordering::Relaxed);

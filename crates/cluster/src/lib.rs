@@ -167,6 +167,14 @@ impl Cluster {
         RedisLedger::new(Arc::clone(&self.backend), options)
     }
 
+    /// Redis calls that failed or timed out since this cluster was made
+    /// (the limiter's, the ledger's and their background work's).
+    pub fn errors(&self) -> u64 {
+        self.backend
+            .errors_total
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The options this cluster was made with.
     pub fn options(&self) -> &ClusterOptions {
         &self.backend.options

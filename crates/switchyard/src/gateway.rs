@@ -123,6 +123,7 @@ impl Gateway {
         // One limiter and ledger for the life of the process: reloads keep
         // the counts.
         let usage = Usage::new(spec.cluster.as_ref())?;
+        usage.report_to(&metrics);
         let deps = CompileDeps {
             metrics: metrics.clone(),
             limiter: usage.limiter(),

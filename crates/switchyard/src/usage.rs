@@ -10,6 +10,7 @@ use anyhow::Context;
 use sy_cluster::{Cluster, ClusterOptions, ClusterTls, LedgerOptions, OnError, RedisLedger};
 use sy_config::{ClusterOnError, ClusterSpec, ClusterTlsSpec};
 use sy_state::{LocalLedger, LocalLimiter, QuotaLedger, RateLimiter};
+use sy_telemetry::Metrics;
 
 /// The longest a shutdown waits for queued settlements to reach Redis.
 const FLUSH_AT_SHUTDOWN: Duration = Duration::from_secs(5);
@@ -22,6 +23,7 @@ pub(crate) enum Usage {
         ledger: LocalLedger,
     },
     Cluster {
+        cluster: Cluster,
         limiter: Arc<dyn RateLimiter>,
         ledger: RedisLedger,
     },
@@ -56,6 +58,7 @@ impl Usage {
         Ok(Usage::Cluster {
             limiter: Arc::new(redis.limiter()),
             ledger: redis.ledger(LedgerOptions::default()),
+            cluster: redis,
         })
     }
 
@@ -79,6 +82,18 @@ impl Usage {
         match self {
             Usage::Local { ledger, .. } => Some(ledger),
             Usage::Cluster { .. } => None,
+        }
+    }
+
+    /// With a cluster, `/metrics` shows its failed Redis calls and the
+    /// settlements waiting to be resent (read when rendered).
+    pub(crate) fn report_to(&self, metrics: &Metrics) {
+        if let Usage::Cluster {
+            cluster, ledger, ..
+        } = self
+        {
+            let (cluster, ledger) = (cluster.clone(), ledger.clone());
+            metrics.on_render(move |m| m.set_cluster(cluster.errors(), ledger.unsent()));
         }
     }
 

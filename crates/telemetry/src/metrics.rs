@@ -1,6 +1,8 @@
 //! The metric families and the handles the data plane holds.
 
-use std::sync::Arc;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -53,9 +55,13 @@ struct ResultLabel {
 /// series per route; the access log has the exact code.
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
+/// Reads a value kept elsewhere (a queue length, a counter another crate
+/// owns) into the metrics just before they are rendered.
+type Sampler = Box<dyn Fn(&Metrics) + Send + Sync>;
+
 /// Every metric family of the process. One instance lives for the process;
 /// snapshots resolve per-route and per-target handles from it when compiled.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Metrics {
     requests: Family<RouteStatus, Counter>,
     duration: Family<RouteLabel, AtomicHistogram>,
@@ -68,6 +74,17 @@ pub struct Metrics {
     open_connections: Family<ListenerLabel, Gauge>,
     reloads: Family<ResultLabel, Counter>,
     config_generation: Gauge,
+    cluster_errors: Counter,
+    cluster_unsent: Gauge,
+    /// Whether [`Metrics::set_cluster`] was ever called.
+    cluster: AtomicBool,
+    samplers: Mutex<Vec<Sampler>>,
+}
+
+impl fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
 }
 
 impl Metrics {
@@ -154,8 +171,37 @@ impl Metrics {
         }
     }
 
+    /// Run `sample` before every rendering, to copy state kept elsewhere
+    /// into these metrics (without a handle on the request path).
+    pub fn on_render(&self, sample: impl Fn(&Metrics) + Send + Sync + 'static) {
+        self.samplers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Box::new(sample));
+    }
+
+    /// Cluster state in Redis: failed calls so far (a running total kept
+    /// by the cluster client) and settlements waiting to be resent.
+    pub fn set_cluster(&self, errors_total: u64, unsent: usize) {
+        self.cluster.store(true, Ordering::Relaxed);
+        let seen = self.cluster_errors.get();
+        if errors_total > seen {
+            self.cluster_errors.inc_by(errors_total - seen);
+        }
+        self.cluster_unsent
+            .set(i64::try_from(unsent).unwrap_or(i64::MAX));
+    }
+
     /// Render the Prometheus text exposition format.
     pub fn encode(&self) -> String {
+        for sample in self
+            .samplers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            sample(self);
+        }
         let mut registry = Registry::with_prefix("switchyard");
         registry.register(
             "requests",
@@ -208,6 +254,19 @@ impl Metrics {
             "Generation of the configuration serving now",
             self.config_generation.clone(),
         );
+        // Only on nodes in a cluster: elsewhere they would always read 0.
+        if self.cluster.load(Ordering::Relaxed) {
+            registry.register(
+                "cluster_redis_errors",
+                "Redis calls for shared limits and budgets that failed or timed out",
+                self.cluster_errors.clone(),
+            );
+            registry.register(
+                "cluster_unsent_settlements",
+                "Settlements and releases Redis has not confirmed yet, held for resending",
+                self.cluster_unsent.clone(),
+            );
+        }
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &registry);

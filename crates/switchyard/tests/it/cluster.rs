@@ -179,6 +179,14 @@ async fn two_gateways_share_rate_limits_request_limits_and_budgets() {
         );
     }
 
+    // Everything reached Redis: no failed call, nothing waiting to be resent.
+    let metrics = metrics(&gateways[0]).await;
+    assert!(
+        metrics.contains("switchyard_cluster_redis_errors_total 0\n")
+            && metrics.contains("switchyard_cluster_unsent_settlements 0\n"),
+        "{metrics}"
+    );
+
     for gw in gateways {
         gw.shutdown().await;
     }
@@ -193,4 +201,60 @@ async fn two_gateways_share_rate_limits_request_limits_and_budgets() {
         .query_async(&mut conn)
         .await
         .unwrap();
+}
+
+async fn metrics(gw: &TestGateway) -> String {
+    client()
+        .get(format!("{}/metrics", gw.admin))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The value of an unlabelled metric.
+fn metric(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn redis_failures_are_refused_with_deny_and_counted_in_metrics() {
+    // Needs no Redis: the cluster points at a port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let yaml = format!(
+        r#"
+store: null
+cluster: {{ redis: "redis://127.0.0.1:{port}/0", timeout: 200ms, on_error: deny }}
+routes:
+  - name: bucket
+    match: {{ path: {{ prefix: /bucket }} }}
+    policies: {{ rate_limits: [{{ requests: 3, per: 1h }}] }}
+    target: {{ respond: {{ body: "ok" }} }}
+"#
+    );
+    let gw = TestGateway::start(&yaml).await;
+    let res = client().get(gw.url("/bucket")).send().await.unwrap();
+    assert_eq!(res.status(), 429, "deny: refused when Redis cannot decide");
+    let text = metrics(&gw).await;
+    let errors = metric(&text, "switchyard_cluster_redis_errors_total");
+    assert!(errors.is_some_and(|n| n >= 1), "{text}");
+    assert_eq!(
+        metric(&text, "switchyard_cluster_unsent_settlements"),
+        Some(0),
+        "{text}"
+    );
+    gw.shutdown().await;
+
+    // A single node has no cluster metrics.
+    let local = TestGateway::start("store: null\n").await;
+    let text = metrics(&local).await;
+    assert!(!text.contains("switchyard_cluster_"), "{text}");
+    local.shutdown().await;
 }

@@ -22,26 +22,13 @@ pub(super) fn check(spec: &ConfigSpec, r: &mut Report) {
                 "`tls` is set but `redis` is not a `rediss://` URL (write `rediss://host:port`)",
             );
         }
-        match (&tls.client_cert_file, &tls.client_key_file) {
-            (Some(_), None) => r.push(
-                "cluster.tls.client_cert_file",
-                "`client_cert_file` needs `client_key_file` too",
-            ),
-            (None, Some(_)) => r.push(
-                "cluster.tls.client_key_file",
-                "`client_key_file` needs `client_cert_file` too",
-            ),
-            _ => {}
-        }
-        for (key, file) in [
-            ("ca_file", &tls.ca_file),
-            ("client_cert_file", &tls.client_cert_file),
-            ("client_key_file", &tls.client_key_file),
-        ] {
-            if file.as_deref().is_some_and(|f| f.trim().is_empty()) {
-                r.push(format!("cluster.tls.{key}"), "a file path is required here");
-            }
-        }
+        super::client_tls_files(
+            r,
+            "cluster.tls",
+            &tls.ca_file,
+            &tls.client_cert_file,
+            &tls.client_key_file,
+        );
     }
     if c.prefix.is_empty() {
         r.push("cluster.prefix", "the key prefix cannot be empty");

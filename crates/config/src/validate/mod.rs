@@ -94,6 +94,37 @@ impl Report {
     }
 }
 
+/// The certificate files of a TLS client (an upstream, Redis) under `base`:
+/// a client certificate and its key come together, and no path is blank.
+pub(crate) fn client_tls_files(
+    r: &mut Report,
+    base: &str,
+    ca: &Option<String>,
+    cert: &Option<String>,
+    key: &Option<String>,
+) {
+    match (cert, key) {
+        (Some(_), None) => r.push(
+            format!("{base}.client_cert_file"),
+            "`client_cert_file` needs `client_key_file` too",
+        ),
+        (None, Some(_)) => r.push(
+            format!("{base}.client_key_file"),
+            "`client_key_file` needs `client_cert_file` too",
+        ),
+        _ => {}
+    }
+    for (name, file) in [
+        ("ca_file", ca),
+        ("client_cert_file", cert),
+        ("client_key_file", key),
+    ] {
+        if file.as_deref().is_some_and(|f| f.trim().is_empty()) {
+            r.push(format!("{base}.{name}"), "a file path is required here");
+        }
+    }
+}
+
 /// `names` formatted for "allowed: ..." hints: `a`, `b`, `c`, or `(none)`.
 pub(crate) fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
     let all: Vec<String> = names.map(|n| format!("`{n}`")).collect();

@@ -83,26 +83,13 @@ fn upstream(r: &mut Report, base: &str, u: &UpstreamSpec) {
         if !any_https && !u.targets.is_empty() {
             r.push(tb.clone(), "`tls` is set but no target uses `https://`");
         }
-        match (&tls.client_cert_file, &tls.client_key_file) {
-            (Some(_), None) => r.push(
-                format!("{tb}.client_cert_file"),
-                "`client_cert_file` needs `client_key_file` too",
-            ),
-            (None, Some(_)) => r.push(
-                format!("{tb}.client_key_file"),
-                "`client_key_file` needs `client_cert_file` too",
-            ),
-            _ => {}
-        }
-        for (key, file) in [
-            ("ca_file", &tls.ca_file),
-            ("client_cert_file", &tls.client_cert_file),
-            ("client_key_file", &tls.client_key_file),
-        ] {
-            if file.as_deref().is_some_and(|f| f.trim().is_empty()) {
-                r.push(format!("{tb}.{key}"), "a file path is required here");
-            }
-        }
+        super::client_tls_files(
+            r,
+            &tb,
+            &tls.ca_file,
+            &tls.client_cert_file,
+            &tls.client_key_file,
+        );
         if let Some(sni) = &tls.server_name {
             r.check(format!("{tb}.server_name"), hostname(sni));
         }

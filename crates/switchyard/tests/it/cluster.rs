@@ -180,7 +180,7 @@ async fn two_gateways_share_rate_limits_request_limits_and_budgets() {
     }
 
     // Everything reached Redis: no failed call, nothing waiting to be resent.
-    let metrics = metrics(&gateways[0]).await;
+    let metrics = gateways[0].metrics().await;
     assert!(
         metrics.contains("switchyard_cluster_redis_errors_total 0\n")
             && metrics.contains("switchyard_cluster_unsent_settlements 0\n"),
@@ -201,17 +201,6 @@ async fn two_gateways_share_rate_limits_request_limits_and_budgets() {
         .query_async(&mut conn)
         .await
         .unwrap();
-}
-
-async fn metrics(gw: &TestGateway) -> String {
-    client()
-        .get(format!("{}/metrics", gw.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
 }
 
 /// The value of an unlabelled metric.
@@ -242,7 +231,7 @@ routes:
     let gw = TestGateway::start(&yaml).await;
     let res = client().get(gw.url("/bucket")).send().await.unwrap();
     assert_eq!(res.status(), 429, "deny: refused when Redis cannot decide");
-    let text = metrics(&gw).await;
+    let text = gw.metrics().await;
     let errors = metric(&text, "switchyard_cluster_redis_errors_total");
     assert!(errors.is_some_and(|n| n >= 1), "{text}");
     assert_eq!(
@@ -254,7 +243,7 @@ routes:
 
     // A single node has no cluster metrics.
     let local = TestGateway::start("store: null\n").await;
-    let text = metrics(&local).await;
+    let text = local.metrics().await;
     assert!(!text.contains("switchyard_cluster_"), "{text}");
     local.shutdown().await;
 }

@@ -86,6 +86,18 @@ impl TestGateway {
         format!("{}{}", self.base, path)
     }
 
+    /// The admin listener's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        client()
+            .get(format!("{}/metrics", self.admin))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Rewrite the config file (with the same preamble) and reload now.
     pub fn rewrite(&self, yaml: &str) -> Result<u64, String> {
         std::fs::write(&self.config_path, with_defaults(yaml)).unwrap();

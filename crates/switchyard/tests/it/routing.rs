@@ -249,14 +249,7 @@ routes:
     assert_eq!(res.status(), 503);
     assert_eq!(res.headers()["retry-after"], "60");
     assert_eq!(res.text().await.unwrap(), "back soon");
-    let metrics = c
-        .get(format!("{}/metrics", gw.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gw.metrics().await;
     assert!(
         metrics.contains(r#"switchyard_requests_total{route="maintenance",status="5xx"} 1"#),
         "{metrics}"

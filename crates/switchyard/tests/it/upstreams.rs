@@ -398,14 +398,7 @@ routes:
         failures >= 15,
         "budget should stop most retries, got {failures} failures of 60"
     );
-    let m = c
-        .get(format!("{}/metrics", gw.admin))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = gw.metrics().await;
     assert!(
         m.contains(r#"switchyard_retry_budget_exhausted_total{upstream="stingy"}"#),
         "{m}"

@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use crate::body::{LimitedBody, TimedBody};
 use crate::error::{ProxyError, TimeoutKind};
 use crate::headers::{is_upgrade, strip_hop_by_hop};
+use crate::router::inline::InlineVec;
 use crate::snapshot::PoolRuntime;
 use crate::upstream::{FailureKind, NoTargetReason, Outcome, SelectInput, backoff};
 
@@ -32,7 +33,7 @@ pub struct Exchange {
     /// Pool name.
     pub upstream: Option<Arc<str>>,
     /// Target that answered (or failed last).
-    pub target: Option<String>,
+    pub target: Option<Arc<str>>,
     /// Attempts made.
     pub attempts: u32,
     /// Time to the upstream's response head.
@@ -63,7 +64,7 @@ pub async fn forward(
 ) -> Result<Response<Body>, ProxyError> {
     let pool = &rt.pool;
     let spec = pool.spec();
-    ex.upstream = Some(Arc::from(pool.name()));
+    ex.upstream = Some(Arc::clone(pool.shared_name()));
     let upgrade = is_upgrade(&parts.headers);
     let on_upgrade = if upgrade {
         parts.extensions.remove::<sy_http::OnUpgrade>()
@@ -123,7 +124,9 @@ pub async fn forward(
         .hash_on
         .as_ref()
         .and_then(|h| hash_key(h, &parts.headers, ctx));
-    let mut tried: Vec<usize> = Vec::new();
+    // Inline: one attempt is the rule, and a heap list would be allocated
+    // for it on every request.
+    let mut tried: InlineVec<usize, 4> = InlineVec::default();
     let mut last_err: Option<ProxyError> = None;
 
     loop {
@@ -142,7 +145,7 @@ pub async fn forward(
         // tried (a one-target pool), the same one may be tried again.
         let mut choice = pool.select(&SelectInput {
             hash_key: hash_key.as_deref(),
-            exclude: &tried,
+            exclude: tried.as_slice(),
         });
         if matches!(&choice, Err(no) if no.reason == NoTargetReason::AllTried) {
             choice = pool.select(&SelectInput {
@@ -169,7 +172,7 @@ pub async fn forward(
         }
         tried.push(index);
         ex.attempts += 1;
-        ex.target = Some(target.authority().as_str().to_owned());
+        ex.target = Some(Arc::clone(target.label()));
         let body = match &mut req_body {
             ReqBody::Bytes(b) => sy_http::full(b.clone()),
             ReqBody::Stream(s) => match s.take() {
@@ -320,7 +323,7 @@ pub async fn forward(
     match last_err.take() {
         Some(ProxyError::Internal(_)) | None => Err(ProxyError::Upstream {
             upstream: pool.name().into(),
-            target: ex.target.clone().unwrap_or_default(),
+            target: ex.target.as_deref().unwrap_or_default().to_owned(),
             detail: "no attempt could be made".into(),
         }),
         Some(e) => Err(e),

@@ -88,7 +88,7 @@ pub(crate) struct Head {
 }
 
 /// Parse a response head from the front of `buf`, removing it. `Ok(None)`:
-/// not complete yet. Header values share the head's bytes (no copy).
+/// not complete yet. Header values share one copy of the head.
 pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, CodecError> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut res = httparse::Response::new(&mut slots);
@@ -112,17 +112,22 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, CodecError>
         Some(0) => Version::HTTP_10,
         _ => Version::HTTP_11,
     };
-    // Names and value offsets first: the parsed fields borrow `buf`, which
-    // is frozen next.
+    // Copied out rather than split off, as request heads are: the values
+    // then hold no reference to the connection's read buffer, which stays
+    // unshared and is reused in place for the next response. Each value is
+    // sliced from the copy as its field is read, with no list of offsets in
+    // between (the fields borrow `buf`, which only moves on after).
     let base = buf.as_ptr() as usize;
-    let mut fields = Vec::with_capacity(res.headers.len());
+    let head = Bytes::copy_from_slice(buf.get(..len).unwrap_or_default());
+    let mut headers = HeaderMap::with_capacity(res.headers.len() + ADDED_HEADERS);
     for h in res.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|_| CodecError::Head("invalid header name"))?;
-        fields.push(field(base, name, h.value));
+        let value = HeaderValue::from_maybe_shared(head.slice(span(base, h.value)))
+            .map_err(|_| CodecError::Head("invalid header value"))?;
+        headers.append(name, value);
     }
-    let head = buf.split_to(len).freeze();
-    let headers = header_map(&head, fields).ok_or(CodecError::Head("invalid header value"))?;
+    buf.advance(len);
     Ok(Some(Head {
         status,
         version,
@@ -130,36 +135,18 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, CodecError>
     }))
 }
 
-/// A parsed header field: its name, and where its value lies in the head.
-pub(crate) type Field = (HeaderName, std::ops::Range<usize>);
-
-/// The [`Field`] of a value that httparse found in a buffer starting at `base`.
-pub(crate) fn field(base: usize, name: HeaderName, value: &[u8]) -> Field {
+/// Where `value`, found by httparse in a buffer starting at `base`, lies in
+/// that buffer (and so in a copy of it).
+pub(crate) fn span(base: usize, value: &[u8]) -> std::ops::Range<usize> {
     let start = value.as_ptr() as usize - base;
-    (name, start..start + value.len())
+    start..start + value.len()
 }
 
-/// Headers a forwarded head usually gains after parsing.
-const ADDED_HEADERS: usize = 8;
-
-/// The header map of `fields`, each value a slice of `head` (no copy).
-/// `None` if a value is not a valid header value (httparse has checked them,
-/// so this is a refusal rather than a panic should that ever differ).
-///
-/// Sized with room for [`ADDED_HEADERS`] more: the proxy adds its own to
-/// every request and response it forwards (`X-Forwarded-*`, `Forwarded`,
-/// `traceparent`, `X-Request-Id`), and a map sized to the parsed fields
-/// reallocated and rehashed on the first of them.
-pub(crate) fn header_map(head: &Bytes, fields: Vec<Field>) -> Option<HeaderMap> {
-    let mut headers = HeaderMap::with_capacity(fields.len() + ADDED_HEADERS);
-    for (name, range) in fields {
-        headers.append(
-            name,
-            HeaderValue::from_maybe_shared(head.slice(range)).ok()?,
-        );
-    }
-    Some(headers)
-}
+/// Room for the headers a forwarded head usually gains after parsing: the
+/// proxy adds its own to every request and response it forwards
+/// (`X-Forwarded-*`, `Forwarded`, `traceparent`, `X-Request-Id`), and a map
+/// sized to the parsed fields reallocated and rehashed on the first of them.
+pub(crate) const ADDED_HEADERS: usize = 8;
 
 /// Append the size line of a chunk of `len` bytes (chunked coding, RFC 9112
 /// §7.1); the data and [`CHUNK_END`] follow it.

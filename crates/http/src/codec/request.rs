@@ -3,10 +3,10 @@
 //! module, so every rule is tested without a socket.
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{self, HeaderMap, HeaderName};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Uri, Version};
 
-use super::{MAX_HEADERS, content_length_line, field, header_map};
+use super::{ADDED_HEADERS, MAX_HEADERS, content_length_line, span};
 
 /// Why a request head was refused. Each maps to one status, and the
 /// connection is closed after the answer: framing cannot be trusted past a
@@ -96,24 +96,25 @@ pub(crate) fn parse_request(
     let target = req.path.unwrap_or("");
     let target_span = (target.as_ptr() as usize - base, target.len());
 
-    // Names and the framing facts first (the parsed fields borrow `buf`,
-    // which is copied next); values are sliced from the copy after.
-    let mut fields = Vec::with_capacity(req.headers.len());
+    // Copied out rather than split off: header values and the target outlive
+    // the request (a streamed response's access-log record holds them), and
+    // a slice would keep the whole read buffer alive with them. Copied
+    // before the fields are read (both only read `buf`), so each value is
+    // sliced from the copy at once, with no list of offsets in between.
+    let head = Bytes::copy_from_slice(buf.get(..len).unwrap_or_default());
+    let mut headers = HeaderMap::with_capacity(req.headers.len() + ADDED_HEADERS);
     let mut facts = Facts::default();
     for h in req.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|_| HeadError::Bad("invalid header name"))?;
         facts.note(&name, h.value)?;
-        fields.push(field(base, name, h.value));
+        let value = HeaderValue::from_maybe_shared(head.slice(span(base, h.value)))
+            .map_err(|_| HeadError::Bad("invalid header value"))?;
+        headers.append(name, value);
     }
-    // Copied out rather than split off: header values and the target outlive
-    // the request (a streamed response's access-log record holds them), and
-    // a slice would keep the whole read buffer alive with them.
-    let head = Bytes::copy_from_slice(&buf[..len]);
     buf.advance(len);
     let uri = Uri::from_maybe_shared(head.slice(target_span.0..target_span.0 + target_span.1))
         .map_err(|_| HeadError::Bad("invalid request target"))?;
-    let headers = header_map(&head, fields).ok_or(HeadError::Bad("invalid header value"))?;
 
     let framing = facts.framing(version)?;
     if version == Version::HTTP_11 && facts.hosts != 1 && uri.authority().is_none() {

@@ -58,7 +58,7 @@
 mod conditions;
 mod hash;
 mod host;
-mod inline;
+pub(crate) mod inline;
 mod path;
 mod rewrite;
 

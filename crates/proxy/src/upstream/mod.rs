@@ -203,6 +203,12 @@ impl Pool {
         &self.name
     }
 
+    /// The upstream's name, shared: a request's record takes a reference
+    /// instead of a copy.
+    pub fn shared_name(&self) -> &Arc<str> {
+        &self.name
+    }
+
     /// The spec this pool was built from (timeouts, retries, TLS, HTTP/2 are
     /// read from here by the forwarding code).
     pub fn spec(&self) -> &UpstreamSpec {

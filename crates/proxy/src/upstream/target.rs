@@ -72,6 +72,8 @@ pub struct Target {
     index: usize,
     upstream: Arc<str>,
     url: Arc<str>,
+    /// `authority` as a shared string, for the access log.
+    label: Arc<str>,
     scheme: Scheme,
     authority: Authority,
     weight: u32,
@@ -104,6 +106,7 @@ impl Target {
             index: p.index,
             upstream: p.upstream,
             url,
+            label: p.authority.as_str().into(),
             scheme: p.scheme,
             authority: p.authority,
             weight: p.weight,
@@ -144,6 +147,12 @@ impl Target {
     /// `host:port`; the port is filled in from the scheme when the URL had none.
     pub fn authority(&self) -> &Authority {
         &self.authority
+    }
+
+    /// `host:port` as a shared string (the access log's `target`): a
+    /// request's record takes a reference instead of a copy.
+    pub fn label(&self) -> &Arc<str> {
+        &self.label
     }
 
     /// Configured weight; 0 means drained.

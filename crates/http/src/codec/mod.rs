@@ -398,4 +398,6 @@ fn chunk_size(line: &[u8]) -> Result<u64, CodecError> {
 }
 
 #[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
 mod tests;

@@ -83,19 +83,36 @@ pub fn add_forwarded(
     host: Option<&HeaderValue>,
 ) {
     let proto = if tls { "https" } else { "http" };
+    // One pass over the names present, then lookups and removals only for
+    // those found: by name, each of them hashed on every proxied request,
+    // present or not (most requests carry none).
+    let [mut has_xff, mut has_proto, mut has_host, mut has_fwd] = [false; 4];
+    for name in headers.keys() {
+        has_xff |= name == X_FORWARDED_FOR;
+        has_proto |= name == X_FORWARDED_PROTO;
+        has_host |= name == X_FORWARDED_HOST;
+        has_fwd |= name == header::FORWARDED;
+    }
     if !peer_trusted {
-        headers.remove(&X_FORWARDED_FOR);
-        headers.remove(&X_FORWARDED_PROTO);
-        headers.remove(&X_FORWARDED_HOST);
-        headers.remove(header::FORWARDED);
+        for (present, name) in [
+            (&mut has_xff, &X_FORWARDED_FOR),
+            (&mut has_proto, &X_FORWARDED_PROTO),
+            (&mut has_host, &X_FORWARDED_HOST),
+            (&mut has_fwd, &header::FORWARDED),
+        ] {
+            if std::mem::take(present) {
+                headers.remove(name);
+            }
+        }
     }
     let mut ip_buf = [0u8; 48];
     let ip = ip_text(peer, &mut ip_buf);
     // Each value is written once into a buffer of its exact size (one
     // allocation, which the header value then owns): this runs on every
     // proxied request.
-    let prev = headers
-        .get(&X_FORWARDED_FOR)
+    let prev = has_xff
+        .then(|| headers.get(&X_FORWARDED_FOR))
+        .flatten()
         .map(HeaderValue::as_bytes)
         .filter(|p| !p.is_empty());
     let xff = match prev {
@@ -105,11 +122,11 @@ pub fn add_forwarded(
     if let Some(v) = xff {
         headers.insert(&X_FORWARDED_FOR, v);
     }
-    if !headers.contains_key(&X_FORWARDED_PROTO) {
+    if !has_proto {
         headers.insert(&X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     }
     if let Some(host) = host {
-        if !headers.contains_key(&X_FORWARDED_HOST) {
+        if !has_host {
             headers.insert(&X_FORWARDED_HOST, host.clone());
         }
     }
@@ -126,8 +143,9 @@ pub fn add_forwarded(
         Some(h) => (b";host=\"", h, b"\""),
         None => (b"", b"", b""),
     };
-    let prev = headers
-        .get(header::FORWARDED)
+    let prev = has_fwd
+        .then(|| headers.get(header::FORWARDED))
+        .flatten()
         .map(HeaderValue::as_bytes)
         .filter(|p| !p.is_empty());
     let (prev, sep): (&[u8], &[u8]) = match prev {
@@ -370,6 +388,41 @@ mod tests {
         );
         assert_eq!(h.get("x-forwarded-for").unwrap(), "192.168.100.7");
         assert_eq!(h.get("x-forwarded-host").unwrap(), "first.test");
+    }
+
+    #[test]
+    fn every_forwarding_header_of_an_untrusted_peer_is_replaced_and_a_trusted_ones_kept() {
+        let sent = [
+            ("x-forwarded-for", "6.6.6.6"),
+            ("X-Forwarded-Proto", "gopher"),
+            ("x-forwarded-host", "evil.test"),
+            ("Forwarded", "for=6.6.6.6"),
+            ("x-other", "1"),
+        ];
+        let mut h = HeaderMap::new();
+        for (n, v) in sent {
+            h.append(
+                HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                HeaderValue::from_static(v),
+            );
+        }
+        let trusted = h.clone();
+        add_forwarded(&mut h, "10.0.0.1".parse().unwrap(), false, false, None);
+        assert_eq!(h.get("x-forwarded-for").unwrap(), "10.0.0.1");
+        assert_eq!(h.get("x-forwarded-proto").unwrap(), "http");
+        assert!(h.get("x-forwarded-host").is_none(), "{h:?}");
+        assert_eq!(h.get("forwarded").unwrap(), "for=10.0.0.1;proto=http");
+        assert_eq!(h.len(), 4, "{h:?}");
+
+        let mut h = trusted;
+        add_forwarded(&mut h, "10.0.0.1".parse().unwrap(), true, true, None);
+        assert_eq!(h.get("x-forwarded-for").unwrap(), "6.6.6.6, 10.0.0.1");
+        assert_eq!(h.get("x-forwarded-proto").unwrap(), "gopher");
+        assert_eq!(h.get("x-forwarded-host").unwrap(), "evil.test");
+        assert_eq!(
+            h.get("forwarded").unwrap(),
+            "for=6.6.6.6, for=10.0.0.1;proto=https"
+        );
     }
 
     #[test]

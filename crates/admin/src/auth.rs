@@ -126,16 +126,16 @@ impl FromRequestParts<AdminState> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AdminState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
-        if let Some(expected) = &state.bootstrap_token_sha256 {
-            if bool::from(sha256(&token).ct_eq(expected)) {
-                return Ok(Principal {
-                    id: "bootstrap".into(),
-                    role: Role::PlatformAdmin,
-                    tenant_id: None,
-                    user: None,
-                    token,
-                });
-            }
+        if let Some(expected) = &state.bootstrap_token_sha256
+            && bool::from(sha256(&token).ct_eq(expected))
+        {
+            return Ok(Principal {
+                id: "bootstrap".into(),
+                role: Role::PlatformAdmin,
+                tenant_id: None,
+                user: None,
+                token,
+            });
         }
         let user = state
             .store

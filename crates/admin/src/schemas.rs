@@ -54,12 +54,10 @@ fn wrap_ref_siblings(v: &mut Value) {
             let extra = m
                 .keys()
                 .any(|k| !matches!(k.as_str(), "$ref" | "description" | "summary"));
-            if extra {
-                if let Some(r) = m.remove("$ref") {
-                    let mut inner = Map::new();
-                    inner.insert("$ref".into(), r);
-                    m.insert("allOf".into(), Value::Array(vec![Value::Object(inner)]));
-                }
+            if extra && let Some(r) = m.remove("$ref") {
+                let mut inner = Map::new();
+                inner.insert("$ref".into(), r);
+                m.insert("allOf".into(), Value::Array(vec![Value::Object(inner)]));
             }
         }
         Value::Array(a) => a.iter_mut().for_each(wrap_ref_siblings),

@@ -103,10 +103,10 @@ pub(crate) async fn reserve_with(
             scopes.push((set.scope.into(), &set.id, &set.limits, true));
         }
     }
-    if let Some(ctx) = ctx {
-        if let Some((name, limits)) = gateway.route_limits.get_key_value(&*ctx.route) {
-            scopes.push((Scope::Route, name, limits, true));
-        }
+    if let Some(ctx) = ctx
+        && let Some((name, limits)) = gateway.route_limits.get_key_value(&*ctx.route)
+    {
+        scopes.push((Scope::Route, name, limits, true));
     }
     if !asked.limits.is_empty() {
         scopes.push((Scope::Model, &asked.quota_id, &asked.limits, false));

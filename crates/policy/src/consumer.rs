@@ -160,12 +160,12 @@ impl Grants {
     /// May the caller use route `route`? Checks the key's scopes, then the
     /// products gating the route.
     pub fn check_route(&self, consumer: &str, route: &str) -> Result<(), Denied> {
-        if let Some(routes) = &self.key_routes {
-            if !routes.contains(route) {
-                return Err(Denied(format!(
-                    "this API key is not scoped for route `{route}`"
-                )));
-            }
+        if let Some(routes) = &self.key_routes
+            && !routes.contains(route)
+        {
+            return Err(Denied(format!(
+                "this API key is not scoped for route `{route}`"
+            )));
         }
         self.check_gate(consumer, "route", route, self.catalog.routes.get(route))
     }
@@ -173,12 +173,12 @@ impl Grants {
     /// May the caller use model `model`? Checks the key's scopes, then the
     /// products gating the model.
     pub fn check_model(&self, consumer: &str, model: &str) -> Result<(), Denied> {
-        if let Some(models) = &self.key_models {
-            if !models.contains(model) {
-                return Err(Denied(format!(
-                    "this API key is not scoped for model `{model}`"
-                )));
-            }
+        if let Some(models) = &self.key_models
+            && !models.contains(model)
+        {
+            return Err(Denied(format!(
+                "this API key is not scoped for model `{model}`"
+            )));
         }
         self.check_gate(consumer, "model", model, self.catalog.models.get(model))
     }

@@ -170,12 +170,13 @@ impl Cors {
             })?;
         // Fetch never checks CORS-safelisted methods against the list.
         let safelisted = matches!(method, Method::GET | Method::HEAD | Method::POST);
-        if let Some(set) = &self.methods {
-            if !safelisted && !set.contains(&method) {
-                return Err(PolicyError::Forbidden(format!(
-                    "CORS preflight: method {method} is not allowed"
-                )));
-            }
+        if let Some(set) = &self.methods
+            && !safelisted
+            && !set.contains(&method)
+        {
+            return Err(PolicyError::Forbidden(format!(
+                "CORS preflight: method {method} is not allowed"
+            )));
         }
         let requested_headers = req.headers.get(ACCESS_CONTROL_REQUEST_HEADERS);
         if let (Some(set), Some(list)) = (&self.headers, requested_headers) {

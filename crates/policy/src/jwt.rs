@@ -323,10 +323,10 @@ impl Jwt {
             None => Verdict::Refused(unauthorized("bad signature")),
             Some(None) => Verdict::NoKeySet,
             Some(Some(set)) => {
-                if let Some(kid) = &head.kid {
-                    if !set.has_kid(kid) {
-                        return Verdict::UnknownKid;
-                    }
+                if let Some(kid) = &head.kid
+                    && !set.has_kid(kid)
+                {
+                    return Verdict::UnknownKid;
                 }
                 let fits = set.keys.iter().filter(|k| {
                     head.kid

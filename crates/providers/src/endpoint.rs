@@ -42,10 +42,10 @@ impl Credential {
     /// A header value holding `prefix` + the secret, marked sensitive (so
     /// HTTP/2 never indexes it and `Debug` of the header map hides it).
     pub(crate) fn header_value(&self, prefix: &str) -> Option<HeaderValue> {
-        if let Some((made_with, value)) = self.header.get() {
-            if **made_with == *prefix {
-                return Some(value.clone());
-            }
+        if let Some((made_with, value)) = self.header.get()
+            && **made_with == *prefix
+        {
+            return Some(value.clone());
         }
         let mut value = HeaderValue::from_str(&format!("{prefix}{}", self.secret)).ok()?;
         value.set_sensitive(true);
@@ -162,16 +162,17 @@ impl ProviderEndpoint {
 
     /// `url` parsed, from the cache when it was parsed before.
     pub(crate) fn parsed_uri(&self, url: &str) -> Result<Uri, http::uri::InvalidUri> {
-        if let Ok(known) = self.uris.0.read() {
-            if let Some((_, uri)) = known.iter().find(|(text, _)| **text == *url) {
-                return Ok(uri.clone());
-            }
+        if let Ok(known) = self.uris.0.read()
+            && let Some((_, uri)) = known.iter().find(|(text, _)| **text == *url)
+        {
+            return Ok(uri.clone());
         }
         let uri: Uri = url.parse()?;
-        if let Ok(mut known) = self.uris.0.write() {
-            if known.len() < URI_CACHE_SIZE && !known.iter().any(|(text, _)| **text == *url) {
-                known.push((url.into(), uri.clone()));
-            }
+        if let Ok(mut known) = self.uris.0.write()
+            && known.len() < URI_CACHE_SIZE
+            && !known.iter().any(|(text, _)| **text == *url)
+        {
+            known.push((url.into(), uri.clone()));
         }
         Ok(uri)
     }

@@ -50,10 +50,10 @@ pub(crate) fn strip(
     provider: &'static str,
 ) -> Result<(), TranslateError> {
     for (key, loss) in keys {
-        if let Some(value) = extra.remove(*key) {
-            if !is_off(&value) {
-                unsupported(policy, provider, key, *loss)?;
-            }
+        if let Some(value) = extra.remove(*key)
+            && !is_off(&value)
+        {
+            unsupported(policy, provider, key, *loss)?;
         }
     }
     Ok(())

@@ -58,7 +58,7 @@ fn route(i: usize, n: usize) -> (MatchSpec, Req) {
             format!("/api/svc{i}/42"),
         ),
     };
-    let methods = if i % 5 == 0 {
+    let methods = if i.is_multiple_of(5) {
         vec!["GET".to_owned(), "POST".to_owned()]
     } else {
         vec![]

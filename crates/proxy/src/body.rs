@@ -136,15 +136,15 @@ where
             }
             return Poll::Ready(res.map(|r| r.map_err(Into::into)));
         }
-        if let Some(sleep) = this.deadline.as_pin_mut() {
-            if sleep.poll(cx).is_ready() {
-                return Poll::Ready(Some(Err(Box::new(BodyTimeout::Total))));
-            }
+        if let Some(sleep) = this.deadline.as_pin_mut()
+            && sleep.poll(cx).is_ready()
+        {
+            return Poll::Ready(Some(Err(Box::new(BodyTimeout::Total))));
         }
-        if let (Some(idle), Some(sleep)) = (this.idle, this.idle_sleep.as_pin_mut()) {
-            if sleep.poll(cx).is_ready() {
-                return Poll::Ready(Some(Err(Box::new(BodyTimeout::Idle(*idle)))));
-            }
+        if let (Some(idle), Some(sleep)) = (this.idle, this.idle_sleep.as_pin_mut())
+            && sleep.poll(cx).is_ready()
+        {
+            return Poll::Ready(Some(Err(Box::new(BodyTimeout::Idle(*idle)))));
         }
         Poll::Pending
     }
@@ -217,10 +217,10 @@ where
                 }
                 // hyper stops polling once a body reports its end, so the
                 // last data frame may be the last poll.
-                if this.inner.is_end_stream() {
-                    if let Some(end) = this.on_end.take() {
-                        end.finish(*this.bytes, true);
-                    }
+                if this.inner.is_end_stream()
+                    && let Some(end) = this.on_end.take()
+                {
+                    end.finish(*this.bytes, true);
                 }
             }
             Some(Err(_)) => {

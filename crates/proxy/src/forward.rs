@@ -76,10 +76,10 @@ pub async fn forward(
         if let Ok(v) = HeaderValue::from_str(host) {
             parts.headers.insert(header::HOST, v);
         }
-    } else if !parts.headers.contains_key(header::HOST) {
-        if let Some(h) = client_host.and_then(|h| HeaderValue::from_str(h).ok()) {
-            parts.headers.insert(header::HOST, h);
-        }
+    } else if !parts.headers.contains_key(header::HOST)
+        && let Some(h) = client_host.and_then(|h| HeaderValue::from_str(h).ok())
+    {
+        parts.headers.insert(header::HOST, h);
     }
     if spec.http2 {
         // HTTP/2 carries the host in :authority.
@@ -165,10 +165,10 @@ pub async fn forward(
         let index = selected.index;
         let target = selected.target.clone();
         let metrics = rt.metrics.get(index).cloned();
-        if attempt > 0 {
-            if let Some(m) = &metrics {
-                m.retries.inc();
-            }
+        if attempt > 0
+            && let Some(m) = &metrics
+        {
+            m.retries.inc();
         }
         tried.push(index);
         ex.attempts += 1;

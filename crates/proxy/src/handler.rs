@@ -247,17 +247,17 @@ async fn handle(
     ctx.client_ip = client_ip;
 
     // Content-Length beyond the listener's limit is refused before any policy runs.
-    if let Some(len) = content_length(&parts.headers) {
-        if len > ctx.body_limit {
-            return Err((ProxyError::BodyTooLarge(ctx.body_limit), m));
-        }
+    if let Some(len) = content_length(&parts.headers)
+        && len > ctx.body_limit
+    {
+        return Err((ProxyError::BodyTooLarge(ctx.body_limit), m));
     }
 
     let result = async {
-        if !route.chain.is_empty() {
-            if let Flow::Respond(res) = route.chain.on_request(&mut parts, &mut ctx).await? {
-                return Ok(res);
-            }
+        if !route.chain.is_empty()
+            && let Flow::Respond(res) = route.chain.on_request(&mut parts, &mut ctx).await?
+        {
+            return Ok(res);
         }
         record.consumer = ctx.consumer.as_ref().map(|c| c.name.clone());
         match &route.target {

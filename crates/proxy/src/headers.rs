@@ -125,10 +125,10 @@ pub fn add_forwarded(
     if !has_proto {
         headers.insert(&X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     }
-    if let Some(host) = host {
-        if !has_host {
-            headers.insert(&X_FORWARDED_HOST, host.clone());
-        }
+    if let Some(host) = host
+        && !has_host
+    {
+        headers.insert(&X_FORWARDED_HOST, host.clone());
     }
     // RFC 7239: IPv6 addresses are quoted and bracketed; the host is a
     // quoted string, left out when it could not be one.

@@ -253,10 +253,10 @@ pub fn compile(
                 }
             }
         };
-        if let Some(rw) = &route.rewrite {
-            if let Err(e) = check_rewrite(rw, route.matches.path.as_ref()) {
-                errors.push(format!("route {}: rewrite: {e}", route.name));
-            }
+        if let Some(rw) = &route.rewrite
+            && let Err(e) = check_rewrite(rw, route.matches.path.as_ref())
+        {
+            errors.push(format!("route {}: rewrite: {e}", route.name));
         }
         let mut chain = match sy_policy::build_chain(&route.policies, &route.name, &policy_deps) {
             Ok(c) => c,

@@ -144,12 +144,12 @@ pub(crate) fn check_spec(kind: ResourceKind, name: &str, spec: &Value) -> Result
             "{kind} spec name must be {name:?}"
         )));
     }
-    if let Some(key) = spec.get("api_key").and_then(Value::as_str) {
-        if !(key.starts_with("${") && key.ends_with('}')) {
-            return Err(StoreError::Invalid(
-                "a provider credential goes in `secret` (stored encrypted), not in the spec".into(),
-            ));
-        }
+    if let Some(key) = spec.get("api_key").and_then(Value::as_str)
+        && !(key.starts_with("${") && key.ends_with('}'))
+    {
+        return Err(StoreError::Invalid(
+            "a provider credential goes in `secret` (stored encrypted), not in the spec".into(),
+        ));
     }
     Ok(())
 }

@@ -376,10 +376,10 @@ impl Gateway {
         {
             tracing::warn!("grace period over; closing remaining connections");
         }
-        if let (Some(c), Some(ledger)) = (&self.control, self.usage.local_ledger()) {
-            if let Err(e) = c.save_usage(ledger).await {
-                tracing::error!(error = %e, "saving usage counters at shutdown failed");
-            }
+        if let (Some(c), Some(ledger)) = (&self.control, self.usage.local_ledger())
+            && let Err(e) = c.save_usage(ledger).await
+        {
+            tracing::error!(error = %e, "saving usage counters at shutdown failed");
         }
         self.usage.flush().await;
         if let Some((t, stop)) = self.admin.take() {

@@ -51,13 +51,13 @@ pub(crate) use page_type;
 
 /// Checks `limit` (1..=500) when given.
 pub(crate) fn check_limit(errors: &mut Vec<FieldError>, limit: Option<u32>) {
-    if let Some(l) = limit {
-        if !(1..=Page::MAX_LIMIT).contains(&l) {
-            errors.push(FieldError {
-                field: "limit".into(),
-                message: format!("must be between 1 and {}", Page::MAX_LIMIT),
-            });
-        }
+    if let Some(l) = limit
+        && !(1..=Page::MAX_LIMIT).contains(&l)
+    {
+        errors.push(FieldError {
+            field: "limit".into(),
+            message: format!("must be between 1 and {}", Page::MAX_LIMIT),
+        });
     }
 }
 

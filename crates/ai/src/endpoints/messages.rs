@@ -167,12 +167,12 @@ impl StreamDialect for AnthropicDialect {
         // Some servers (llama.cpp's, some OpenAI-compatible ones) send no
         // usage on streams: `message_delta` then carries the gateway's
         // estimate rather than 0 tokens.
-        if self.0.usage().is_none() {
-            if let Some(tokens) = meter.settle_estimate() {
-                let mut chunk = ChatChunk::new("", 0, "", Vec::new());
-                chunk.usage = Some(Usage::from_tokens(&tokens));
-                events.extend(self.0.push(&chunk));
-            }
+        if self.0.usage().is_none()
+            && let Some(tokens) = meter.settle_estimate()
+        {
+            let mut chunk = ChatChunk::new("", 0, "", Vec::new());
+            chunk.usage = Some(Usage::from_tokens(&tokens));
+            events.extend(self.0.push(&chunk));
         }
         events.extend(self.0.finish());
         frames(events)

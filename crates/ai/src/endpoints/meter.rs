@@ -121,12 +121,12 @@ impl Meter {
             }
             let cost = self.cost.get().map_or(0, |c| c.micros());
             self.quota.settle(&tokens, cost);
-            if let Some(lease) = &self.lease {
-                if let Some((window, reserved)) = lease.tpm {
-                    let actual = tokens.prompt.saturating_add(tokens.completion);
-                    let state = lease.in_flight.state();
-                    state.settle_tokens(window, reserved, actual);
-                }
+            if let Some(lease) = &self.lease
+                && let Some((window, reserved)) = lease.tpm
+            {
+                let actual = tokens.prompt.saturating_add(tokens.completion);
+                let state = lease.in_flight.state();
+                state.settle_tokens(window, reserved, actual);
             }
         }
         self.cost.get().copied()

@@ -143,14 +143,13 @@ async fn run_pass<'r>(
             Outcome::Exhausted { overflow } => overflow,
         };
         let routing = &model.routing;
-        if overflow {
-            if let Some(larger) = routing
+        if overflow
+            && let Some(larger) = routing
                 .context_window_fallback
                 .as_deref()
                 .and_then(|name| gateway.registry.model(name))
-            {
-                queue.push_front(larger);
-            }
+        {
+            queue.push_front(larger);
         }
         queue.extend(
             routing

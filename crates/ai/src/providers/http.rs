@@ -153,11 +153,11 @@ impl HttpProvider {
                     Ok(Err(_)) => return Err(self.broken()),
                     Ok(Ok(bytes)) => bytes,
                 };
-            if form == AnswerForm::OpenAiJson {
-                if let Some(json) = self.adapter.chat_response_json(bytes.clone()) {
-                    let json = json.map_err(|e| self.translate_error(e))?;
-                    return Ok(ProviderReply::Json(Box::new(json)));
-                }
+            if form == AnswerForm::OpenAiJson
+                && let Some(json) = self.adapter.chat_response_json(bytes.clone())
+            {
+                let json = json.map_err(|e| self.translate_error(e))?;
+                return Ok(ProviderReply::Json(Box::new(json)));
             }
             let answer = self
                 .adapter

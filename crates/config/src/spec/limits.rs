@@ -54,10 +54,10 @@ impl LimitsSpec {
             ("spend_per_day", self.spend_per_day),
             ("spend_per_month", self.spend_per_month),
         ] {
-            if let Some(usd) = usd {
-                if usd.micros() < 0 {
-                    errors.push((field, format!("must not be negative, got {usd}")));
-                }
+            if let Some(usd) = usd
+                && usd.micros() < 0
+            {
+                errors.push((field, format!("must not be negative, got {usd}")));
             }
         }
         if errors.is_empty() {

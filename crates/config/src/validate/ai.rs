@@ -15,10 +15,10 @@ pub(super) fn check(spec: &ConfigSpec, r: &mut Report) {
     );
     for (i, p) in spec.providers.iter().enumerate() {
         let base = format!("providers[{i}]");
-        if let Some(url) = &p.base_url {
-            if let Err(e) = http_url(url) {
-                r.push(format!("{base}.base_url"), e);
-            }
+        if let Some(url) = &p.base_url
+            && let Err(e) = http_url(url)
+        {
+            r.push(format!("{base}.base_url"), e);
         }
         if p.mock.is_some() && p.kind != ProviderKindSpec::Mock {
             r.push(
@@ -73,13 +73,13 @@ fn check_aws(p: &ProviderSpec, base: &str, r: &mut Report) {
             "`kind: bedrock` needs a `region` (like `us-east-1`) or a `base_url`",
         );
     }
-    if let Some(region) = &p.region {
-        if !is_region(region) {
-            r.push(
-                format!("{base}.region"),
-                format!("`{region}` is not a cloud region; write it like `us-east-1`"),
-            );
-        }
+    if let Some(region) = &p.region
+        && !is_region(region)
+    {
+        r.push(
+            format!("{base}.region"),
+            format!("`{region}` is not a cloud region; write it like `us-east-1`"),
+        );
     }
     if let Some(aws) = &p.aws {
         for (field, value) in [

@@ -40,13 +40,13 @@ pub(super) fn check(spec: &ConfigSpec, r: &mut Report) {
                     );
                 }
             }
-            if let Some(window) = d.context_window {
-                if window == 0 || window > MAX_CONTEXT_WINDOW {
-                    r.push(
-                        format!("{base}.context_window"),
-                        format!("the context window is in tokens, 1 to {MAX_CONTEXT_WINDOW}"),
-                    );
-                }
+            if let Some(window) = d.context_window
+                && (window == 0 || window > MAX_CONTEXT_WINDOW)
+            {
+                r.push(
+                    format!("{base}.context_window"),
+                    format!("the context window is in tokens, 1 to {MAX_CONTEXT_WINDOW}"),
+                );
             }
             for (field, value) in [("rpm", d.rpm), ("tpm", d.tpm)] {
                 if value == Some(0) {

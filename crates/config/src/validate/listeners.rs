@@ -29,10 +29,10 @@ pub(super) fn check(spec: &ConfigSpec, r: &mut Report) {
         }
         limits(r, &format!("{base}.limits"), &l.limits);
     }
-    if let Some(admin) = &spec.admin {
-        if let Some(addr) = bind(r, "admin.bind", &admin.bind) {
-            clash(r, &mut binds, addr, "admin.bind".into());
-        }
+    if let Some(admin) = &spec.admin
+        && let Some(addr) = bind(r, "admin.bind", &admin.bind)
+    {
+        clash(r, &mut binds, addr, "admin.bind".into());
     }
 }
 

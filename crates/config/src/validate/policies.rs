@@ -171,10 +171,10 @@ fn jwt(r: &mut Report, base: &str, j: &JwtSpec) {
             );
         }
     }
-    if let Some(url) = &j.jwks_url {
-        if let Err(e) = http_url(url) {
-            r.push(format!("{base}.jwks_url"), e);
-        }
+    if let Some(url) = &j.jwks_url
+        && let Err(e) = http_url(url)
+    {
+        r.push(format!("{base}.jwks_url"), e);
     }
     if j.jwks_refresh.get().as_secs() < 1 {
         r.push(

@@ -119,13 +119,13 @@ fn value_match(r: &mut Report, base: &str, v: &ValueMatchSpec) {
             ),
         ),
     }
-    if let Some(re) = &v.regex {
-        if let Err(e) = regex::Regex::new(re) {
-            r.push(
-                format!("{base}.regex"),
-                format!("invalid regular expression: {}", one_line(&e.to_string())),
-            );
-        }
+    if let Some(re) = &v.regex
+        && let Err(e) = regex::Regex::new(re)
+    {
+        r.push(
+            format!("{base}.regex"),
+            format!("invalid regular expression: {}", one_line(&e.to_string())),
+        );
     }
 }
 
@@ -154,13 +154,13 @@ fn rewrite(
             "`strip_prefix` and `path` cannot both be set; use one",
         );
     }
-    if let Some(sp) = &rw.strip_prefix {
-        if !sp.starts_with('/') {
-            r.push(
-                format!("{base}.strip_prefix"),
-                format!("`{sp}` must start with `/`"),
-            );
-        }
+    if let Some(sp) = &rw.strip_prefix
+        && !sp.starts_with('/')
+    {
+        r.push(
+            format!("{base}.strip_prefix"),
+            format!("`{sp}` must start with `/`"),
+        );
     }
     if let Some(p) = &rw.path {
         let path = format!("{base}.path");
@@ -177,11 +177,11 @@ fn rewrite(
                             path.clone(),
                             format!("`{{{name}}}` needs a capture, but the route's path match is not a `template`"),
                         );
-                    } else if let Some(caps) = captures {
-                        if !caps.iter().any(|c| c == name) {
-                            let allowed = list(caps.iter().map(String::as_str));
-                            r.push(path.clone(), format!("`{{{name}}}` is not captured by the route's template; captures: {allowed}"));
-                        }
+                    } else if let Some(caps) = captures
+                        && !caps.iter().any(|c| c == name)
+                    {
+                        let allowed = list(caps.iter().map(String::as_str));
+                        r.push(path.clone(), format!("`{{{name}}}` is not captured by the route's template; captures: {allowed}"));
                     }
                 }
             }

@@ -34,13 +34,13 @@ pub(super) fn check(spec: &ConfigSpec, r: &mut Report) {
     let models: HashSet<&str> = spec.models.iter().map(|m| m.name.as_str()).collect();
 
     for (i, c) in spec.consumers.iter().enumerate() {
-        if let Some(t) = &c.tenant {
-            if !tenants.contains(t.as_str()) {
-                r.push(
-                    format!("consumers[{i}].tenant"),
-                    unknown("tenant", t, "tenants", &tenants),
-                );
-            }
+        if let Some(t) = &c.tenant
+            && !tenants.contains(t.as_str())
+        {
+            r.push(
+                format!("consumers[{i}].tenant"),
+                unknown("tenant", t, "tenants", &tenants),
+            );
         }
         for (s, p) in c.subscriptions.iter().enumerate() {
             if !products.contains(p.as_str()) {

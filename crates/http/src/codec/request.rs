@@ -283,12 +283,12 @@ pub(crate) fn encode_response_head(
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    if let Some(c) = connection {
-        if c == "close" || !has_connection {
-            out.extend_from_slice(b"connection: ");
-            out.extend_from_slice(c.as_bytes());
-            out.extend_from_slice(b"\r\n");
-        }
+    if let Some(c) = connection
+        && (c == "close" || !has_connection)
+    {
+        out.extend_from_slice(b"connection: ");
+        out.extend_from_slice(c.as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
     if !has_date {
         out.extend_from_slice(b"date: ");

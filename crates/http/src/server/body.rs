@@ -89,10 +89,10 @@ impl HttpBody for RequestBody {
             Inner::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             Inner::Streamed { slot, remaining } => {
                 let polled = slot.poll_frame(cx);
-                if let (Poll::Ready(Some(Ok(frame))), Some(left)) = (&polled, remaining) {
-                    if let Some(data) = frame.data_ref() {
-                        *left = left.saturating_sub(data.len() as u64);
-                    }
+                if let (Poll::Ready(Some(Ok(frame))), Some(left)) = (&polled, remaining)
+                    && let Some(data) = frame.data_ref()
+                {
+                    *left = left.saturating_sub(data.len() as u64);
                 }
                 polled
             }

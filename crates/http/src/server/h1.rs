@@ -250,10 +250,10 @@ impl<S: ServerIo> Conn<S> {
                 ),
                 _ => (None, Stop::Quiet),
             };
-            if let Some(at) = deadline {
-                if self.due(cx, at) {
-                    return Poll::Ready(Err(expiry));
-                }
+            if let Some(at) = deadline
+                && self.due(cx, at)
+            {
+                return Poll::Ready(Err(expiry));
             }
             if self.rbuf.is_empty() {
                 if self.io.poll_readable(cx).is_pending() {
@@ -458,11 +458,11 @@ impl<S: ServerIo> Conn<S> {
         drop(parts);
         let mut out = Outgoing::new(res_body, res_framing);
         let written = poll_fn(|cx| {
-            if let Some(p) = &mut pump {
-                if let Poll::Ready(end) = p.poll(cx, &mut self.io, &mut self.rbuf) {
-                    body_ok = end == PumpEnd::Done;
-                    pump = None;
-                }
+            if let Some(p) = &mut pump
+                && let Poll::Ready(end) = p.poll(cx, &mut self.io, &mut self.rbuf)
+            {
+                body_ok = end == PumpEnd::Done;
+                pump = None;
             }
             if self.drain_expired(cx, conf) {
                 return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
@@ -474,10 +474,8 @@ impl<S: ServerIo> Conn<S> {
         if written.is_err() {
             return Next::Cut;
         }
-        if switching {
-            if let Some(tx) = upgrade_tx {
-                return Next::Upgrade(tx);
-            }
+        if switching && let Some(tx) = upgrade_tx {
+            return Next::Upgrade(tx);
         }
         if pump.is_some() || !body_ok {
             return Next::Linger;

@@ -159,10 +159,10 @@ impl Outgoing {
             return Ok(());
         }
         let len = data.len() as u64;
-        if let ResFraming::Length(n) = self.framing {
-            if self.sent + len > n {
-                return Err(io::Error::other("response body longer than its length"));
-            }
+        if let ResFraming::Length(n) = self.framing
+            && self.sent + len > n
+        {
+            return Err(io::Error::other("response body longer than its length"));
         }
         self.sent += len;
         wbuf.reserve(data.len().min(WRITE_GATHER) + 16);

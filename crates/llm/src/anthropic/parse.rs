@@ -100,18 +100,18 @@ fn check_rules(request: &MessagesRequest, endpoint: Endpoint) -> Result<(), Requ
             "Input should be greater than or equal to 1",
         ));
     }
-    if let Some(t) = request.temperature {
-        if !(0.0..=1.0).contains(&t) {
-            return Err(RequestError::at(
-                "temperature",
-                "Input should be between 0 and 1",
-            ));
-        }
+    if let Some(t) = request.temperature
+        && !(0.0..=1.0).contains(&t)
+    {
+        return Err(RequestError::at(
+            "temperature",
+            "Input should be between 0 and 1",
+        ));
     }
-    if let Some(p) = request.top_p {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(RequestError::at("top_p", "Input should be between 0 and 1"));
-        }
+    if let Some(p) = request.top_p
+        && !(0.0..=1.0).contains(&p)
+    {
+        return Err(RequestError::at("top_p", "Input should be between 0 and 1"));
     }
     let tools = request.tools.as_deref().unwrap_or(&[]);
     match &request.tool_choice {

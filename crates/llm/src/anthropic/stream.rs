@@ -206,15 +206,15 @@ impl StreamEncoder {
                 index
             }
         };
-        if let Some(args) = function.and_then(|f| f.arguments.as_deref()) {
-            if !args.is_empty() {
-                out.push(StreamEvent::ContentBlockDelta {
-                    index,
-                    delta: BlockDelta::InputJsonDelta {
-                        partial_json: args.to_owned(),
-                    },
-                });
-            }
+        if let Some(args) = function.and_then(|f| f.arguments.as_deref())
+            && !args.is_empty()
+        {
+            out.push(StreamEvent::ContentBlockDelta {
+                index,
+                delta: BlockDelta::InputJsonDelta {
+                    partial_json: args.to_owned(),
+                },
+            });
         }
     }
 

@@ -85,11 +85,11 @@ impl RequestError {
 /// field on the way, for an error most requests never have, cost about as
 /// much as the decoding itself.
 pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, RequestError> {
-    if let Ok(request) = serde_json::from_slice::<ChatRequest>(body) {
-        if !request.messages.is_empty() {
-            check_rules(&request)?;
-            return Ok(request);
-        }
+    if let Ok(request) = serde_json::from_slice::<ChatRequest>(body)
+        && !request.messages.is_empty()
+    {
+        check_rules(&request)?;
+        return Ok(request);
     }
     parse_explained(body)
 }
@@ -192,29 +192,29 @@ fn check_rules(request: &ChatRequest) -> Result<(), RequestError> {
             )));
         }
     }
-    if let Some(t) = request.temperature {
-        if !(0.0..=2.0).contains(&t) {
-            return Err(RequestError::invalid_value(
-                "temperature",
-                "expected a number between 0 and 2.",
-            ));
-        }
+    if let Some(t) = request.temperature
+        && !(0.0..=2.0).contains(&t)
+    {
+        return Err(RequestError::invalid_value(
+            "temperature",
+            "expected a number between 0 and 2.",
+        ));
     }
-    if let Some(p) = request.top_p {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(RequestError::invalid_value(
-                "top_p",
-                "expected a number between 0 and 1.",
-            ));
-        }
+    if let Some(p) = request.top_p
+        && !(0.0..=1.0).contains(&p)
+    {
+        return Err(RequestError::invalid_value(
+            "top_p",
+            "expected a number between 0 and 1.",
+        ));
     }
-    if let Some(n) = request.n {
-        if !(1..=128).contains(&n) {
-            return Err(RequestError::invalid_value(
-                "n",
-                "expected an integer between 1 and 128.",
-            ));
-        }
+    if let Some(n) = request.n
+        && !(1..=128).contains(&n)
+    {
+        return Err(RequestError::invalid_value(
+            "n",
+            "expected an integer between 1 and 128.",
+        ));
     }
     if request.stream_options.is_some() && !request.is_stream() {
         return Err(RequestError::new(

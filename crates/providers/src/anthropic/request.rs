@@ -56,18 +56,18 @@ pub(super) fn build(
 
     let (system, messages) = messages(&req.messages)?;
     let (mut tools, mut tool_choice) = tools(req)?;
-    if let Some(format) = &req.response_format {
-        if let Some(tool) = json_tool(format) {
-            if tools.is_some() {
-                unsupported(policy, NAME, "response_format", Loss::Shape)?;
-            }
-            tools = Some(vec![tool]);
-            tool_choice = Some(WireToolChoice {
-                kind: "tool",
-                name: Some(JSON_TOOL.to_owned()),
-                disable_parallel_tool_use: None,
-            });
+    if let Some(format) = &req.response_format
+        && let Some(tool) = json_tool(format)
+    {
+        if tools.is_some() {
+            unsupported(policy, NAME, "response_format", Loss::Shape)?;
         }
+        tools = Some(vec![tool]);
+        tool_choice = Some(WireToolChoice {
+            kind: "tool",
+            name: Some(JSON_TOOL.to_owned()),
+            disable_parallel_tool_use: None,
+        });
     }
     let stop_sequences = req
         .stop

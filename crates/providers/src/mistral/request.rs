@@ -44,10 +44,8 @@ pub(super) fn build(
         param: "body".to_owned(),
         message: format!("could not be encoded: {e}"),
     })?;
-    if any {
-        if let Some(map) = json.as_object_mut() {
-            map.insert("tool_choice".to_owned(), Value::from(TOOL_CHOICE_ANY));
-        }
+    if any && let Some(map) = json.as_object_mut() {
+        map.insert("tool_choice".to_owned(), Value::from(TOOL_CHOICE_ANY));
     }
     post(
         &endpoint.url("/chat/completions"),

@@ -387,10 +387,10 @@ impl<T> Router<T> {
         let host = req.host.and_then(|h| host::normalize(h, &mut buf));
         let mut c = Collector::new(req.path);
         if let Some(h) = host.as_deref() {
-            if !self.exact_hosts.is_empty() {
-                if let Some(b) = self.exact_hosts.get(h) {
-                    c.collect(b);
-                }
+            if !self.exact_hosts.is_empty()
+                && let Some(b) = self.exact_hosts.get(h)
+            {
+                c.collect(b);
             }
             if self.wildcard_labels != 0 {
                 for suffix in host::wildcard_suffixes(h) {
@@ -410,10 +410,10 @@ impl<T> Router<T> {
         loop {
             let mut best: Option<(usize, u32)> = None;
             for (i, g) in groups.iter().enumerate() {
-                if let Some(rank) = g.head() {
-                    if best.is_none_or(|(_, b)| rank < b) {
-                        best = Some((i, rank));
-                    }
+                if let Some(rank) = g.head()
+                    && best.is_none_or(|(_, b)| rank < b)
+                {
+                    best = Some((i, rank));
                 }
             }
             let (gi, rank) = best?;

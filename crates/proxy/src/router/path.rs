@@ -294,10 +294,10 @@ impl<'r, 'q> Collector<'r, 'q> {
 
     /// Adds every group of `index` that matches the path.
     pub(crate) fn collect(&mut self, index: &'r PathIndex) {
-        if !index.exact.is_empty() {
-            if let Some(ranks) = index.exact.get(self.path) {
-                self.push(ranks.as_slice(), None, self.path.len(), false);
-            }
+        if !index.exact.is_empty()
+            && let Some(ranks) = index.exact.get(self.path)
+        {
+            self.push(ranks.as_slice(), None, self.path.len(), false);
         }
         if index.has_trie && self.path.starts_with('/') {
             self.walk(&index.trie, 0);
@@ -363,17 +363,17 @@ impl<'r, 'q> Collector<'r, 'q> {
         let tail = self.path.get(start..).unwrap_or("");
         let end = tail.find('/').map_or(len, |i| start + i);
         let seg = self.path.get(start..end).unwrap_or("");
-        if !node.literal.is_empty() {
-            if let Some(child) = node.literal.get(seg) {
-                self.walk(child, end);
-            }
+        if !node.literal.is_empty()
+            && let Some(child) = node.literal.get(seg)
+        {
+            self.walk(child, end);
         }
-        if let Some(child) = &node.param {
-            if !seg.is_empty() {
-                self.stack.push((off(start), off(end)));
-                self.walk(child, end);
-                self.stack.pop();
-            }
+        if let Some(child) = &node.param
+            && !seg.is_empty()
+        {
+            self.stack.push((off(start), off(end)));
+            self.walk(child, end);
+            self.stack.pop();
         }
     }
 }

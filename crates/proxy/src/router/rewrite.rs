@@ -121,10 +121,10 @@ fn pieces(template: &str) -> Result<Vec<Piece<'_>>, RewriteError> {
 /// template parses, starts with `/`, and names only captures of the route's
 /// `template` path; `path` and `strip_prefix` are not both set.
 pub fn check_rewrite(rewrite: &RewriteSpec, path: Option<&PathMatchSpec>) -> Result<(), String> {
-    if let Some(p) = &rewrite.strip_prefix {
-        if !p.starts_with('/') {
-            return Err(format!("rewrite.strip_prefix: `{p}` must start with `/`"));
-        }
+    if let Some(p) = &rewrite.strip_prefix
+        && !p.starts_with('/')
+    {
+        return Err(format!("rewrite.strip_prefix: `{p}` must start with `/`"));
     }
     let Some(template) = &rewrite.path else {
         return Ok(());
@@ -144,12 +144,12 @@ pub fn check_rewrite(rewrite: &RewriteSpec, path: Option<&PathMatchSpec>) -> Res
         })
     };
     for piece in pieces {
-        if let Piece::Capture(name) = piece {
-            if !known(name) {
-                return Err(format!(
-                    "rewrite.path: `{{{name}}}` is not captured by the route's path template"
-                ));
-            }
+        if let Piece::Capture(name) = piece
+            && !known(name)
+        {
+            return Err(format!(
+                "rewrite.path: `{{{name}}}` is not captured by the route's path template"
+            ));
         }
     }
     Ok(())

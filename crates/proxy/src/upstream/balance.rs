@@ -192,10 +192,10 @@ impl SmoothWeighted {
     fn pick(&self, targets: &[Arc<Target>], eligible: Eligible<'_>) -> Option<usize> {
         if !self.sequence.is_empty() {
             let pos = self.cursor.fetch_add(1, Ordering::Relaxed) % self.sequence.len();
-            if let Some(&i) = self.sequence.get(pos) {
-                if eligible(i as usize) {
-                    return Some(i as usize);
-                }
+            if let Some(&i) = self.sequence.get(pos)
+                && eligible(i as usize)
+            {
+                return Some(i as usize);
             }
         }
         weighted_random(targets, eligible)

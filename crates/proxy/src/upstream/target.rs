@@ -284,10 +284,10 @@ impl Target {
                 .saturating_add(1);
             (n >= unhealthy_after).then_some(false)
         };
-        if let Some(healthy) = flip_to {
-            if a.healthy.swap(healthy, Ordering::Relaxed) != healthy {
-                self.emit(TargetEvent::HealthChanged { healthy });
-            }
+        if let Some(healthy) = flip_to
+            && a.healthy.swap(healthy, Ordering::Relaxed) != healthy
+        {
+            self.emit(TargetEvent::HealthChanged { healthy });
         }
     }
 

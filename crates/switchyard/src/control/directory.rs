@@ -89,14 +89,14 @@ pub(crate) fn build(rows: &Rows) -> Built {
                     limits: c.limits.clone(),
                 });
             }
-            if let Some(t) = tenants.get(c.tenant_id.as_str()) {
-                if !t.limits.is_empty() {
-                    limits.push(ScopedLimits {
-                        scope: LimitScope::Tenant,
-                        id: Arc::from(t.id.as_str()),
-                        limits: t.limits.clone(),
-                    });
-                }
+            if let Some(t) = tenants.get(c.tenant_id.as_str())
+                && !t.limits.is_empty()
+            {
+                limits.push(ScopedLimits {
+                    scope: LimitScope::Tenant,
+                    id: Arc::from(t.id.as_str()),
+                    limits: t.limits.clone(),
+                });
             }
             Consumer {
                 id: Arc::from(c.id.as_str()),

@@ -85,10 +85,10 @@ async fn get_json(url: &str) -> Option<serde_json::Value> {
 
 async fn wait_generation(admin: &str, want: u64) -> bool {
     for _ in 0..300 {
-        if let Some(v) = get_json(&format!("{admin}/readyz")).await {
-            if v["config_generation"] == want {
-                return true;
-            }
+        if let Some(v) = get_json(&format!("{admin}/readyz")).await
+            && v["config_generation"] == want
+        {
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

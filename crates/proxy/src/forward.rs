@@ -54,7 +54,10 @@ enum ReqBody {
 )]
 pub async fn forward(
     rt: &PoolRuntime,
-    mut parts: http::request::Parts,
+    // Borrowed, not moved: an async fn keeps a moved argument twice in its
+    // state (as argument and as local), and this future is copied whole
+    // when it is boxed, once per request.
+    parts: &mut http::request::Parts,
     body: RequestBody,
     path_and_query: http::uri::PathAndQuery,
     host_override: Option<&str>,

@@ -134,7 +134,7 @@ impl Handler for Proxy {
         let active = conn.request_started();
         let snap = self.holder.load();
         let started = Instant::now();
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
         let request_id = parts
             .headers
             .get(&X_REQUEST_ID)
@@ -159,7 +159,7 @@ impl Handler for Proxy {
             held: http::Extensions::new(),
         };
         let (response, metrics) =
-            match handle(&snap, parts, body, &conn, &request_id, &mut record).await {
+            match handle(&snap, &mut parts, body, &conn, &request_id, &mut record).await {
                 Ok((res, m)) => (res, m),
                 Err((e, m)) => {
                     record.error = Some(e.code());
@@ -190,7 +190,9 @@ type Handled = Result<(Response<Body>, RouteMetrics), (ProxyError, RouteMetrics)
 
 async fn handle(
     snap: &Arc<Snapshot>,
-    mut parts: http::request::Parts,
+    // Borrowed for the reason `forward` borrows it (the caller's future
+    // holds it once).
+    parts: &mut http::request::Parts,
     body: RequestBody,
     conn: &ConnInfo,
     request_id: &RequestId,
@@ -255,7 +257,7 @@ async fn handle(
 
     let result = async {
         if !route.chain.is_empty()
-            && let Flow::Respond(res) = route.chain.on_request(&mut parts, &mut ctx).await?
+            && let Flow::Respond(res) = route.chain.on_request(parts, &mut ctx).await?
         {
             return Ok(res);
         }
@@ -287,6 +289,7 @@ async fn handle(
                 // future and reuses it, so a large future inline here would
                 // stay allocated on every idle keep-alive connection.
                 let caller = sy_ai::Caller::new(models, Some(&ctx));
+                let parts = std::mem::replace(parts, Request::new(()).into_parts().0);
                 Ok(Box::pin(snap.ai.handle(caller, parts, bytes, request_id.as_str())).await)
             }
             RouteTarget::Pool(_) | RouteTarget::Split(..) => {

@@ -247,9 +247,13 @@ impl H1Client {
             }
         };
 
+        // Connecting is boxed: its future (DNS, TCP, TLS) is larger than the
+        // rest of the exchange, and inline it would be part of every
+        // request's future, which is moved (copied) whole when the caller
+        // boxes or wraps it, though most requests take a pooled connection.
         let mut conn = match self.checkout(&key) {
             Some(c) => c,
-            None => self.connect(&key).await?,
+            None => Box::pin(self.connect(&key)).await?,
         };
         loop {
             let sent = Self::exchange(&mut conn, &parts, &key, framing, &mut outgoing).await;
@@ -264,7 +268,7 @@ impl H1Client {
                     if !resend {
                         return Err(ClientError::exchange(e));
                     }
-                    conn = self.connect(&key).await?;
+                    conn = Box::pin(self.connect(&key)).await?;
                 }
                 Err(Failure::Other(e)) => return Err(e),
             }

@@ -40,15 +40,31 @@ pub struct UpstreamClient {
 impl UpstreamClient {
     /// Send `req` (an absolute URI) and return the response head; the body
     /// streams from the upstream as it is polled.
-    pub async fn request(&self, req: Request<Body>) -> Result<Response<UpstreamBody>, ClientError> {
-        match &self.h1 {
-            Some(h1) if !wants_upgrade(&req) => {
-                let res = h1.send(req).await?;
-                Ok(res.map(UpstreamBody::H1))
-            }
-            _ => {
-                let res = self.hyper.request(req).await.map_err(ClientError::hyper)?;
-                Ok(res.map(UpstreamBody::Hyper))
+    ///
+    /// A plain function returning an `async move` block rather than an
+    /// `async fn`: an async fn keeps its argument twice in its state (as
+    /// argument and as local), and callers box or wrap this future, which
+    /// copies it whole, on every request.
+    pub fn request(
+        &self,
+        req: Request<Body>,
+    ) -> impl Future<Output = Result<Response<UpstreamBody>, ClientError>> + Send + '_ {
+        let h1 = self.h1.as_ref().filter(|_| !wants_upgrade(&req));
+        async move {
+            match h1 {
+                Some(h1) => {
+                    let res = h1.send(req).await?;
+                    Ok(res.map(UpstreamBody::H1))
+                }
+                None => {
+                    // Boxed: HTTP/2 and upgrades are the rarer path, and
+                    // their future inline would enlarge every HTTP/1.1
+                    // request's.
+                    let res = Box::pin(self.hyper.request(req))
+                        .await
+                        .map_err(ClientError::hyper)?;
+                    Ok(res.map(UpstreamBody::Hyper))
+                }
             }
         }
     }

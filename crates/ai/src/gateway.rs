@@ -176,12 +176,14 @@ impl AiGateway {
     pub async fn handle(
         &self,
         caller: Caller<'_>,
-        parts: http::request::Parts,
+        // Borrowed: only read, and an async fn keeps a moved argument twice
+        // in its state, which is copied whole when the caller boxes it.
+        parts: &http::request::Parts,
         body: Bytes,
         request_id: &str,
     ) -> Response<Body> {
         // Errors answer in the dialect of the endpoint asked for.
-        match self.dispatch(&caller, &parts, body, request_id).await {
+        match self.dispatch(&caller, parts, body, request_id).await {
             Ok(response) => response,
             Err(error) => self.error_response(error, parts.uri.path(), request_id),
         }

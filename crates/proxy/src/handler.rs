@@ -289,7 +289,6 @@ async fn handle(
                 // future and reuses it, so a large future inline here would
                 // stay allocated on every idle keep-alive connection.
                 let caller = sy_ai::Caller::new(models, Some(&ctx));
-                let parts = std::mem::replace(parts, Request::new(()).into_parts().0);
                 Ok(Box::pin(snap.ai.handle(caller, parts, bytes, request_id.as_str())).await)
             }
             RouteTarget::Pool(_) | RouteTarget::Split(..) => {

@@ -148,7 +148,7 @@ fn gateway_and_handle_future_are_send() {
     send_sync(&gw);
     send(gw.handle(
         sy_ai::Caller::new(&[], None),
-        parts(http::Method::GET, "/v1/models"),
+        &parts(http::Method::GET, "/v1/models"),
         bytes::Bytes::new(),
         "r",
     ));

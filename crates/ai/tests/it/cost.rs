@@ -28,7 +28,7 @@ async fn cost_header_and_call_info_on_a_priced_deployment() {
     let response = gw
         .handle(
             sy_ai::Caller::new(&[], None),
-            parts(http::Method::POST, "/v1/chat/completions"),
+            &parts(http::Method::POST, "/v1/chat/completions"),
             json!({"model": "priced-1", "messages": user("Hello there")})
                 .to_string()
                 .into(),
@@ -52,7 +52,7 @@ async fn streams_record_cost_in_call_info() {
     let response = gw
         .handle(
             sy_ai::Caller::new(&[], None),
-            parts(http::Method::POST, "/v1/chat/completions"),
+            &parts(http::Method::POST, "/v1/chat/completions"),
             json!({"model": "priced-1", "messages": user("Hello there"), "stream": true})
                 .to_string()
                 .into(),
@@ -73,7 +73,7 @@ async fn cut_stream_settles_an_estimate() {
     let response = gw
         .handle(
             sy_ai::Caller::new(&[], None),
-            parts(http::Method::POST, "/v1/chat/completions"),
+            &parts(http::Method::POST, "/v1/chat/completions"),
             json!({"model": "priced-1", "messages": user("Hello there"), "stream": true})
                 .to_string()
                 .into(),

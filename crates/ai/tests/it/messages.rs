@@ -398,7 +398,7 @@ async fn credentials_are_never_echoed() {
         let response = gw
             .handle(
                 sy_ai::Caller::new(&[], None),
-                parts.clone(),
+                &parts.clone(),
                 Bytes::from(ask(text).to_string()),
                 REQUEST_ID,
             )

@@ -160,7 +160,7 @@ async fn a_stream_holds_its_concurrency_slot_until_it_is_dropped() {
     let open = gw
         .handle(
             sy_ai::Caller::new(&[], None),
-            parts(Method::POST, "/v1/chat/completions"),
+            &parts(Method::POST, "/v1/chat/completions"),
             stream.to_string().into(),
             REQUEST_ID,
         )
@@ -205,12 +205,13 @@ async fn caller_limits_come_from_the_consumer_and_failed_calls_are_free() {
     });
     ctx.consumer = Some(web);
     let allowed: Vec<String> = Vec::new();
+    let head = parts(Method::POST, "/v1/chat/completions");
     let send = |model: &str, max_tokens: u64| {
         let body =
             json!({"model": model, "messages": user("Hello there"), "max_tokens": max_tokens});
         gw.handle(
             sy_ai::Caller::new(&allowed, Some(&ctx)),
-            parts(Method::POST, "/v1/chat/completions"),
+            &head,
             body.to_string().into(),
             REQUEST_ID,
         )

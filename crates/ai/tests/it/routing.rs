@@ -56,7 +56,7 @@ async fn a_429_fails_over_to_the_next_deployment() {
     let response = gw
         .handle(
             sy_ai::Caller::new(&[], None),
-            parts(http::Method::POST, "/v1/chat/completions"),
+            &parts(http::Method::POST, "/v1/chat/completions"),
             json!({"model": "duo", "messages": user("hi")})
                 .to_string()
                 .into(),

@@ -54,7 +54,7 @@ pub async fn call_frames(
     let response = gw
         .handle(
             sy_ai::Caller::new(&allowed_vec(allowed), None),
-            parts(method, path),
+            &parts(method, path),
             Bytes::from(body.to_owned()),
             REQUEST_ID,
         )

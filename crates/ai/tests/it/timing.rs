@@ -31,7 +31,7 @@ async fn stream_waits_latency_then_paces_chunks() {
     let response = gw
         .handle(
             sy_ai::Caller::new(&[], None),
-            parts(Method::POST, "/v1/chat/completions"),
+            &parts(Method::POST, "/v1/chat/completions"),
             body.to_string().into(),
             REQUEST_ID,
         )

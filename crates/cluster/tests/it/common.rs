@@ -1,5 +1,6 @@
 //! A prefix of keys of one test's own in the test Redis, and helpers.
 
+use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
@@ -156,4 +157,16 @@ pub fn charge(scope: Scope, entity: &str, measure: Measure, limit: u64, amount: 
 pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
+}
+
+/// Waits for `done`, checking every 20 ms; a hang guard of 20 s, not a
+/// timing assertion (what the tests wait for comes within about a second).
+pub async fn wait_for<F: Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+    for _ in 0..1000 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("gave up waiting: {what}");
 }

@@ -6,9 +6,8 @@ use std::time::Duration;
 use sy_cluster::{LedgerOptions, RedisLedger};
 use sy_state::quota::{format_duration, unix_ms, window_bounds};
 use sy_state::{Actual, Charge, Measure, QuotaFuture, QuotaLedger, Refusal, Reservation, Scope};
-use tokio::time::Instant;
 
-use crate::common::{TestRedis, charge, id};
+use crate::common::{TestRedis, charge, id, wait_for};
 use crate::redis_or_skip;
 
 async fn reserve(l: &RedisLedger, charges: &[Charge]) -> Result<Reservation, Refusal> {
@@ -422,14 +421,7 @@ async fn a_live_nodes_slots_outlive_the_lease() {
     };
     // The first renewal (a third of a lease in) moves the slot's expiry on.
     let first = score().await;
-    let waited = Instant::now();
-    while score().await <= first {
-        assert!(
-            waited.elapsed() < Duration::from_secs(10),
-            "the lease is not renewed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for("the lease's renewal", || async { score().await > first }).await;
     // Seen from a clock past the lease the slot was taken with, it is still
     // held: without renewal that reservation would prune it and succeed.
     let later = ledger_at(&r, first as u64 + 1, LedgerOptions::default()).await;

@@ -1,13 +1,12 @@
 //! Settlements Redis did not confirm are sent again, and never counted
 //! twice. Through a relay the tests cut, to the real Redis.
 
-use std::future::Future;
 use std::time::Duration;
 
 use sy_cluster::{Cluster, ClusterOptions, LedgerOptions, RedisLedger};
 use sy_state::{Actual, Measure, QuotaFuture, QuotaLedger, Reservation, Scope};
 
-use crate::common::{TestRedis, charge, redis_url};
+use crate::common::{TestRedis, charge, redis_url, wait_for};
 use crate::redis_or_skip;
 use crate::relay::{Mode, Relay};
 
@@ -42,18 +41,6 @@ async fn reserve(l: &RedisLedger) -> (Reservation, String) {
 
 fn spend(spend: u64) -> Actual {
     Actual { tokens: 0, spend }
-}
-
-/// Waits for `done`, checking every 20 ms; a hang guard, not a timing
-/// assertion: the retry comes within about a second.
-async fn wait_for<F: Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
-    for _ in 0..1000 {
-        if done().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("gave up waiting: {what}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -121,10 +121,7 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, CodecError>
     let head = Bytes::copy_from_slice(buf.get(..len).unwrap_or_default());
     let mut headers = HeaderMap::with_capacity(res.headers.len() + ADDED_HEADERS);
     for h in res.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes())
-            .map_err(|_| CodecError::Head("invalid header name"))?;
-        let value = HeaderValue::from_maybe_shared(head.slice(span(base, h.value)))
-            .map_err(|_| CodecError::Head("invalid header value"))?;
+        let (name, value) = field(&head, base, h).map_err(CodecError::Head)?;
         headers.append(name, value);
     }
     buf.advance(len);
@@ -135,11 +132,19 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, CodecError>
     }))
 }
 
-/// Where `value`, found by httparse in a buffer starting at `base`, lies in
-/// that buffer (and so in a copy of it).
-pub(crate) fn span(base: usize, value: &[u8]) -> std::ops::Range<usize> {
-    let start = value.as_ptr() as usize - base;
-    start..start + value.len()
+/// The name and value of `h`, a field httparse found in a buffer starting at
+/// `base`, with the value sliced from `head`, a copy of that buffer (no
+/// further copy). The error says which part is invalid.
+pub(crate) fn field(
+    head: &Bytes,
+    base: usize,
+    h: &httparse::Header<'_>,
+) -> Result<(HeaderName, HeaderValue), &'static str> {
+    let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| "invalid header name")?;
+    let start = h.value.as_ptr() as usize - base;
+    let value = HeaderValue::from_maybe_shared(head.slice(start..start + h.value.len()))
+        .map_err(|_| "invalid header value")?;
+    Ok((name, value))
 }
 
 /// Room for the headers a forwarded head usually gains after parsing: the
@@ -351,12 +356,13 @@ impl ChunkedDecoder {
                     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
                     match httparse::parse_headers(buf, &mut slots) {
                         Ok(httparse::Status::Complete((len, parsed))) => {
+                            let base = buf.as_ptr() as usize;
+                            let section =
+                                Bytes::copy_from_slice(buf.get(..len).unwrap_or_default());
                             let mut trailers = HeaderMap::with_capacity(parsed.len());
-                            for h in parsed {
-                                let name = HeaderName::from_bytes(h.name.as_bytes())
-                                    .map_err(|_| CodecError::Chunked("invalid trailer name"))?;
-                                let value = HeaderValue::from_bytes(h.value)
-                                    .map_err(|_| CodecError::Chunked("invalid trailer value"))?;
+                            for h in parsed.iter() {
+                                let (name, value) =
+                                    field(&section, base, h).map_err(CodecError::Chunked)?;
                                 trailers.append(name, value);
                             }
                             buf.advance(len);

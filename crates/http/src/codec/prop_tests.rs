@@ -110,6 +110,18 @@ fn push_field(wire: &mut Vec<u8>, name: &str, value: &[u8]) {
     wire.extend_from_slice(b"\r\n");
 }
 
+/// `fields` as a header map, in order.
+fn header_map(fields: &[(String, Vec<u8>)]) -> Result<HeaderMap, TestCaseError> {
+    let mut headers = HeaderMap::new();
+    for (n, v) in fields {
+        let name =
+            HeaderName::from_bytes(n.as_bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let value = HeaderValue::from_bytes(v).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
 /// The values `headers` holds for `name`, in order.
 fn values_of<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a [u8]> {
     headers
@@ -201,12 +213,7 @@ proptest! {
             Just(ReqFraming::Chunked),
         ],
     ) {
-        let mut headers = HeaderMap::new();
-        for (n, v) in &fields {
-            let name = HeaderName::from_bytes(n.as_bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            let value = HeaderValue::from_bytes(v).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            headers.append(name, value);
-        }
+        let mut headers = header_map(&fields)?;
         // A stale length the encoder must not copy.
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("3"));
         let mut wire = Vec::new();
@@ -320,12 +327,7 @@ proptest! {
         length in 1u64..1_000_000,
     ) {
         let status = StatusCode::from_u16(status).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let mut headers = HeaderMap::new();
-        for (n, v) in &fields {
-            let name = HeaderName::from_bytes(n.as_bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            let value = HeaderValue::from_bytes(v).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            headers.append(name, value);
-        }
+        let headers = header_map(&fields)?;
         let mut wire = Vec::new();
         let date = b"Sun, 06 Nov 1994 08:49:37 GMT";
         encode_response_head(&mut wire, status, &headers, ResFraming::Length(length), None, date);

@@ -3,10 +3,10 @@
 //! module, so every rule is tested without a socket.
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName};
 use http::{Method, StatusCode, Uri, Version};
 
-use super::{ADDED_HEADERS, MAX_HEADERS, content_length_line, span};
+use super::{ADDED_HEADERS, MAX_HEADERS, content_length_line, field};
 
 /// Why a request head was refused. Each maps to one status, and the
 /// connection is closed after the answer: framing cannot be trusted past a
@@ -105,11 +105,8 @@ pub(crate) fn parse_request(
     let mut headers = HeaderMap::with_capacity(req.headers.len() + ADDED_HEADERS);
     let mut facts = Facts::default();
     for h in req.headers.iter() {
-        let name = HeaderName::from_bytes(h.name.as_bytes())
-            .map_err(|_| HeadError::Bad("invalid header name"))?;
+        let (name, value) = field(&head, base, h).map_err(HeadError::Bad)?;
         facts.note(&name, h.value)?;
-        let value = HeaderValue::from_maybe_shared(head.slice(span(base, h.value)))
-            .map_err(|_| HeadError::Bad("invalid header value"))?;
         headers.append(name, value);
     }
     buf.advance(len);

@@ -10,11 +10,13 @@ pub mod body;
 pub mod client;
 mod codec;
 mod io;
+pub mod raw_head;
 pub mod server;
 pub mod tls;
 
 pub use activity::ActiveGuard;
 pub use body::{Body, BoxError, empty, full};
+pub use raw_head::{HOP_BY_HOP, RawHeaders, materialize};
 pub use server::{
     ConnInfo, Handler, Limits, Listener, ListenerStats, NotUpgraded, OnUpgrade, RequestBody,
     RequestBodyError, Upgraded,

@@ -206,7 +206,9 @@ pub async fn forward(
 
         let guard = selected.start();
         let started = Instant::now();
-        let send = rt.client.request(req);
+        // The upstream's head may come back as bytes to pass on (see
+        // `sy_http::raw_head`); the handler materializes it for policies.
+        let send = rt.client.forward(req);
         let wait_for = match (header_timeout, deadline) {
             (Some(h), Some(d)) => Some((
                 h.min(d.saturating_duration_since(started)),

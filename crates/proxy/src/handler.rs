@@ -350,6 +350,9 @@ async fn handle(
         Ok(res) => {
             let (mut rparts, rbody) = res.into_parts();
             if !route.chain.is_empty() {
+                // Policies read and remove the upstream's fields: they must
+                // be in the map, not passed on as bytes.
+                sy_http::materialize(&mut rparts);
                 route.chain.on_response(&mut rparts, &ctx);
             }
             rparts.headers.extend(ctx.response_headers.drain());
@@ -435,7 +438,7 @@ pub fn check_path(path: &str) -> Result<(), String> {
             i += 1;
         }
     }
-    if path.split('/').any(is_dot_segment) {
+    if bytes.split(|&b| b == b'/').any(is_dot_segment) {
         return Err("the request path contains `.` or `..` segments".into());
     }
     Ok(())
@@ -443,8 +446,7 @@ pub fn check_path(path: &str) -> Result<(), String> {
 
 /// `.` or `..`, each dot raw or percent-encoded (`%2e`, any case). No
 /// allocation: this runs on every request.
-fn is_dot_segment(seg: &str) -> bool {
-    let b = seg.as_bytes();
+fn is_dot_segment(b: &[u8]) -> bool {
     let dot = |i: usize| -> Option<usize> {
         match b.get(i)? {
             b'.' => Some(i + 1),

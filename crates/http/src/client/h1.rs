@@ -193,9 +193,13 @@ impl H1Client {
 
     /// Send `req` and return the response head; the body is read from the
     /// connection as the caller polls it.
+    /// With `forward`, a response head that can be passed on as bytes
+    /// comes back as [`RawHeaders`](crate::RawHeaders) (see
+    /// [`crate::raw_head`]).
     pub(super) async fn send(
         self: &Arc<Self>,
         req: Request<Body>,
+        forward: bool,
     ) -> Result<Response<ResponseBody>, ClientError> {
         let (parts, mut body) = req.into_parts();
         let tls = parts.uri.scheme() == Some(&Scheme::HTTPS);
@@ -256,7 +260,8 @@ impl H1Client {
             None => Box::pin(self.connect(&key)).await?,
         };
         loop {
-            let sent = Self::exchange(&mut conn, &parts, &key, framing, &mut outgoing).await;
+            let sent =
+                Self::exchange(&mut conn, &parts, &key, framing, &mut outgoing, forward).await;
             match sent {
                 Ok(head) => return self.respond(conn, key, &parts.method, head),
                 Err(Failure::Stale(e)) => {
@@ -282,8 +287,10 @@ impl H1Client {
         key: &Key,
         framing: ReqFraming,
         outgoing: &mut Outgoing,
+        forward: bool,
     ) -> Result<codec::Head, Failure> {
         let reused = conn.reused;
+        let forward_for = forward.then_some(&parts.method);
         conn.reused = true;
         conn.wbuf.clear();
         codec::encode_head(
@@ -321,7 +328,7 @@ impl H1Client {
         conn.io.flush().await.map_err(stale)?;
         let mut got_bytes = !conn.rbuf.is_empty();
         loop {
-            if let Some(head) = codec::parse_head(&mut conn.rbuf)
+            if let Some(head) = codec::parse_head_as(&mut conn.rbuf, forward_for)
                 .map_err(|e| Failure::Other(ClientError::protocol(e)))?
             {
                 if head.status.is_informational() {
@@ -362,9 +369,15 @@ impl H1Client {
         method: &Method,
         head: codec::Head,
     ) -> Result<Response<ResponseBody>, ClientError> {
-        let framing = codec::response_framing(method, head.status, &head.headers)
-            .map_err(ClientError::protocol)?;
-        let reuse = framing != Framing::Close && codec::keep_alive(head.version, &head.headers);
+        let (framing, keep_alive) = match &head.forwarded {
+            Some(f) => (f.framing, f.keep_alive),
+            None => (
+                codec::response_framing(method, head.status, &head.headers)
+                    .map_err(ClientError::protocol)?,
+                codec::keep_alive(head.version, &head.headers),
+            ),
+        };
+        let reuse = framing != Framing::Close && keep_alive;
         let state = match framing {
             Framing::Empty => BodyState::Done,
             Framing::Length(n) => BodyState::Length(n),
@@ -397,6 +410,9 @@ impl H1Client {
         *res.status_mut() = head.status;
         *res.version_mut() = head.version;
         *res.headers_mut() = head.headers;
+        if let Some(f) = head.forwarded {
+            res.extensions_mut().insert(f.fields);
+        }
         Ok(res)
     }
 

@@ -49,11 +49,30 @@ impl UpstreamClient {
         &self,
         req: Request<Body>,
     ) -> impl Future<Output = Result<Response<UpstreamBody>, ClientError>> + Send + '_ {
+        self.send(req, false)
+    }
+
+    /// [`request`](Self::request) for a response that is passed on: its
+    /// head may come back as [`RawHeaders`](crate::RawHeaders) beside an
+    /// empty header map (see [`crate::raw_head`]; [`crate::materialize`]
+    /// merges them into the map).
+    pub fn forward(
+        &self,
+        req: Request<Body>,
+    ) -> impl Future<Output = Result<Response<UpstreamBody>, ClientError>> + Send + '_ {
+        self.send(req, true)
+    }
+
+    fn send(
+        &self,
+        req: Request<Body>,
+        forward: bool,
+    ) -> impl Future<Output = Result<Response<UpstreamBody>, ClientError>> + Send + '_ {
         let h1 = self.h1.as_ref().filter(|_| !wants_upgrade(&req));
         async move {
             match h1 {
                 Some(h1) => {
-                    let res = h1.send(req).await?;
+                    let res = h1.send(req, forward).await?;
                     Ok(res.map(UpstreamBody::H1))
                 }
                 None => {

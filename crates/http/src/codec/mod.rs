@@ -9,6 +9,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
 
+use crate::raw_head::{FieldUse, RawHeaders, field_use, name_bit};
+
 /// A response head larger than this is refused (hyper's default is 400 KiB;
 /// an upstream that needs more than 64 KiB of headers is broken).
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
@@ -84,12 +86,34 @@ pub(crate) fn encode_head(
 pub(crate) struct Head {
     pub status: StatusCode,
     pub version: Version,
+    /// Empty when the head is [`Forwarded`].
     pub headers: HeaderMap,
+    pub forwarded: Option<Forwarded>,
+}
+
+/// A response head kept as the lines to pass on (see [`crate::raw_head`]),
+/// with what the client needs to read its body.
+#[derive(Debug)]
+pub(crate) struct Forwarded {
+    pub fields: RawHeaders,
+    pub framing: Framing,
+    pub keep_alive: bool,
 }
 
 /// Parse a response head from the front of `buf`, removing it. `Ok(None)`:
 /// not complete yet. Header values share one copy of the head.
+#[cfg(test)]
 pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, CodecError> {
+    parse_head_as(buf, None)
+}
+
+/// [`parse_head`]; with `forward_for` (the request's method), a head that
+/// can be passed on as bytes comes back [`Forwarded`]: one with a body,
+/// whose `Connection` names no other fields.
+pub(crate) fn parse_head_as(
+    buf: &mut BytesMut,
+    forward_for: Option<&Method>,
+) -> Result<Option<Head>, CodecError> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut res = httparse::Response::new(&mut slots);
     let len = match res.parse(buf) {
@@ -112,6 +136,17 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, CodecError>
         Some(0) => Version::HTTP_10,
         _ => Version::HTTP_11,
     };
+    if let Some(method) = forward_for
+        && let Some(forwarded) = forwarded(method, status, version, res.headers, len)?
+    {
+        buf.advance(len);
+        return Ok(Some(Head {
+            status,
+            version,
+            headers: HeaderMap::new(),
+            forwarded: Some(forwarded),
+        }));
+    }
     // Copied out rather than split off, as request heads are: the values
     // then hold no reference to the connection's read buffer, which stays
     // unshared and is reused in place for the next response. Each value is
@@ -129,6 +164,81 @@ pub(crate) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, CodecError>
         status,
         version,
         headers,
+        forwarded: None,
+    }))
+}
+
+/// The head's fields as lines to pass on, or `None` when it must be read
+/// into a map: no body to frame from its size (HEAD, 1xx, 204, 304), or a
+/// `Connection` naming further hop-by-hop fields.
+///
+/// One pass over the fields: each name is copied and lower-cased in place,
+/// and a field that is not passed on is taken back out and remembered (by
+/// its index) for the framing and keep-alive rules.
+fn forwarded(
+    method: &Method,
+    status: StatusCode,
+    version: Version,
+    fields: &[httparse::Header<'_>],
+    head_len: usize,
+) -> Result<Option<Forwarded>, CodecError> {
+    if request::bodiless(method, status) {
+        return Ok(None);
+    }
+    let mut lines = Vec::with_capacity(head_len);
+    let mut has_date = false;
+    let mut names = 0u64;
+    // Fields by index (at most MAX_HEADERS = 128 of them).
+    let (mut te, mut cl, mut conn) = (0u128, 0u128, 0u128);
+    for (i, h) in fields.iter().enumerate() {
+        let start = lines.len();
+        lines.extend_from_slice(h.name.as_bytes());
+        let name = lines.get_mut(start..).unwrap_or_default();
+        name.make_ascii_lowercase();
+        match field_use(name) {
+            FieldUse::Drop => {
+                let bit = 1u128 << (i % 128);
+                match &*name {
+                    b"transfer-encoding" => te |= bit,
+                    b"content-length" => cl |= bit,
+                    b"connection" => conn |= bit,
+                    _ => {}
+                }
+                lines.truncate(start);
+                continue;
+            }
+            FieldUse::Date => has_date = true,
+            FieldUse::Keep => {}
+        }
+        names |= name_bit(name);
+        lines.extend_from_slice(b": ");
+        lines.extend_from_slice(h.value);
+        lines.extend_from_slice(b"\r\n");
+    }
+    // Up to the highest index in `set` only: most sets are empty.
+    let values = |set: u128| {
+        fields
+            .iter()
+            .take(128 - set.leading_zeros() as usize)
+            .enumerate()
+            .filter(move |(i, _)| set & (1u128 << (i % 128)) != 0)
+            .map(|(_, h)| h.value)
+    };
+    let names_others = values(conn)
+        .flat_map(|v| v.split(|&b| b == b','))
+        .map(<[u8]>::trim_ascii)
+        .any(|t| {
+            !t.is_empty()
+                && !t.eq_ignore_ascii_case(b"close")
+                && !t.eq_ignore_ascii_case(b"keep-alive")
+        });
+    if names_others {
+        return Ok(None);
+    }
+    Ok(Some(Forwarded {
+        framing: framing_of(method, status, values(te), values(cl))?,
+        keep_alive: keep_alive_of(version, values(conn)),
+        fields: RawHeaders::new(Bytes::from(lines), has_date, names),
     }))
 }
 
@@ -209,37 +319,63 @@ pub(crate) fn response_framing(
     status: StatusCode,
     headers: &HeaderMap,
 ) -> Result<Framing, CodecError> {
-    if method == Method::HEAD
-        || status.is_informational()
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED
-    {
+    framing_of(
+        method,
+        status,
+        headers
+            .get_all(header::TRANSFER_ENCODING)
+            .iter()
+            .map(HeaderValue::as_bytes),
+        headers
+            .get_all(header::CONTENT_LENGTH)
+            .iter()
+            .map(HeaderValue::as_bytes),
+    )
+}
+
+/// Whether a header value is visible ASCII (tabs allowed), the values
+/// `HeaderValue::to_str` reads as text.
+fn visible(v: &[u8]) -> bool {
+    v.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b))
+}
+
+/// The comma-separated elements of a list-valued field, trimmed.
+fn elements(v: &[u8]) -> impl Iterator<Item = &[u8]> {
+    v.split(|&b| b == b',').map(<[u8]>::trim_ascii)
+}
+
+/// [`response_framing`] from the values of `Transfer-Encoding` and
+/// `Content-Length`, wherever they were read from.
+fn framing_of<'a>(
+    method: &Method,
+    status: StatusCode,
+    transfer_encoding: impl Iterator<Item = &'a [u8]>,
+    content_length: impl Iterator<Item = &'a [u8]>,
+) -> Result<Framing, CodecError> {
+    if request::bodiless(method, status) {
         return Ok(Framing::Empty);
     }
     // Transfer-Encoding overrides Content-Length; chunked must be last,
     // otherwise the body runs to the close.
-    let mut te = headers.get_all(header::TRANSFER_ENCODING).iter().peekable();
+    let mut te = transfer_encoding.peekable();
     if te.peek().is_some() {
         let last = te
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
+            .filter(|v| visible(v))
+            .flat_map(elements)
             .filter(|c| !c.is_empty())
             .last();
         return Ok(match last {
-            Some(c) if c.eq_ignore_ascii_case("chunked") => Framing::Chunked,
+            Some(c) if c.eq_ignore_ascii_case(b"chunked") => Framing::Chunked,
             _ => Framing::Close,
         });
     }
     let mut length: Option<u64> = None;
-    for value in headers.get_all(header::CONTENT_LENGTH) {
-        let s = value.to_str().map_err(|_| CodecError::ContentLength)?;
-        for part in s.split(',') {
-            let part = part.trim();
-            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(CodecError::ContentLength);
-            }
-            let n: u64 = part.parse().map_err(|_| CodecError::ContentLength)?;
+    for value in content_length {
+        if !visible(value) {
+            return Err(CodecError::ContentLength);
+        }
+        for part in elements(value) {
+            let n = request::parse_length(part).map_err(|_| CodecError::ContentLength)?;
             match length {
                 Some(prev) if prev != n => return Err(CodecError::ContentLength),
                 _ => length = Some(n),
@@ -255,13 +391,27 @@ pub(crate) fn response_framing(
 
 /// Whether the connection may carry another request after this response.
 pub(crate) fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
+    keep_alive_of(
+        version,
+        headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .map(HeaderValue::as_bytes),
+    )
+}
+
+/// [`keep_alive`] from the values of `Connection`.
+fn keep_alive_of<'a>(version: Version, connection: impl Iterator<Item = &'a [u8]>) -> bool {
     let mut close = false;
     let mut keep = false;
-    for v in headers.get_all(header::CONNECTION) {
-        for token in v.to_str().unwrap_or("close").split(',') {
-            let token = token.trim();
-            close |= token.eq_ignore_ascii_case("close");
-            keep |= token.eq_ignore_ascii_case("keep-alive");
+    for v in connection {
+        if !visible(v) {
+            close = true;
+            continue;
+        }
+        for token in elements(v) {
+            close |= token.eq_ignore_ascii_case(b"close");
+            keep |= token.eq_ignore_ascii_case(b"keep-alive");
         }
     }
     !close && (version == Version::HTTP_11 || keep)

@@ -330,7 +330,15 @@ proptest! {
         let headers = header_map(&fields)?;
         let mut wire = Vec::new();
         let date = b"Sun, 06 Nov 1994 08:49:37 GMT";
-        encode_response_head(&mut wire, status, &headers, ResFraming::Length(length), None, date);
+        encode_response_head(
+            &mut wire,
+            status,
+            &headers,
+            None,
+            ResFraming::Length(length),
+            None,
+            date,
+        );
         let mut buf = BytesMut::from(&wire[..]);
         let head = match parse_head(&mut buf) {
             Ok(Some(h)) => h,

@@ -6,6 +6,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName};
 use http::{Method, StatusCode, Uri, Version};
 
+use crate::raw_head::RawHeaders;
+
 use super::{ADDED_HEADERS, MAX_HEADERS, content_length_line, field};
 
 /// Why a request head was refused. Each maps to one status, and the
@@ -219,7 +221,7 @@ impl Facts {
     }
 }
 
-fn parse_length(digits: &[u8]) -> Result<u64, HeadError> {
+pub(crate) fn parse_length(digits: &[u8]) -> Result<u64, HeadError> {
     if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
         return Err(HeadError::Bad("invalid Content-Length"));
     }
@@ -247,11 +249,14 @@ pub(crate) enum ResFraming {
 /// never from `headers` (a handler's stale length must not frame the body);
 /// `connection` is the `Connection` value to send when the handler set none
 /// (`close`, or `keep-alive` for an HTTP/1.0 client), `date` the IMF-fixdate
-/// to send when the handler set no `Date`.
+/// to send when the handler set no `Date`. `raw`: an upstream's fields
+/// passed on as bytes, written first except where `headers` overrides them
+/// (see [`crate::raw_head`]).
 pub(crate) fn encode_response_head(
     out: &mut Vec<u8>,
     status: StatusCode,
     headers: &HeaderMap,
+    raw: Option<&RawHeaders>,
     framing: ResFraming,
     connection: Option<&'static str>,
     date: &[u8],
@@ -261,7 +266,7 @@ pub(crate) fn encode_response_head(
     out.push(b' ');
     out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
-    let mut has_date = false;
+    let mut has_date = raw.is_some_and(|r| r.write_to(out, headers));
     let mut has_connection = false;
     for (name, value) in headers {
         if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {

@@ -250,3 +250,79 @@ fn numbers_in_heads_and_chunk_lines_are_written_as_format_writes_them() {
         }
     }
 }
+
+fn forwarded_head(wire: &[u8], method: &Method) -> Head {
+    let mut buf = BytesMut::from(wire);
+    parse_head_as(&mut buf, Some(method)).unwrap().unwrap()
+}
+
+#[test]
+fn a_forwarded_head_keeps_end_to_end_lines_and_its_framing() {
+    let head = forwarded_head(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: keep-alive\r\n\
+          Keep-Alive: timeout=5\r\nSet-Cookie: a=1\r\nContent-Length: 5\r\n\
+          Proxy-Authenticate: Basic\r\nDATE: Mon\r\nset-cookie: b=2\r\nX-Empty:\r\n\r\nhello",
+        &Method::GET,
+    );
+    assert!(head.headers.is_empty(), "nothing read into the map");
+    let f = head.forwarded.expect("passed on as bytes");
+    assert_eq!(f.framing, Framing::Length(5));
+    assert!(f.keep_alive);
+    let mut out = Vec::new();
+    f.fields.write_to(&mut out, &HeaderMap::new());
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "content-type: text/plain\r\nset-cookie: a=1\r\ndate: Mon\r\nset-cookie: b=2\r\nx-empty: \r\n"
+    );
+
+    let chunked = forwarded_head(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        &Method::POST,
+    )
+    .forwarded
+    .unwrap();
+    assert_eq!(chunked.framing, Framing::Chunked);
+    assert!(!chunked.keep_alive);
+    let mut out = Vec::new();
+    assert!(
+        !chunked.fields.write_to(&mut out, &HeaderMap::new()),
+        "no date"
+    );
+    assert!(out.is_empty());
+}
+
+#[test]
+fn heads_that_cannot_be_passed_on_as_bytes_are_read_into_a_map() {
+    // No body to frame from its size: the declared length must survive.
+    for (wire, method) in [
+        (
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"[..],
+            Method::HEAD,
+        ),
+        (
+            b"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
+            Method::GET,
+        ),
+        (b"HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n", Method::GET),
+        // `Connection` names another hop-by-hop field to strip.
+        (
+            b"HTTP/1.1 200 OK\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nContent-Length: 0\r\n\r\n",
+            Method::GET,
+        ),
+    ] {
+        let head = forwarded_head(wire, &method);
+        assert!(
+            head.forwarded.is_none(),
+            "{}",
+            String::from_utf8_lossy(wire)
+        );
+        assert!(!head.headers.is_empty());
+    }
+    // Framing errors are errors either way.
+    let mut buf =
+        BytesMut::from(&b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"[..]);
+    assert_eq!(
+        parse_head_as(&mut buf, Some(&Method::GET)).unwrap_err(),
+        CodecError::ContentLength
+    );
+}

@@ -44,6 +44,7 @@ use crate::codec::request::{
     BodyFraming, HeadError, RequestHead, ResFraming, encode_response_head, parse_request,
 };
 use crate::io::ServerIo;
+use crate::raw_head::RawHeaders;
 
 /// The first read of a head; grown (doubling) up to the head limit.
 const HEAD_BUF: usize = 4096;
@@ -284,6 +285,7 @@ impl<S: ServerIo> Conn<S> {
             &mut out,
             e.status(),
             &HeaderMap::new(),
+            None,
             ResFraming::Length(0),
             Some("close"),
             &date::now(),
@@ -418,7 +420,8 @@ impl<S: ServerIo> Conn<S> {
         };
 
         // 3. The response.
-        let (parts, res_body) = response.into_parts();
+        let (mut parts, res_body) = response.into_parts();
+        let raw = parts.extensions.remove::<RawHeaders>();
         let status = parts.status;
         let switching = upgrade_tx.is_some()
             && (status == StatusCode::SWITCHING_PROTOCOLS
@@ -451,6 +454,7 @@ impl<S: ServerIo> Conn<S> {
             &mut self.wbuf,
             status,
             &parts.headers,
+            raw.as_ref(),
             res_framing,
             connection,
             &date::now(),

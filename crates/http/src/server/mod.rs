@@ -351,7 +351,10 @@ impl<H: Handler> ConnTask<H> {
                     parts.extensions.insert(OnUpgrade::h2(on));
                 }
                 let req = Request::from_parts(parts, RequestBody::h2(body));
-                Ok(handler.call(req, info).await)
+                // hyper encodes from the header map alone.
+                let (mut parts, body) = handler.call(req, info).await.into_parts();
+                crate::raw_head::materialize(&mut parts);
+                Ok(Response::from_parts(parts, body))
             }
         });
         let conn = self.protocols.h2.serve_connection(io, service);

@@ -23,6 +23,7 @@ mod policies;
 mod protocols;
 mod quotas;
 mod raw;
+mod response_heads;
 mod routing;
 mod tls;
 mod upstreams;

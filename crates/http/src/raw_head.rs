@@ -1,0 +1,288 @@
+//! An upstream response head passed on as bytes.
+//!
+//! A proxy that builds a `HeaderMap` from every upstream response head only
+//! to write the same fields out again pays for a name lookup, a hash and a
+//! shared value per field, twice the map's allocations, and a walk of the
+//! map to encode it: about a fifth of a proxied request's instructions. When
+//! the caller forwards the head ([`UpstreamClient::forward`]), the HTTP/1.1
+//! client instead keeps the end-to-end fields as the lines to write, and
+//! the response carries them as a [`RawHeaders`] extension beside an empty
+//! header map.
+//!
+//! The rule that keeps this one response, not two: **the header map wins**.
+//! A name in the map replaces every raw line of that name (so inserting
+//! `x-request-id` overrides the upstream's), and whoever needs to read or
+//! remove the upstream's fields first calls [`materialize`] to merge them
+//! into the map. The server's HTTP/1.1 encoder writes the raw lines the map
+//! does not override, then the map; its HTTP/2 path materializes.
+//!
+//! [`UpstreamClient::forward`]: crate::client::UpstreamClient::forward
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+/// Headers that describe one connection, not the message (RFC 9110 §7.6.1),
+/// plus `proxy-connection` which some clients still send. A proxy never
+/// forwards them; `Upgrade` joins them except on an upgrade.
+pub const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+];
+
+/// The end-to-end fields of an upstream response head, as `name: value\r\n`
+/// lines with lower-case names: hop-by-hop fields, `Upgrade` and the
+/// framing (`Content-Length`; the body's exact size frames it again) are
+/// already left out.
+#[derive(Clone, Debug, Default)]
+pub struct RawHeaders {
+    lines: Bytes,
+    has_date: bool,
+    /// [`name_bit`] of every name in `lines`: a name whose bit is clear is
+    /// certainly absent, so the map's own fields (a request id) are checked
+    /// against the lines without scanning them.
+    names: u64,
+}
+
+/// One of 64 bits for a lower-case field name, from its length and last
+/// byte: the names a proxy adds differ in these from the common response
+/// fields.
+pub(crate) fn name_bit(lower: &[u8]) -> u64 {
+    let last = lower.last().copied().unwrap_or(0);
+    1 << ((lower.len().wrapping_mul(7) ^ usize::from(last)) % 64)
+}
+
+/// What the head parser does with a field, by its lower-case name.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum FieldUse {
+    /// Written on.
+    Keep,
+    /// Written on, and the answer needs no `Date` of ours.
+    Date,
+    /// Hop-by-hop, `Upgrade` or framing: not written on.
+    Drop,
+}
+
+/// How a field named `lower` (lower-case) is passed on.
+pub(crate) fn field_use(lower: &[u8]) -> FieldUse {
+    match lower {
+        b"date" => FieldUse::Date,
+        b"connection"
+        | b"keep-alive"
+        | b"proxy-connection"
+        | b"proxy-authenticate"
+        | b"proxy-authorization"
+        | b"te"
+        | b"trailer"
+        | b"transfer-encoding"
+        | b"upgrade"
+        | b"content-length" => FieldUse::Drop,
+        _ => FieldUse::Keep,
+    }
+}
+
+impl RawHeaders {
+    /// Lines already filtered through [`field_use`], with the union of
+    /// their names' [`name_bit`]s.
+    pub(crate) fn new(lines: Bytes, has_date: bool, names: u64) -> Self {
+        RawHeaders {
+            lines,
+            has_date,
+            names,
+        }
+    }
+
+    /// The fields, as `(name, value)` byte slices, in the upstream's order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.lines
+            .split_inclusive(|&b| b == b'\n')
+            .filter_map(|line| split_line(line).map(|(n, v, _)| (n, v)))
+    }
+
+    /// Append the lines `map` does not override to `out`; whether a `Date`
+    /// line was among them.
+    pub(crate) fn write_to(&self, out: &mut Vec<u8>, map: &HeaderMap) -> bool {
+        if map
+            .keys()
+            .all(|k| self.names & name_bit(k.as_str().as_bytes()) == 0)
+        {
+            out.extend_from_slice(&self.lines);
+            return self.has_date;
+        }
+        let mut date = false;
+        for line in self.lines.split_inclusive(|&b| b == b'\n') {
+            let Some((name, _, _)) = split_line(line) else {
+                continue;
+            };
+            if overridden(map, name) {
+                continue;
+            }
+            date |= name == b"date";
+            out.extend_from_slice(line);
+        }
+        date
+    }
+
+    /// Merge into `map` the fields whose names it does not hold, keeping
+    /// the upstream's order ahead of the map's own fields.
+    pub fn merge_into(self, map: &mut HeaderMap) {
+        let mut merged = HeaderMap::with_capacity(map.len() + 8);
+        let base = self.lines.as_ptr() as usize;
+        for line in self.lines.split_inclusive(|&b| b == b'\n') {
+            let Some((name, _, value_at)) = split_line(line) else {
+                continue;
+            };
+            if overridden(map, name) {
+                continue;
+            }
+            let start = line.as_ptr() as usize - base + value_at;
+            let end = line.as_ptr() as usize - base + line.len() - 2;
+            // Both checked by the parser that made the line; a line that
+            // somehow is not valid is left out rather than trusted.
+            let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name),
+                HeaderValue::from_maybe_shared(self.lines.slice(start..end)),
+            ) else {
+                continue;
+            };
+            merged.append(name, value);
+        }
+        merged.extend(std::mem::take(map));
+        *map = merged;
+    }
+}
+
+/// Whether `map` holds a field named `name` (lower-case). Linear for the
+/// few fields a proxy adds (a request id, say), where comparing names is
+/// cheaper than parsing and hashing one.
+fn overridden(map: &HeaderMap, name: &[u8]) -> bool {
+    if map.keys_len() <= 8 {
+        map.keys().any(|k| k.as_str().as_bytes() == name)
+    } else {
+        HeaderName::from_bytes(name).is_ok_and(|n| map.contains_key(n))
+    }
+}
+
+/// `(name, value, offset of the value)` of one `name: value\r\n` line.
+fn split_line(line: &[u8]) -> Option<(&[u8], &[u8], usize)> {
+    let colon = line.iter().position(|&b| b == b':')?;
+    let value_at = colon + 2;
+    let value = line.get(value_at..line.len().checked_sub(2)?)?;
+    Some((line.get(..colon)?, value, value_at))
+}
+
+/// Merge the response's [`RawHeaders`], if it carries any, into its header
+/// map: call before reading or removing the upstream's fields.
+pub fn materialize(parts: &mut http::response::Parts) {
+    if let Some(raw) = parts.extensions.remove::<RawHeaders>() {
+        raw.merge_into(&mut parts.headers);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(lines: &str) -> RawHeaders {
+        let date = lines.split("\r\n").any(|l| l.starts_with("date:"));
+        let names = lines
+            .split("\r\n")
+            .filter_map(|l| l.split_once(':'))
+            .fold(0, |bits, (n, _)| bits | name_bit(n.as_bytes()));
+        RawHeaders::new(Bytes::copy_from_slice(lines.as_bytes()), date, names)
+    }
+
+    #[test]
+    fn drops_exactly_the_hop_by_hop_upgrade_and_framing_fields() {
+        for name in &HOP_BY_HOP {
+            assert_eq!(
+                field_use(name.as_str().as_bytes()),
+                FieldUse::Drop,
+                "{name}"
+            );
+        }
+        assert_eq!(field_use(b"upgrade"), FieldUse::Drop);
+        assert_eq!(field_use(b"content-length"), FieldUse::Drop);
+        assert_eq!(field_use(b"date"), FieldUse::Date);
+        for keep in ["content-type", "set-cookie", "x-connection", "tee", "etag"] {
+            assert_eq!(field_use(keep.as_bytes()), FieldUse::Keep, "{keep}");
+        }
+    }
+
+    #[test]
+    fn the_fields_a_proxy_adds_miss_the_common_response_names() {
+        let common = [
+            "content-type",
+            "date",
+            "server",
+            "cache-control",
+            "etag",
+            "vary",
+            "x-upstream",
+            "set-cookie",
+        ];
+        let bits = common.iter().fold(0, |b, n| b | name_bit(n.as_bytes()));
+        assert_eq!(bits & name_bit(b"x-request-id"), 0);
+    }
+
+    #[test]
+    fn the_map_overrides_lines_of_its_names() {
+        let r = raw(
+            "content-type: text/plain\r\nx-request-id: up\r\nset-cookie: a=1\r\nset-cookie: b=2\r\ndate: Mon\r\n",
+        );
+        let mut out = Vec::new();
+        assert!(r.write_to(&mut out, &HeaderMap::new()));
+        assert_eq!(out, r.lines.as_ref());
+
+        let mut map = HeaderMap::new();
+        map.insert("x-request-id", HeaderValue::from_static("ours"));
+        map.insert("date", HeaderValue::from_static("Tue"));
+        out.clear();
+        assert!(!r.write_to(&mut out, &map), "the date line is overridden");
+        assert_eq!(
+            out,
+            b"content-type: text/plain\r\nset-cookie: a=1\r\nset-cookie: b=2\r\n"
+        );
+    }
+
+    #[test]
+    fn merging_keeps_every_value_and_lets_the_map_win() {
+        let r = raw(
+            "content-type: text/plain\r\nx-request-id: up\r\nset-cookie: a=1\r\nset-cookie: b=2\r\n",
+        );
+        let mut map = HeaderMap::new();
+        map.insert("x-request-id", HeaderValue::from_static("ours"));
+        let mut parts = http::Response::new(()).into_parts().0;
+        parts.headers = map;
+        parts.extensions.insert(r);
+        materialize(&mut parts);
+        assert!(parts.extensions.get::<RawHeaders>().is_none());
+        let h = &parts.headers;
+        assert_eq!(h["content-type"], "text/plain");
+        assert_eq!(h["x-request-id"], "ours");
+        assert_eq!(h.get_all("x-request-id").iter().count(), 1);
+        let cookies: Vec<_> = h.get_all("set-cookie").iter().collect();
+        assert_eq!(cookies, ["a=1", "b=2"]);
+        let names: Vec<_> = h.keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["content-type", "set-cookie", "x-request-id"]);
+    }
+
+    #[test]
+    fn iterates_names_and_values() {
+        let r = raw("a: 1\r\nb: \r\nc: x: y\r\n");
+        let got: Vec<_> = r.iter().collect();
+        assert_eq!(
+            got,
+            [
+                (&b"a"[..], &b"1"[..]),
+                (&b"b"[..], &b""[..]),
+                (&b"c"[..], &b"x: y"[..])
+            ]
+        );
+    }
+}

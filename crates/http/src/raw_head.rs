@@ -16,6 +16,9 @@
 //! into the map. The server's HTTP/1.1 encoder writes the raw lines the map
 //! does not override, then the map; its HTTP/2 path materializes.
 //!
+//! The same type carries the other way the fields a proxy adds to a
+//! request it forwards ([`FieldLines`]), written after the client's.
+//!
 //! [`UpstreamClient::forward`]: crate::client::UpstreamClient::forward
 
 use bytes::Bytes;
@@ -168,6 +171,52 @@ fn overridden(map: &HeaderMap, name: &[u8]) -> bool {
     }
 }
 
+/// Fields a proxy adds to a request it forwards, written as lines once
+/// instead of each becoming a header value (one allocation each) inserted
+/// into the map (a hash and a probe each): `X-Forwarded-*`, `Forwarded`,
+/// `X-Request-Id`, `traceparent`. The caller removes same-named fields
+/// from the map, as the map would win (see the module's rule).
+#[derive(Debug, Default)]
+pub struct FieldLines {
+    buf: Vec<u8>,
+    names: u64,
+    date: bool,
+}
+
+impl FieldLines {
+    /// Room for `bytes` of lines.
+    pub fn with_capacity(bytes: usize) -> Self {
+        FieldLines {
+            buf: Vec::with_capacity(bytes),
+            ..Default::default()
+        }
+    }
+
+    /// Add `name: value`, the value the concatenation of `parts`. A value
+    /// a header could not carry (a control character) is refused: `false`.
+    pub fn push(&mut self, name: &HeaderName, parts: &[&[u8]]) -> bool {
+        let valid = |b: &u8| *b == b'\t' || (*b >= 0x20 && *b != 0x7f);
+        if !parts.iter().all(|p| p.iter().all(valid)) {
+            return false;
+        }
+        let name = name.as_str().as_bytes();
+        self.buf.extend_from_slice(name);
+        self.buf.extend_from_slice(b": ");
+        for p in parts {
+            self.buf.extend_from_slice(p);
+        }
+        self.buf.extend_from_slice(b"\r\n");
+        self.names |= name_bit(name);
+        self.date |= name == b"date";
+        true
+    }
+
+    /// The lines, to send with the request.
+    pub fn finish(self) -> RawHeaders {
+        RawHeaders::new(Bytes::from(self.buf), self.date, self.names)
+    }
+}
+
 /// `(name, value, offset of the value)` of one `name: value\r\n` line.
 fn split_line(line: &[u8]) -> Option<(&[u8], &[u8], usize)> {
     let colon = line.iter().position(|&b| b == b':')?;
@@ -270,6 +319,31 @@ mod tests {
         assert_eq!(cookies, ["a=1", "b=2"]);
         let names: Vec<_> = h.keys().map(|k| k.as_str()).collect();
         assert_eq!(names, ["content-type", "set-cookie", "x-request-id"]);
+    }
+
+    #[test]
+    fn field_lines_refuse_control_characters_and_merge_like_upstream_lines() {
+        let mut lines = FieldLines::with_capacity(64);
+        assert!(lines.push(
+            &HeaderName::from_static("x-forwarded-for"),
+            &[b"1.2.3.4", b", ", b"::1"]
+        ));
+        assert!(!lines.push(&HeaderName::from_static("x-bad"), &[b"a\r\nx-injected: 1"]));
+        assert!(lines.push(&header::FORWARDED, &[b"for=1.2.3.4"]));
+        let raw = lines.finish();
+        assert_eq!(
+            raw.iter().collect::<Vec<_>>(),
+            [
+                (&b"x-forwarded-for"[..], &b"1.2.3.4, ::1"[..]),
+                (&b"forwarded"[..], &b"for=1.2.3.4"[..])
+            ]
+        );
+        let mut map = HeaderMap::new();
+        map.insert("x-client", HeaderValue::from_static("c"));
+        raw.merge_into(&mut map);
+        assert_eq!(map["x-forwarded-for"], "1.2.3.4, ::1");
+        assert_eq!(map["x-client"], "c");
+        assert!(map.get("x-bad").is_none() && map.get("x-injected").is_none());
     }
 
     #[test]

@@ -9,9 +9,9 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, Uri, Version, header};
 use http_body_util::BodyExt;
 use sy_config::HashOnSpec;
-use sy_http::RequestBody;
 use sy_http::client::{ClientError, UpstreamBody, is_idempotent};
 use sy_http::{Body, BoxError};
+use sy_http::{RawHeaders, RequestBody};
 use sy_policy::RequestContext;
 use tokio::time::Instant;
 
@@ -58,6 +58,8 @@ pub async fn forward(
     // state (as argument and as local), and this future is copied whole
     // when it is boxed, once per request.
     parts: &mut http::request::Parts,
+    // The fields this hop adds, sent after `parts.headers`.
+    added: RawHeaders,
     body: RequestBody,
     path_and_query: http::uri::PathAndQuery,
     host_override: Option<&str>,
@@ -208,7 +210,7 @@ pub async fn forward(
         let started = Instant::now();
         // The upstream's head may come back as bytes to pass on (see
         // `sy_http::raw_head`); the handler materializes it for policies.
-        let send = rt.client.forward(req);
+        let send = rt.client.forward(req, added.clone());
         let wait_for = match (header_timeout, deadline) {
             (Some(h), Some(d)) => Some((
                 h.min(d.saturating_duration_since(started)),

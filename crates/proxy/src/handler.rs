@@ -9,7 +9,7 @@ use http::{HeaderValue, Method, Request, Response, header};
 use http_body_util::BodyExt;
 use sy_core::RequestId;
 use sy_http::RequestBody;
-use sy_http::{ActiveGuard, Body, ConnInfo, Handler};
+use sy_http::{ActiveGuard, Body, ConnInfo, FieldLines, Handler};
 use sy_policy::{Flow, RequestContext};
 use sy_telemetry::{AccessLog, AccessLogLine, AiLogFields, RouteMetrics};
 use tokio::time::Instant;
@@ -18,7 +18,7 @@ use crate::body::{LimitedBody, OnBodyEnd, TrackedBody};
 use crate::client_ip;
 use crate::error::ProxyError;
 use crate::forward::{Exchange, forward};
-use crate::headers::{X_REQUEST_ID, add_forwarded, propagate_traceparent};
+use crate::headers::{Present, X_REQUEST_ID, add_forwarded, propagate_traceparent, set_request_id};
 use crate::router::{RouteRequest, rewrite_path};
 use crate::snapshot::{Route, RouteTarget, Snapshot, SnapshotHolder};
 
@@ -317,22 +317,32 @@ async fn handle(
                         None => http::uri::PathAndQuery::from_static("/"),
                     },
                 };
+                // The fields this hop adds are written as lines after the
+                // client's (see `sy_http::raw_head`); policies have run.
+                let present = Present::scan(&parts.headers);
+                let mut added = FieldLines::with_capacity(256);
                 add_forwarded(
                     &mut parts.headers,
+                    &mut added,
+                    &present,
                     conn.peer.ip(),
                     peer_trusted,
                     conn.tls,
                     host_value.as_ref().filter(|_| host.is_some()),
                 );
-                if let Ok(v) = HeaderValue::from_maybe_shared(request_id.to_bytes()) {
-                    parts.headers.insert(&X_REQUEST_ID, v);
-                }
-                propagate_traceparent(&mut parts.headers);
+                set_request_id(
+                    &mut parts.headers,
+                    &mut added,
+                    &present,
+                    request_id.as_str(),
+                );
+                propagate_traceparent(&mut parts.headers, &mut added, &present);
                 let host_override = route.rewrite.as_ref().and_then(|r| r.host.as_deref());
                 // Boxed for the same reason as the AI call.
                 Box::pin(forward(
                     rt,
                     parts,
+                    added.finish(),
                     body,
                     pq,
                     host_override,

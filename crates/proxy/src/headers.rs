@@ -3,10 +3,9 @@
 
 use std::net::IpAddr;
 
-use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use sy_http::HOP_BY_HOP;
+use sy_http::{FieldLines, HOP_BY_HOP};
 
 /// `x-request-id`.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -58,66 +57,79 @@ pub fn is_upgrade(headers: &HeaderMap) -> bool {
         })
 }
 
+/// Which of the fields this hop writes the client already sent, found in
+/// one pass over the names present: looking each up by name hashed every
+/// one of them on every proxied request, present or not (most requests
+/// carry none).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Present {
+    xff: bool,
+    proto: bool,
+    host: bool,
+    forwarded: bool,
+    request_id: bool,
+    traceparent: bool,
+}
+
+impl Present {
+    /// Scan `headers`.
+    pub fn scan(headers: &HeaderMap) -> Self {
+        let mut p = Present::default();
+        for name in headers.keys() {
+            p.xff |= name == X_FORWARDED_FOR;
+            p.proto |= name == X_FORWARDED_PROTO;
+            p.host |= name == X_FORWARDED_HOST;
+            p.forwarded |= name == header::FORWARDED;
+            p.request_id |= name == X_REQUEST_ID;
+            p.traceparent |= name == TRACEPARENT;
+        }
+        p
+    }
+}
+
 /// Append `peer` (the address this hop received the request from) to
 /// `X-Forwarded-For` and `Forwarded`, and set `X-Forwarded-Proto` and
 /// `X-Forwarded-Host` when not already set by a trusted hop. When the peer is
 /// not trusted, any client-sent forwarding headers are replaced rather than
-/// extended: they would be lies. `host` is the request's `Host` value, shared
-/// into `X-Forwarded-Host` without a copy.
+/// extended: they would be lies. `host` is the request's `Host` value.
+///
+/// The fields this hop writes go to `lines`, sent after the request's own
+/// (no header value allocated, no map insert); the client's fields they
+/// replace are removed from `headers`.
 pub fn add_forwarded(
     headers: &mut HeaderMap,
+    lines: &mut FieldLines,
+    present: &Present,
     peer: IpAddr,
     peer_trusted: bool,
     tls: bool,
     host: Option<&HeaderValue>,
 ) {
-    let proto = if tls { "https" } else { "http" };
-    // One pass over the names present, then lookups and removals only for
-    // those found: by name, each of them hashed on every proxied request,
-    // present or not (most requests carry none).
-    let [mut has_xff, mut has_proto, mut has_host, mut has_fwd] = [false; 4];
-    for name in headers.keys() {
-        has_xff |= name == X_FORWARDED_FOR;
-        has_proto |= name == X_FORWARDED_PROTO;
-        has_host |= name == X_FORWARDED_HOST;
-        has_fwd |= name == header::FORWARDED;
-    }
-    if !peer_trusted {
-        for (present, name) in [
-            (&mut has_xff, &X_FORWARDED_FOR),
-            (&mut has_proto, &X_FORWARDED_PROTO),
-            (&mut has_host, &X_FORWARDED_HOST),
-            (&mut has_fwd, &header::FORWARDED),
-        ] {
-            if std::mem::take(present) {
-                headers.remove(name);
-            }
-        }
-    }
+    let proto: &[u8] = if tls { b"https" } else { b"http" };
     let mut ip_buf = [0u8; 48];
     let ip = ip_text(peer, &mut ip_buf);
-    // Each value is written once into a buffer of its exact size (one
-    // allocation, which the header value then owns): this runs on every
-    // proxied request.
-    let prev = has_xff
-        .then(|| headers.get(&X_FORWARDED_FOR))
-        .flatten()
-        .map(HeaderValue::as_bytes)
-        .filter(|p| !p.is_empty());
-    let xff = match prev {
-        Some(prev) => value_of(&[prev, b", ", ip]),
-        None => value_of(&[ip]),
+    // A trusted hop's values are extended (or kept); an untrusted one's
+    // are dropped.
+    let previous = |present: bool, name: &HeaderName| {
+        (peer_trusted && present)
+            .then(|| headers.get(name))
+            .flatten()
+            .map(HeaderValue::as_bytes)
+            .filter(|p| !p.is_empty())
     };
-    if let Some(v) = xff {
-        headers.insert(&X_FORWARDED_FOR, v);
+    match previous(present.xff, &X_FORWARDED_FOR) {
+        Some(prev) => lines.push(&X_FORWARDED_FOR, &[prev, b", ", ip]),
+        None => lines.push(&X_FORWARDED_FOR, &[ip]),
+    };
+    let keep_proto = peer_trusted && present.proto;
+    if !keep_proto {
+        lines.push(&X_FORWARDED_PROTO, &[proto]);
     }
-    if !has_proto {
-        headers.insert(&X_FORWARDED_PROTO, HeaderValue::from_static(proto));
-    }
+    let keep_host = peer_trusted && present.host;
     if let Some(host) = host
-        && !has_host
+        && !keep_host
     {
-        headers.insert(&X_FORWARDED_HOST, host.clone());
+        lines.push(&X_FORWARDED_HOST, &[host.as_bytes()]);
     }
     // RFC 7239: IPv6 addresses are quoted and bracketed; the host is a
     // quoted string, left out when it could not be one.
@@ -132,40 +144,40 @@ pub fn add_forwarded(
         Some(h) => (b";host=\"", h, b"\""),
         None => (b"", b"", b""),
     };
-    let prev = has_fwd
-        .then(|| headers.get(header::FORWARDED))
-        .flatten()
-        .map(HeaderValue::as_bytes)
-        .filter(|p| !p.is_empty());
-    let (prev, sep): (&[u8], &[u8]) = match prev {
+    let (prev, sep): (&[u8], &[u8]) = match previous(present.forwarded, &header::FORWARDED) {
         Some(p) => (p, b", "),
         None => (b"", b""),
     };
-    let element = [
-        prev,
-        sep,
-        open,
-        ip,
-        close,
-        b";proto=",
-        proto.as_bytes(),
-        host_open,
-        host,
-        host_close,
-    ];
-    if let Some(v) = value_of(&element) {
-        headers.insert(header::FORWARDED, v);
+    lines.push(
+        &header::FORWARDED,
+        &[
+            prev, sep, open, ip, close, b";proto=", proto, host_open, host, host_close,
+        ],
+    );
+    // What the lines replace, and what an untrusted peer sent.
+    for (there, replaced, name) in [
+        (present.xff, true, &X_FORWARDED_FOR),
+        (present.forwarded, true, &header::FORWARDED),
+        (present.proto, !keep_proto, &X_FORWARDED_PROTO),
+        (present.host, !keep_host, &X_FORWARDED_HOST),
+    ] {
+        if there && replaced {
+            headers.remove(name);
+        }
     }
 }
 
-/// A header value of `parts` joined, in one allocation of the exact size
-/// (a `Vec` whose length is its capacity becomes `Bytes` without another).
-fn value_of(parts: &[&[u8]]) -> Option<HeaderValue> {
-    let mut v = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        v.extend_from_slice(p);
+/// Send `id` as the request's `X-Request-Id`, in place of the client's.
+pub fn set_request_id(
+    headers: &mut HeaderMap,
+    lines: &mut FieldLines,
+    present: &Present,
+    id: &str,
+) {
+    if present.request_id {
+        headers.remove(&X_REQUEST_ID);
     }
-    HeaderValue::from_maybe_shared(Bytes::from(v)).ok()
+    lines.push(&X_REQUEST_ID, &[id.as_bytes()]);
 }
 
 /// `ip` as text in `buf`, as `Display` writes it (IPv4 digit by digit:
@@ -209,13 +221,16 @@ fn ip_text(ip: IpAddr, buf: &mut [u8; 48]) -> &[u8] {
 }
 
 /// Keep a valid W3C `traceparent` and make this hop a child span of it, or
-/// start a new trace when it is absent or malformed.
-pub fn propagate_traceparent(headers: &mut HeaderMap) {
+/// start a new trace when it is absent or malformed. The new value goes to
+/// `lines`; the client's is removed from `headers`.
+pub fn propagate_traceparent(headers: &mut HeaderMap, lines: &mut FieldLines, present: &Present) {
     // Written into one fixed buffer: this runs on every proxied request.
     let mut out = [0u8; 55];
     out[..3].copy_from_slice(b"00-");
-    let parent = headers
-        .get(&TRACEPARENT)
+    let parent = present
+        .traceparent
+        .then(|| headers.get(&TRACEPARENT))
+        .flatten()
         .and_then(|v| v.to_str().ok())
         .and_then(parse_traceparent);
     match parent {
@@ -232,10 +247,10 @@ pub fn propagate_traceparent(headers: &mut HeaderMap) {
     out[35] = b'-';
     put_hex(&mut out[36..52], fastrand::u64(1..));
     out[52] = b'-';
-    let v = value_of(&[&out]).unwrap_or_else(|| {
-        HeaderValue::from_static("00-00000000000000000000000000000001-0000000000000001-00")
-    });
-    headers.insert(&TRACEPARENT, v);
+    if present.traceparent {
+        headers.remove(&TRACEPARENT);
+    }
+    lines.push(&TRACEPARENT, &[&out]);
 }
 
 /// `v` as 16 lower-case hex digits into `out` (16 bytes).
@@ -273,6 +288,36 @@ fn parse_traceparent(v: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `add_forwarded` with its lines merged back into `h`, as the upstream
+    /// sees them.
+    fn forward_fields(
+        h: &mut HeaderMap,
+        peer: &str,
+        trusted: bool,
+        tls: bool,
+        host: Option<&HeaderValue>,
+    ) {
+        let present = Present::scan(h);
+        let mut lines = FieldLines::default();
+        add_forwarded(
+            h,
+            &mut lines,
+            &present,
+            peer.parse().unwrap(),
+            trusted,
+            tls,
+            host,
+        );
+        lines.finish().merge_into(h);
+    }
+
+    fn traceparent(h: &mut HeaderMap) {
+        let present = Present::scan(h);
+        let mut lines = FieldLines::default();
+        propagate_traceparent(h, &mut lines, &present);
+        lines.finish().merge_into(h);
+    }
 
     #[test]
     fn strips_hop_by_hop_and_connection_listed() {
@@ -339,9 +384,9 @@ mod tests {
     fn forwarded_headers_from_untrusted_peer_are_replaced() {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6"));
-        add_forwarded(
+        forward_fields(
             &mut h,
-            "10.0.0.1".parse().unwrap(),
+            "10.0.0.1",
             false,
             true,
             Some(&HeaderValue::from_static("api.test")),
@@ -355,7 +400,7 @@ mod tests {
         );
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4"));
-        add_forwarded(&mut h, "::1".parse().unwrap(), true, false, None);
+        forward_fields(&mut h, "::1", true, false, None);
         assert_eq!(h.get("x-forwarded-for").unwrap(), "1.2.3.4, ::1");
         assert_eq!(h.get("forwarded").unwrap(), "for=\"[::1]\";proto=http");
         assert!(h.get("x-forwarded-host").is_none());
@@ -364,9 +409,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("forwarded", HeaderValue::from_static("for=1.2.3.4"));
         h.insert("x-forwarded-host", HeaderValue::from_static("first.test"));
-        add_forwarded(
+        forward_fields(
             &mut h,
-            "192.168.100.7".parse().unwrap(),
+            "192.168.100.7",
             true,
             true,
             Some(&HeaderValue::from_static("bad\"host")),
@@ -396,7 +441,7 @@ mod tests {
             );
         }
         let trusted = h.clone();
-        add_forwarded(&mut h, "10.0.0.1".parse().unwrap(), false, false, None);
+        forward_fields(&mut h, "10.0.0.1", false, false, None);
         assert_eq!(h.get("x-forwarded-for").unwrap(), "10.0.0.1");
         assert_eq!(h.get("x-forwarded-proto").unwrap(), "http");
         assert!(h.get("x-forwarded-host").is_none(), "{h:?}");
@@ -404,7 +449,7 @@ mod tests {
         assert_eq!(h.len(), 4, "{h:?}");
 
         let mut h = trusted;
-        add_forwarded(&mut h, "10.0.0.1".parse().unwrap(), true, true, None);
+        forward_fields(&mut h, "10.0.0.1", true, true, None);
         assert_eq!(h.get("x-forwarded-for").unwrap(), "6.6.6.6, 10.0.0.1");
         assert_eq!(h.get("x-forwarded-proto").unwrap(), "gopher");
         assert_eq!(h.get("x-forwarded-host").unwrap(), "evil.test");
@@ -421,14 +466,14 @@ mod tests {
             "traceparent",
             HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
         );
-        propagate_traceparent(&mut h);
+        traceparent(&mut h);
         let s = h.get("traceparent").unwrap().to_str().unwrap();
         assert!(s.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{s}");
         assert!(!s.contains("00f067aa0ba902b7"));
         assert!(s.ends_with("-01"));
         let mut h = HeaderMap::new();
         h.insert("traceparent", HeaderValue::from_static("garbage"));
-        propagate_traceparent(&mut h);
+        traceparent(&mut h);
         let s = h.get("traceparent").unwrap().to_str().unwrap().to_string();
         assert_eq!(s.len(), 55);
         assert!(parse_traceparent(&s).is_some());

@@ -34,6 +34,7 @@ use tokio_rustls::client::TlsStream;
 use super::{ClientError, is_idempotent};
 use crate::body::{Body, BoxError};
 use crate::codec::{self, ChunkedDecoder, Decoded, Framing, ReqFraming};
+use crate::raw_head::RawHeaders;
 
 /// Request bodies up to this size that are ready at once are written with
 /// the head in one `write` and kept, so a stale pooled connection can be
@@ -193,13 +194,13 @@ impl H1Client {
 
     /// Send `req` and return the response head; the body is read from the
     /// connection as the caller polls it.
-    /// With `forward`, a response head that can be passed on as bytes
-    /// comes back as [`RawHeaders`](crate::RawHeaders) (see
-    /// [`crate::raw_head`]).
+    /// With `forward` (the fields the caller adds, written after the
+    /// request's own), a response head that can be passed on as bytes comes
+    /// back as [`RawHeaders`] (see [`crate::raw_head`]).
     pub(super) async fn send(
         self: &Arc<Self>,
         req: Request<Body>,
-        forward: bool,
+        forward: Option<&RawHeaders>,
     ) -> Result<Response<ResponseBody>, ClientError> {
         let (parts, mut body) = req.into_parts();
         let tls = parts.uri.scheme() == Some(&Scheme::HTTPS);
@@ -287,10 +288,10 @@ impl H1Client {
         key: &Key,
         framing: ReqFraming,
         outgoing: &mut Outgoing,
-        forward: bool,
+        forward: Option<&RawHeaders>,
     ) -> Result<codec::Head, Failure> {
         let reused = conn.reused;
-        let forward_for = forward.then_some(&parts.method);
+        let forward_for = forward.map(|_| &parts.method);
         conn.reused = true;
         conn.wbuf.clear();
         codec::encode_head(
@@ -299,6 +300,7 @@ impl H1Client {
             parts.uri.path_and_query().map_or("/", |p| p.as_str()),
             key.authority.as_str(),
             &parts.headers,
+            forward,
             framing,
         );
         let chunked = framing == ReqFraming::Chunked;

@@ -23,6 +23,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::body::{Body, BoxError};
+use crate::raw_head::RawHeaders;
 use crate::tls::{ClientTlsFiles, TlsError};
 
 pub use h1::ResponseBody as H1Body;
@@ -49,33 +50,40 @@ impl UpstreamClient {
         &self,
         req: Request<Body>,
     ) -> impl Future<Output = Result<Response<UpstreamBody>, ClientError>> + Send + '_ {
-        self.send(req, false)
+        self.send(req, None)
     }
 
-    /// [`request`](Self::request) for a response that is passed on: its
-    /// head may come back as [`RawHeaders`](crate::RawHeaders) beside an
-    /// empty header map (see [`crate::raw_head`]; [`crate::materialize`]
-    /// merges them into the map).
+    /// [`request`](Self::request) for a request and response that are
+    /// passed on. `added`: the fields the proxy adds to the request (from
+    /// [`FieldLines`](crate::FieldLines)), written after its own. The
+    /// response head may come back as [`RawHeaders`] beside an empty
+    /// header map (see [`crate::raw_head`]; [`crate::materialize`] merges
+    /// them into the map).
     pub fn forward(
         &self,
         req: Request<Body>,
+        added: RawHeaders,
     ) -> impl Future<Output = Result<Response<UpstreamBody>, ClientError>> + Send + '_ {
-        self.send(req, true)
+        self.send(req, Some(added))
     }
 
     fn send(
         &self,
-        req: Request<Body>,
-        forward: bool,
+        mut req: Request<Body>,
+        forward: Option<RawHeaders>,
     ) -> impl Future<Output = Result<Response<UpstreamBody>, ClientError>> + Send + '_ {
         let h1 = self.h1.as_ref().filter(|_| !wants_upgrade(&req));
         async move {
             match h1 {
                 Some(h1) => {
-                    let res = h1.send(req, forward).await?;
+                    let res = h1.send(req, forward.as_ref()).await?;
                     Ok(res.map(UpstreamBody::H1))
                 }
                 None => {
+                    // hyper encodes from the header map alone.
+                    if let Some(added) = forward {
+                        added.merge_into(req.headers_mut());
+                    }
                     // Boxed: HTTP/2 and upgrades are the rarer path, and
                     // their future inline would enlarge every HTTP/1.1
                     // request's.

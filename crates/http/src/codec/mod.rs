@@ -46,13 +46,15 @@ pub(crate) enum ReqFraming {
 /// Append the request line and headers to `out`. `Content-Length` and
 /// `Transfer-Encoding` come from `framing`, never from `headers` (a caller's
 /// stale length must not frame the body); `host` is written when `headers`
-/// has none.
+/// has none. `added`: fields the caller adds, written after `headers`
+/// except where `headers` overrides them (see [`crate::raw_head`]).
 pub(crate) fn encode_head(
     out: &mut Vec<u8>,
     method: &Method,
     path_and_query: &str,
     host: &str,
     headers: &HeaderMap,
+    added: Option<&RawHeaders>,
     framing: ReqFraming,
 ) {
     out.extend_from_slice(method.as_str().as_bytes());
@@ -72,6 +74,9 @@ pub(crate) fn encode_head(
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
+    }
+    if let Some(added) = added {
+        added.write_to(out, headers);
     }
     match framing {
         ReqFraming::None => {}
@@ -257,10 +262,11 @@ pub(crate) fn field(
     Ok((name, value))
 }
 
-/// Room for the headers a forwarded head usually gains after parsing: the
-/// proxy adds its own to every request and response it forwards
-/// (`X-Forwarded-*`, `Forwarded`, `traceparent`, `X-Request-Id`), and a map
-/// sized to the parsed fields reallocated and rehashed on the first of them.
+/// Room for the headers a parsed head often gains: a policy's (header
+/// transforms, the rate-limit fields of an answer) and, on a response read
+/// into a map, the request id. A map sized to the parsed fields reallocated
+/// and rehashed on the first of them. (The fields the proxy adds to every
+/// request it forwards are written as lines, not into the map.)
 pub(crate) const ADDED_HEADERS: usize = 8;
 
 /// Append the size line of a chunk of `len` bytes (chunked coding, RFC 9112

@@ -217,7 +217,15 @@ proptest! {
         // A stale length the encoder must not copy.
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("3"));
         let mut wire = Vec::new();
-        encode_head(&mut wire, &method, &target, "up.example:8080", &headers, framing);
+        encode_head(
+            &mut wire,
+            &method,
+            &target,
+            "up.example:8080",
+            &headers,
+            None,
+            framing,
+        );
         let mut buf = BytesMut::from(&wire[..]);
         let h = match parse_request(&mut buf, MAX_HEAD) {
             Ok(Some(h)) => h,

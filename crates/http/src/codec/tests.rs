@@ -26,6 +26,7 @@ fn head_writes_host_framing_and_drops_caller_lengths() {
         "/v1/x?q=1",
         "up:8080",
         &h,
+        None,
         ReqFraming::Length(5),
     );
     assert_eq!(
@@ -35,7 +36,15 @@ fn head_writes_host_framing_and_drops_caller_lengths() {
 
     let mut out = Vec::new();
     let h = headers(&[("host", "given")]);
-    encode_head(&mut out, &Method::PUT, "/", "up", &h, ReqFraming::Chunked);
+    encode_head(
+        &mut out,
+        &Method::PUT,
+        "/",
+        "up",
+        &h,
+        None,
+        ReqFraming::Chunked,
+    );
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "PUT / HTTP/1.1\r\nhost: given\r\ntransfer-encoding: chunked\r\n\r\n"
@@ -48,11 +57,33 @@ fn head_writes_host_framing_and_drops_caller_lengths() {
         "/",
         "up",
         &HeaderMap::new(),
+        None,
         ReqFraming::None,
     );
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "GET / HTTP/1.1\r\nhost: up\r\n\r\n"
+    );
+
+    // Added fields follow the caller's, unless the map holds their name.
+    let mut added = crate::FieldLines::default();
+    added.push(&HeaderName::from_static("x-request-id"), &[b"r1"]);
+    added.push(&HeaderName::from_static("x-added"), &[b"a"]);
+    let added = added.finish();
+    let mut out = Vec::new();
+    let h = headers(&[("x-a", "1"), ("x-added", "caller")]);
+    encode_head(
+        &mut out,
+        &Method::GET,
+        "/",
+        "up",
+        &h,
+        Some(&added),
+        ReqFraming::None,
+    );
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "GET / HTTP/1.1\r\nhost: up\r\nx-a: 1\r\nx-added: caller\r\nx-request-id: r1\r\n\r\n"
     );
 }
 

@@ -195,8 +195,14 @@ impl FieldLines {
     /// Add `name: value`, the value the concatenation of `parts`. A value
     /// a header could not carry (a control character) is refused: `false`.
     pub fn push(&mut self, name: &HeaderName, parts: &[&[u8]]) -> bool {
-        let valid = |b: &u8| *b == b'\t' || (*b >= 0x20 && *b != 0x7f);
-        if !parts.iter().all(|p| p.iter().all(valid)) {
+        // Without an early exit, so the check runs many bytes at a time:
+        // this runs on every proxied request, over ~200 bytes.
+        let valid = |p: &[u8]| {
+            p.iter().fold(true, |ok, &b| {
+                ok & ((b >= 0x20) | (b == b'\t')) & (b != 0x7f)
+            })
+        };
+        if !parts.iter().all(|p| valid(p)) {
             return false;
         }
         let name = name.as_str().as_bytes();

@@ -320,7 +320,8 @@ async fn handle(
                 // The fields this hop adds are written as lines after the
                 // client's (see `sy_http::raw_head`); policies have run.
                 let present = Present::scan(&parts.headers);
-                let mut added = FieldLines::with_capacity(256);
+                // Room for the six fields with a long host and trace id.
+                let mut added = FieldLines::with_capacity(512);
                 add_forwarded(
                     &mut parts.headers,
                     &mut added,
@@ -365,7 +366,9 @@ async fn handle(
                 sy_http::materialize(&mut rparts);
                 route.chain.on_response(&mut rparts, &ctx);
             }
-            rparts.headers.extend(ctx.response_headers.drain());
+            if !ctx.response_headers.is_empty() {
+                rparts.headers.extend(ctx.response_headers.drain());
+            }
             record.held = std::mem::take(&mut ctx.extensions);
             Ok((Response::from_parts(rparts, rbody), m))
         }

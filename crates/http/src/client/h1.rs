@@ -133,10 +133,26 @@ struct Idle {
 }
 
 /// Where pooled connections go.
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct Key {
-    tls: bool,
-    authority: Authority,
+#[derive(Clone, PartialEq, Eq)]
+pub(super) struct Key {
+    pub(super) tls: bool,
+    pub(super) authority: Authority,
+}
+
+/// As `Authority` hashes (case-folded, as it compares), but a block at a
+/// time: its own `Hash` feeds the hasher one byte per call, twice per
+/// exchange (checkout and return).
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.tls.hash(state);
+        let mut buf = [0u8; 64];
+        for chunk in self.authority.as_str().as_bytes().chunks(buf.len()) {
+            let folded = buf.get_mut(..chunk.len()).unwrap_or_default();
+            folded.copy_from_slice(chunk);
+            folded.make_ascii_lowercase();
+            state.write(folded);
+        }
+    }
 }
 
 /// Targets come from the configuration, never from a client, and the map

@@ -341,3 +341,30 @@ async fn a_large_body_of_known_length_is_framed_by_its_whole_length() {
     assert_eq!(body.len(), 131072);
     assert!(body.ends_with(&"h".repeat(16 * 1024)));
 }
+
+#[test]
+fn pool_keys_hash_as_they_compare() {
+    use std::hash::BuildHasher;
+    let key = |tls, a: &str| h1::Key {
+        tls,
+        authority: a.parse().unwrap(),
+    };
+    let state = foldhash::quality::RandomState::default();
+    let long = format!("{}.example:8443", "Sub".repeat(40));
+    for (a, b) in [
+        ("Up.Example:8080", "up.example:8080"),
+        (long.as_str(), &long.to_lowercase()),
+    ] {
+        assert!(key(false, a) == key(false, b));
+        assert_eq!(
+            state.hash_one(key(false, a)),
+            state.hash_one(key(false, b)),
+            "{a}"
+        );
+        assert_ne!(state.hash_one(key(false, a)), state.hash_one(key(true, a)));
+    }
+    assert_ne!(
+        state.hash_one(key(false, "a.example:1")),
+        state.hash_one(key(false, "b.example:1"))
+    );
+}

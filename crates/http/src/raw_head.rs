@@ -203,17 +203,9 @@ impl FieldLines {
         for p in parts {
             self.buf.extend_from_slice(p);
         }
-        // The value checked once it is in one piece, with no early exit so
-        // it runs many bytes at a time: this runs on every proxied request.
-        let bad = self
-            .buf
-            .get(value_at..)
-            .unwrap_or_default()
-            .iter()
-            .fold(0u8, |bad, &b| {
-                bad | (u8::from(b < 0x20) & u8::from(b != b'\t')) | u8::from(b == 0x7f)
-            });
-        if bad != 0 {
+        // Checked once it is in one piece, eight bytes at a time: this runs
+        // on every proxied request, over ~200 bytes.
+        if !value_ok(self.buf.get(value_at..).unwrap_or_default()) {
             self.buf.truncate(start);
             return false;
         }
@@ -227,6 +219,30 @@ impl FieldLines {
     pub fn finish(self) -> RawHeaders {
         RawHeaders::new(Bytes::from(self.buf), self.date, self.names)
     }
+}
+
+/// Whether a header value may carry `b`: a tab, or visible ASCII, space
+/// and obs-text (RFC 9110 §5.5), as `HeaderValue` accepts.
+fn byte_ok(b: &u8) -> bool {
+    *b == b'\t' || (*b >= 0x20 && *b != 0x7f)
+}
+
+/// [`byte_ok`] for every byte of `v`, eight at a time: a word with no byte
+/// below 0x20 (tabs included) and none equal to 0x7f is fine as a whole,
+/// and only a word with one is checked byte by byte.
+fn value_ok(v: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Exact for "some byte is below n" with n <= 0x80 (Hacker's Delight).
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS != 0;
+    let mut words = v.chunks_exact(8);
+    for word in &mut words {
+        let x = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or_default());
+        if (below(x, 0x20) || below(x ^ (ONES * 0x7f), 1)) && !word.iter().all(byte_ok) {
+            return false;
+        }
+    }
+    words.remainder().iter().all(byte_ok)
 }
 
 /// `(name, value, offset of the value)` of one `name: value\r\n` line.
@@ -356,6 +372,22 @@ mod tests {
         assert_eq!(map["x-forwarded-for"], "1.2.3.4, ::1");
         assert_eq!(map["x-client"], "c");
         assert!(map.get("x-bad").is_none() && map.get("x-injected").is_none());
+    }
+
+    #[test]
+    fn values_are_checked_as_byte_by_byte() {
+        // Every byte value at every offset of a word and of the tail.
+        for len in [1, 7, 8, 9, 16, 23] {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    assert_eq!(value_ok(&v), byte_ok(&b), "byte {b:#x} at {at} of {len}");
+                }
+            }
+        }
+        assert!(value_ok(b""));
+        assert!(value_ok(b"\tobs-text \x80\xff tab\t and ~ !"));
     }
 
     #[test]

@@ -207,7 +207,9 @@ pub async fn forward(
         };
 
         let guard = selected.start();
-        let started = Instant::now();
+        // The clock is read once per attempt, by the guard: each read is a
+        // clock_gettime, and this path read it four times.
+        let started = guard.started();
         // The upstream's head may come back as bytes to pass on (see
         // `sy_http::raw_head`); the handler materializes it for policies.
         let send = rt.client.forward(req, added.clone());
@@ -221,7 +223,7 @@ pub async fn forward(
             (None, None) => None,
         };
         let result = match wait_for {
-            Some((t, is_header)) => match tokio::time::timeout(t, send).await {
+            Some((t, is_header)) => match tokio::time::timeout_at(started + t, send).await {
                 Ok(r) => r,
                 Err(_) => {
                     guard.finish(Outcome::Failure {

@@ -79,6 +79,11 @@ impl AttemptGuard {
         &self.target
     }
 
+    /// When [`super::Selected::start`] made this guard.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
     /// Time since [`super::Selected::start`].
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()

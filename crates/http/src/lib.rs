@@ -16,7 +16,7 @@ pub mod tls;
 
 pub use activity::ActiveGuard;
 pub use body::{Body, BoxError, empty, full};
-pub use raw_head::{FieldLines, HOP_BY_HOP, RawHeaders, materialize};
+pub use raw_head::{HOP_BY_HOP, RawHeaders, materialize};
 pub use server::{
     ConnInfo, Handler, Limits, Listener, ListenerStats, NotUpgraded, OnUpgrade, RequestBody,
     RequestBodyError, Upgraded,

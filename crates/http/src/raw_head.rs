@@ -17,7 +17,7 @@
 //! does not override, then the map; its HTTP/2 path materializes.
 //!
 //! The same type carries the other way the fields a proxy adds to a
-//! request it forwards ([`FieldLines`]), written after the client's.
+//! request it forwards ([`RawHeaders::push`]), written after the client's.
 //!
 //! [`UpstreamClient::forward`]: crate::client::UpstreamClient::forward
 
@@ -42,9 +42,15 @@ pub const HOP_BY_HOP: [HeaderName; 8] = [
 /// lines with lower-case names: hop-by-hop fields, `Upgrade` and the
 /// framing (`Content-Length`; the body's exact size frames it again) are
 /// already left out.
+///
+/// The same type carries the fields a proxy adds to a request it forwards
+/// ([`push`](Self::push)), and lets it set one of its own on a response
+/// ([`set`](Self::set)), without a header map.
 #[derive(Clone, Debug, Default)]
 pub struct RawHeaders {
-    lines: Bytes,
+    /// Owned and growable, so a field is added in place (a response's
+    /// request id fits in the room its parser leaves).
+    lines: Vec<u8>,
     has_date: bool,
     /// [`name_bit`] of every name in `lines`: a name whose bit is clear is
     /// certainly absent, so the map's own fields (a request id) are checked
@@ -92,12 +98,68 @@ pub(crate) fn field_use(lower: &[u8]) -> FieldUse {
 impl RawHeaders {
     /// Lines already filtered through [`field_use`], with the union of
     /// their names' [`name_bit`]s.
-    pub(crate) fn new(lines: Bytes, has_date: bool, names: u64) -> Self {
+    pub(crate) fn new(lines: Vec<u8>, has_date: bool, names: u64) -> Self {
         RawHeaders {
             lines,
             has_date,
             names,
         }
+    }
+
+    /// No fields yet, with room for `bytes` of lines.
+    pub fn with_capacity(bytes: usize) -> Self {
+        RawHeaders {
+            lines: Vec::with_capacity(bytes),
+            ..Default::default()
+        }
+    }
+
+    /// Add `name: value`, the value the concatenation of `parts`. A value
+    /// a header could not carry (a control character) is refused: `false`.
+    pub fn push(&mut self, name: &HeaderName, parts: &[&[u8]]) -> bool {
+        let start = self.lines.len();
+        let name = name.as_str().as_bytes();
+        self.lines.extend_from_slice(name);
+        self.lines.extend_from_slice(b": ");
+        let value_at = self.lines.len();
+        for p in parts {
+            self.lines.extend_from_slice(p);
+        }
+        // Checked once it is in one piece, eight bytes at a time: this runs
+        // on every proxied request, over ~200 bytes.
+        if !value_ok(self.lines.get(value_at..).unwrap_or_default()) {
+            self.lines.truncate(start);
+            return false;
+        }
+        self.lines.extend_from_slice(b"\r\n");
+        self.names |= name_bit(name);
+        self.has_date |= name == b"date";
+        true
+    }
+
+    /// [`push`](Self::push) in place of every line named `name`.
+    pub fn set(&mut self, name: &HeaderName, parts: &[&[u8]]) -> bool {
+        let lower = name.as_str().as_bytes();
+        if self.names & name_bit(lower) != 0 {
+            self.remove(lower);
+        }
+        self.push(name, parts)
+    }
+
+    /// Drop the lines named `name` (lower-case).
+    fn remove(&mut self, name: &[u8]) {
+        let mut kept = RawHeaders::with_capacity(self.lines.capacity());
+        for line in self.lines.split_inclusive(|&b| b == b'\n') {
+            let Some((n, _, _)) = split_line(line) else {
+                continue;
+            };
+            if n != name {
+                kept.lines.extend_from_slice(line);
+                kept.names |= name_bit(n);
+                kept.has_date |= n == b"date";
+            }
+        }
+        *self = kept;
     }
 
     /// The fields, as `(name, value)` byte slices, in the upstream's order.
@@ -135,8 +197,10 @@ impl RawHeaders {
     /// the upstream's order ahead of the map's own fields.
     pub fn merge_into(self, map: &mut HeaderMap) {
         let mut merged = HeaderMap::with_capacity(map.len() + 8);
-        let base = self.lines.as_ptr() as usize;
-        for line in self.lines.split_inclusive(|&b| b == b'\n') {
+        // One buffer the values share.
+        let lines = Bytes::from(self.lines);
+        let base = lines.as_ptr() as usize;
+        for line in lines.split_inclusive(|&b| b == b'\n') {
             let Some((name, _, value_at)) = split_line(line) else {
                 continue;
             };
@@ -149,7 +213,7 @@ impl RawHeaders {
             // somehow is not valid is left out rather than trusted.
             let (Ok(name), Ok(value)) = (
                 HeaderName::from_bytes(name),
-                HeaderValue::from_maybe_shared(self.lines.slice(start..end)),
+                HeaderValue::from_maybe_shared(lines.slice(start..end)),
             ) else {
                 continue;
             };
@@ -168,56 +232,6 @@ fn overridden(map: &HeaderMap, name: &[u8]) -> bool {
         map.keys().any(|k| k.as_str().as_bytes() == name)
     } else {
         HeaderName::from_bytes(name).is_ok_and(|n| map.contains_key(n))
-    }
-}
-
-/// Fields a proxy adds to a request it forwards, written as lines once
-/// instead of each becoming a header value (one allocation each) inserted
-/// into the map (a hash and a probe each): `X-Forwarded-*`, `Forwarded`,
-/// `X-Request-Id`, `traceparent`. The caller removes same-named fields
-/// from the map, as the map would win (see the module's rule).
-#[derive(Debug, Default)]
-pub struct FieldLines {
-    buf: Vec<u8>,
-    names: u64,
-    date: bool,
-}
-
-impl FieldLines {
-    /// Room for `bytes` of lines.
-    pub fn with_capacity(bytes: usize) -> Self {
-        FieldLines {
-            buf: Vec::with_capacity(bytes),
-            ..Default::default()
-        }
-    }
-
-    /// Add `name: value`, the value the concatenation of `parts`. A value
-    /// a header could not carry (a control character) is refused: `false`.
-    pub fn push(&mut self, name: &HeaderName, parts: &[&[u8]]) -> bool {
-        let start = self.buf.len();
-        let name = name.as_str().as_bytes();
-        self.buf.extend_from_slice(name);
-        self.buf.extend_from_slice(b": ");
-        let value_at = self.buf.len();
-        for p in parts {
-            self.buf.extend_from_slice(p);
-        }
-        // Checked once it is in one piece, eight bytes at a time: this runs
-        // on every proxied request, over ~200 bytes.
-        if !value_ok(self.buf.get(value_at..).unwrap_or_default()) {
-            self.buf.truncate(start);
-            return false;
-        }
-        self.buf.extend_from_slice(b"\r\n");
-        self.names |= name_bit(name);
-        self.date |= name == b"date";
-        true
-    }
-
-    /// The lines, to send with the request.
-    pub fn finish(self) -> RawHeaders {
-        RawHeaders::new(Bytes::from(self.buf), self.date, self.names)
     }
 }
 
@@ -271,7 +285,7 @@ mod tests {
             .split("\r\n")
             .filter_map(|l| l.split_once(':'))
             .fold(0, |bits, (n, _)| bits | name_bit(n.as_bytes()));
-        RawHeaders::new(Bytes::copy_from_slice(lines.as_bytes()), date, names)
+        RawHeaders::new(lines.as_bytes().to_vec(), date, names)
     }
 
     #[test]
@@ -314,7 +328,7 @@ mod tests {
         );
         let mut out = Vec::new();
         assert!(r.write_to(&mut out, &HeaderMap::new()));
-        assert_eq!(out, r.lines.as_ref());
+        assert_eq!(out, r.lines);
 
         let mut map = HeaderMap::new();
         map.insert("x-request-id", HeaderValue::from_static("ours"));
@@ -350,15 +364,15 @@ mod tests {
     }
 
     #[test]
-    fn field_lines_refuse_control_characters_and_merge_like_upstream_lines() {
-        let mut lines = FieldLines::with_capacity(64);
+    fn pushed_lines_refuse_control_characters_and_merge_like_upstream_lines() {
+        let mut lines = RawHeaders::with_capacity(64);
         assert!(lines.push(
             &HeaderName::from_static("x-forwarded-for"),
             &[b"1.2.3.4", b", ", b"::1"]
         ));
         assert!(!lines.push(&HeaderName::from_static("x-bad"), &[b"a\r\nx-injected: 1"]));
         assert!(lines.push(&header::FORWARDED, &[b"for=1.2.3.4"]));
-        let raw = lines.finish();
+        let raw = lines;
         assert_eq!(
             raw.iter().collect::<Vec<_>>(),
             [
@@ -372,6 +386,28 @@ mod tests {
         assert_eq!(map["x-forwarded-for"], "1.2.3.4, ::1");
         assert_eq!(map["x-client"], "c");
         assert!(map.get("x-bad").is_none() && map.get("x-injected").is_none());
+    }
+
+    #[test]
+    fn set_replaces_every_line_of_its_name() {
+        let mut r =
+            raw("x-request-id: up\r\ndate: Mon\r\nset-cookie: a=1\r\nx-request-id: up2\r\n");
+        assert!(r.set(&HeaderName::from_static("x-request-id"), &[b"ours"]));
+        assert_eq!(
+            String::from_utf8(r.lines.clone()).unwrap(),
+            "date: Mon\r\nset-cookie: a=1\r\nx-request-id: ours\r\n"
+        );
+        assert!(r.set(&header::DATE, &[b"Tue"]));
+        let mut out = Vec::new();
+        assert!(r.write_to(&mut out, &HeaderMap::new()));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "set-cookie: a=1\r\nx-request-id: ours\r\ndate: Tue\r\n"
+        );
+        // A name not there is only added.
+        let mut r = raw("a: 1\r\n");
+        assert!(r.set(&HeaderName::from_static("x-request-id"), &[b"ours"]));
+        assert_eq!(r.lines, b"a: 1\r\nx-request-id: ours\r\n");
     }
 
     #[test]

@@ -212,7 +212,7 @@ pub async fn forward(
         let started = guard.started();
         // The upstream's head may come back as bytes to pass on (see
         // `sy_http::raw_head`); the handler materializes it for policies.
-        let send = rt.client.forward(req, added.clone());
+        let send = rt.client.forward(req, &added);
         let wait_for = match (header_timeout, deadline) {
             (Some(h), Some(d)) => Some((
                 h.min(d.saturating_duration_since(started)),

@@ -9,7 +9,7 @@ use http::{HeaderValue, Method, Request, Response, header};
 use http_body_util::BodyExt;
 use sy_core::RequestId;
 use sy_http::RequestBody;
-use sy_http::{ActiveGuard, Body, ConnInfo, FieldLines, Handler};
+use sy_http::{ActiveGuard, Body, ConnInfo, Handler, RawHeaders};
 use sy_policy::{Flow, RequestContext};
 use sy_telemetry::{AccessLog, AccessLogLine, AiLogFields, RouteMetrics};
 use tokio::time::Instant;
@@ -171,8 +171,21 @@ impl Handler for Proxy {
             };
         let (mut parts, body) = response.into_parts();
         record.ai = parts.extensions.get::<sy_ai::AiCallInfo>().cloned();
-        if let Ok(v) = HeaderValue::from_maybe_shared(request_id.to_bytes()) {
-            parts.headers.insert(&X_REQUEST_ID, v);
+        // An upstream head passed on as bytes takes the id as a line (no
+        // header map built for one field); the map would win, so a value
+        // there goes.
+        match parts.extensions.get_mut::<RawHeaders>() {
+            Some(raw) => {
+                if !parts.headers.is_empty() {
+                    parts.headers.remove(&X_REQUEST_ID);
+                }
+                raw.set(&X_REQUEST_ID, &[request_id.as_str().as_bytes()]);
+            }
+            None => {
+                if let Ok(v) = HeaderValue::from_maybe_shared(request_id.to_bytes()) {
+                    parts.headers.insert(&X_REQUEST_ID, v);
+                }
+            }
         }
         record.status = parts.status.as_u16();
         record.head_time = started.elapsed();
@@ -321,7 +334,7 @@ async fn handle(
                 // client's (see `sy_http::raw_head`); policies have run.
                 let present = Present::scan(&parts.headers);
                 // Room for the six fields with a long host and trace id.
-                let mut added = FieldLines::with_capacity(512);
+                let mut added = RawHeaders::with_capacity(512);
                 add_forwarded(
                     &mut parts.headers,
                     &mut added,
@@ -343,7 +356,7 @@ async fn handle(
                 Box::pin(forward(
                     rt,
                     parts,
-                    added.finish(),
+                    added,
                     body,
                     pq,
                     host_override,

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use sy_http::{FieldLines, HOP_BY_HOP};
+use sy_http::{HOP_BY_HOP, RawHeaders};
 
 /// `x-request-id`.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -98,7 +98,7 @@ impl Present {
 /// replace are removed from `headers`.
 pub fn add_forwarded(
     headers: &mut HeaderMap,
-    lines: &mut FieldLines,
+    lines: &mut RawHeaders,
     present: &Present,
     peer: IpAddr,
     peer_trusted: bool,
@@ -170,7 +170,7 @@ pub fn add_forwarded(
 /// Send `id` as the request's `X-Request-Id`, in place of the client's.
 pub fn set_request_id(
     headers: &mut HeaderMap,
-    lines: &mut FieldLines,
+    lines: &mut RawHeaders,
     present: &Present,
     id: &str,
 ) {
@@ -223,7 +223,7 @@ fn ip_text(ip: IpAddr, buf: &mut [u8; 48]) -> &[u8] {
 /// Keep a valid W3C `traceparent` and make this hop a child span of it, or
 /// start a new trace when it is absent or malformed. The new value goes to
 /// `lines`; the client's is removed from `headers`.
-pub fn propagate_traceparent(headers: &mut HeaderMap, lines: &mut FieldLines, present: &Present) {
+pub fn propagate_traceparent(headers: &mut HeaderMap, lines: &mut RawHeaders, present: &Present) {
     // Written into one fixed buffer: this runs on every proxied request.
     let mut out = [0u8; 55];
     out[..3].copy_from_slice(b"00-");
@@ -299,7 +299,7 @@ mod tests {
         host: Option<&HeaderValue>,
     ) {
         let present = Present::scan(h);
-        let mut lines = FieldLines::default();
+        let mut lines = RawHeaders::default();
         add_forwarded(
             h,
             &mut lines,
@@ -309,14 +309,14 @@ mod tests {
             tls,
             host,
         );
-        lines.finish().merge_into(h);
+        lines.merge_into(h);
     }
 
     fn traceparent(h: &mut HeaderMap) {
         let present = Present::scan(h);
-        let mut lines = FieldLines::default();
+        let mut lines = RawHeaders::default();
         propagate_traceparent(h, &mut lines, &present);
-        lines.finish().merge_into(h);
+        lines.merge_into(h);
     }
 
     #[test]

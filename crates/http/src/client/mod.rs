@@ -54,35 +54,35 @@ impl UpstreamClient {
     }
 
     /// [`request`](Self::request) for a request and response that are
-    /// passed on. `added`: the fields the proxy adds to the request (from
-    /// [`FieldLines`](crate::FieldLines)), written after its own. The
+    /// passed on. `added`: the fields the proxy adds to the request (see
+    /// [`RawHeaders::push`]), written after its own. The
     /// response head may come back as [`RawHeaders`] beside an empty
     /// header map (see [`crate::raw_head`]; [`crate::materialize`] merges
     /// them into the map).
-    pub fn forward(
-        &self,
+    pub fn forward<'a>(
+        &'a self,
         req: Request<Body>,
-        added: RawHeaders,
-    ) -> impl Future<Output = Result<Response<UpstreamBody>, ClientError>> + Send + '_ {
+        added: &'a RawHeaders,
+    ) -> impl Future<Output = Result<Response<UpstreamBody>, ClientError>> + Send + 'a {
         self.send(req, Some(added))
     }
 
-    fn send(
-        &self,
+    fn send<'a>(
+        &'a self,
         mut req: Request<Body>,
-        forward: Option<RawHeaders>,
-    ) -> impl Future<Output = Result<Response<UpstreamBody>, ClientError>> + Send + '_ {
+        forward: Option<&'a RawHeaders>,
+    ) -> impl Future<Output = Result<Response<UpstreamBody>, ClientError>> + Send + 'a {
         let h1 = self.h1.as_ref().filter(|_| !wants_upgrade(&req));
         async move {
             match h1 {
                 Some(h1) => {
-                    let res = h1.send(req, forward.as_ref()).await?;
+                    let res = h1.send(req, forward).await?;
                     Ok(res.map(UpstreamBody::H1))
                 }
                 None => {
                     // hyper encodes from the header map alone.
                     if let Some(added) = forward {
-                        added.merge_into(req.headers_mut());
+                        added.clone().merge_into(req.headers_mut());
                     }
                     // Boxed: HTTP/2 and upgrades are the rarer path, and
                     // their future inline would enlarge every HTTP/1.1

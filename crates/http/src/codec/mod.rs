@@ -190,7 +190,8 @@ fn forwarded(
     if request::bodiless(method, status) {
         return Ok(None);
     }
-    let mut lines = Vec::with_capacity(head_len);
+    // Room for the request id the proxy sets on the answer.
+    let mut lines = Vec::with_capacity(head_len + 64);
     let mut has_date = false;
     let mut names = 0u64;
     // Fields by index (at most MAX_HEADERS = 128 of them).
@@ -243,7 +244,7 @@ fn forwarded(
     Ok(Some(Forwarded {
         framing: framing_of(method, status, values(te), values(cl))?,
         keep_alive: keep_alive_of(version, values(conn)),
-        fields: RawHeaders::new(Bytes::from(lines), has_date, names),
+        fields: RawHeaders::new(lines, has_date, names),
     }))
 }
 

@@ -66,10 +66,9 @@ fn head_writes_host_framing_and_drops_caller_lengths() {
     );
 
     // Added fields follow the caller's, unless the map holds their name.
-    let mut added = crate::FieldLines::default();
+    let mut added = crate::RawHeaders::default();
     added.push(&HeaderName::from_static("x-request-id"), &[b"r1"]);
     added.push(&HeaderName::from_static("x-added"), &[b"a"]);
-    let added = added.finish();
     let mut out = Vec::new();
     let h = headers(&[("x-a", "1"), ("x-added", "caller")]);
     encode_head(

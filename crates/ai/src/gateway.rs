@@ -1,8 +1,8 @@
 //! [`AiGateway`]: the compiled AI endpoint and its request dispatch.
 
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
+use sy_core::FastMap;
 
 use bytes::Bytes;
 use http::{Method, Response};
@@ -26,7 +26,7 @@ pub struct AiGateway {
     pub(crate) ledger: Option<Arc<dyn QuotaLedger>>,
     /// Routes with `limits`, by name (their tokens and spend are counted
     /// here; their requests and concurrency by the quota policy).
-    pub(crate) route_limits: HashMap<Arc<str>, sy_config::LimitsSpec>,
+    pub(crate) route_limits: FastMap<Arc<str>, sy_config::LimitsSpec>,
 }
 
 /// What the endpoint did, left in the response extensions for the access

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use sy_core::FastMap;
 
 use sy_config::{ModelSpec, ProviderSpec};
 
@@ -54,6 +55,8 @@ pub struct Deployment {
     /// provider and model id.
     pub state: Arc<DeploymentState>,
     pub(crate) provider: Arc<dyn Provider>,
+    /// `<provider>/<model>`, made once: every answer names its deployment.
+    label: Box<str>,
 }
 
 impl std::fmt::Debug for Deployment {
@@ -73,8 +76,8 @@ impl std::fmt::Debug for Deployment {
 
 impl Deployment {
     /// `<provider>/<model>`, as in the deployment response header and logs.
-    pub fn label(&self) -> String {
-        format!("{}/{}", self.provider_name, self.model)
+    pub fn label(&self) -> &str {
+        &self.label
     }
 }
 
@@ -103,7 +106,7 @@ impl Model {
 #[derive(Debug, Default)]
 pub struct Registry {
     models: Vec<Model>,
-    by_name: HashMap<String, usize>,
+    by_name: FastMap<String, usize>,
 }
 
 impl Registry {
@@ -157,6 +160,7 @@ impl Registry {
             for (j, d) in spec.deployments.iter().enumerate() {
                 match built.get(d.provider.as_str()) {
                     Some(provider) => deployments.push(Deployment {
+                        label: format!("{}/{}", d.provider, d.model).into(),
                         provider_name: d.provider.clone(),
                         model: d.model.clone(),
                         weight: d.weight,

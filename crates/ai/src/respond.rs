@@ -2,11 +2,11 @@
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
+use http::{HeaderName, Response, StatusCode, header};
 use http_body::Frame;
 use http_body_util::{BodyExt, StreamBody};
 use serde::Serialize;
-use sy_http::{Body, BoxError};
+use sy_http::{Body, BoxError, RawHeaders, SetField};
 use sy_llm::sse;
 
 use crate::AiError;
@@ -25,12 +25,13 @@ pub(crate) mod names {
     pub(crate) const COMPLETION_TOKENS: HeaderName =
         HeaderName::from_static(crate::HEADER_COMPLETION_TOKENS);
     pub(crate) const COST: HeaderName = HeaderName::from_static(crate::HEADER_COST);
+    pub(crate) const ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
 }
 
-/// Room for the headers of an answer (content type, routing, tokens, cost,
-/// rate limits, then the proxy's own), so that the map is allocated once
-/// instead of growing twice.
-const ANSWER_HEADERS: usize = 20;
+/// Room for the lines of an answer's fields (content type, routing, tokens,
+/// cost, rate limits, then the proxy's request id), so that they are
+/// allocated once instead of growing.
+const ANSWER_FIELD_BYTES: usize = 512;
 
 /// A JSON response. Serializing our own types cannot fail in practice; if
 /// it does, the client gets a 500 in OpenAI shape rather than a panic.
@@ -41,17 +42,30 @@ pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body
     }
 }
 
+/// An answer whose fields are kept as lines ([`RawHeaders`]): the
+/// gateway's own fields are written once, as the bytes the HTTP/1.1 server
+/// sends, instead of each being a header-map entry (a hash, a value
+/// allocation) that the server only walks to write out again. Set them
+/// with [`SetField`]; whoever reads them merges first
+/// ([`sy_http::materialize`]).
+fn answer(status: StatusCode, body: Body, fields: &[(&HeaderName, &[u8])]) -> Response<Body> {
+    let mut lines = RawHeaders::with_capacity(ANSWER_FIELD_BYTES);
+    for (name, value) in fields {
+        lines.push(name, &[value]);
+    }
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response.extensions_mut().insert(lines);
+    response
+}
+
 /// A response whose body is JSON already encoded.
 pub(crate) fn json_bytes(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
-    let mut headers = HeaderMap::with_capacity(ANSWER_HEADERS);
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    let mut response = Response::new(sy_http::full(body));
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
-    response
+    answer(
+        status,
+        sy_http::full(body),
+        &[(&header::CONTENT_TYPE, b"application/json")],
+    )
 }
 
 /// An SSE response whose body yields each frame as `frames` produces it.
@@ -61,19 +75,17 @@ where
 {
     let body =
         StreamBody::new(frames.map(|bytes| Ok::<_, BoxError>(Frame::data(bytes)))).boxed_unsync();
-    let mut response = Response::new(body);
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    // Tells nginx-style buffering proxies in front of us to pass chunks on.
-    headers.insert(
-        HeaderName::from_static("x-accel-buffering"),
-        HeaderValue::from_static("no"),
-    );
-    response
+    answer(
+        StatusCode::OK,
+        body,
+        &[
+            (&header::CONTENT_TYPE, b"text/event-stream"),
+            (&header::CACHE_CONTROL, b"no-cache"),
+            // Tells nginx-style buffering proxies in front of us to pass
+            // chunks on.
+            (&names::ACCEL_BUFFERING, b"no"),
+        ],
+    )
 }
 
 /// The SSE event that reports an error after the stream has started
@@ -84,30 +96,20 @@ pub(crate) fn sse_error(error: &AiError) -> Bytes {
 
 /// The routing headers, on answers and on errors of routed calls alike:
 /// the deployment whose answer (or error) this is, when one was tried; the
-/// provider calls made; the fallback model, when not the one asked for.
-pub(crate) fn set_routing_headers(
-    headers: &mut HeaderMap,
+/// provider calls made; the fallback model, when not the one asked for. A
+/// name that cannot be a header value (a control character) is left out
+/// rather than failing the response.
+pub(crate) fn set_routing_headers<F: SetField + ?Sized>(
+    headers: &mut F,
     deployment: Option<&str>,
     attempts: u32,
     fallback: Option<&str>,
 ) {
     if let Some(deployment) = deployment {
-        insert_valid(headers, names::DEPLOYMENT, deployment);
+        headers.set_field(&names::DEPLOYMENT, &[deployment.as_bytes()]);
     }
-    headers.insert(names::ATTEMPTS, HeaderValue::from(attempts));
+    headers.set_number(&names::ATTEMPTS, u64::from(attempts));
     if let Some(fallback) = fallback {
-        insert_valid(headers, names::FALLBACK, fallback);
-    }
-}
-
-/// Set a header when the value is a valid header value; skip it otherwise
-/// (a model name with control characters must not fail the response).
-pub(crate) fn set_header(response: &mut Response<Body>, name: HeaderName, value: &str) {
-    insert_valid(response.headers_mut(), name, value);
-}
-
-fn insert_valid(headers: &mut HeaderMap, name: HeaderName, value: &str) {
-    if let Ok(value) = HeaderValue::from_str(value) {
-        headers.insert(name, value);
+        headers.set_field(&names::FALLBACK, &[fallback.as_bytes()]);
     }
 }

@@ -5,10 +5,12 @@
 //! what a caller asks for. Everything here is cheap to copy or clone.
 
 mod error;
+pub mod hash;
 mod ids;
 mod money;
 
 pub use error::ErrorClass;
+pub use hash::{FastMap, FastSet};
 pub use ids::RequestId;
 pub use money::Money;
 

@@ -9,6 +9,7 @@ mod activity;
 pub mod body;
 pub mod client;
 mod codec;
+mod fields;
 mod io;
 pub mod raw_head;
 pub mod server;
@@ -16,6 +17,7 @@ pub mod tls;
 
 pub use activity::ActiveGuard;
 pub use body::{Body, BoxError, empty, full};
+pub use fields::{SetField, has_field};
 pub use raw_head::{HOP_BY_HOP, RawHeaders, materialize};
 pub use server::{
     ConnInfo, Handler, Limits, Listener, ListenerStats, NotUpgraded, OnUpgrade, RequestBody,

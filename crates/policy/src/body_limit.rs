@@ -33,6 +33,11 @@ impl Policy for BodyLimit {
         Order::BodyLimit
     }
 
+    /// No response phase.
+    fn reads_response(&self) -> bool {
+        false
+    }
+
     fn on_request<'a>(
         &'a self,
         req: &'a mut http::request::Parts,

@@ -6,9 +6,9 @@
 //! after every change in the store), so a request's access check is a few
 //! hash lookups and never waits on the store.
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
+use sy_core::{FastMap, FastSet};
 
 use sy_config::LimitsSpec;
 
@@ -86,9 +86,9 @@ impl SubscriptionState {
 #[derive(Debug, Default)]
 pub struct Catalog {
     /// Route name → names of the products listing it.
-    pub routes: HashMap<Arc<str>, Vec<Arc<str>>>,
+    pub routes: FastMap<Arc<str>, Vec<Arc<str>>>,
     /// Model name → names of the products listing it.
-    pub models: HashMap<Arc<str>, Vec<Arc<str>>>,
+    pub models: FastMap<Arc<str>, Vec<Arc<str>>>,
 }
 
 /// Where a limit set comes from; limits are counted per scope and id.
@@ -135,11 +135,11 @@ pub struct ScopedLimits {
 #[derive(Debug, Default)]
 pub struct Grants {
     /// Route names the key is scoped to; `None` means every route.
-    pub key_routes: Option<HashSet<Arc<str>>>,
+    pub key_routes: Option<FastSet<Arc<str>>>,
     /// Model names the key is scoped to; `None` means every model.
-    pub key_models: Option<HashSet<Arc<str>>>,
+    pub key_models: Option<FastSet<Arc<str>>>,
     /// The consumer's subscriptions, by product name.
-    pub subscriptions: HashMap<Arc<str>, SubscriptionState>,
+    pub subscriptions: FastMap<Arc<str>, SubscriptionState>,
     /// Which products gate which routes and models (shared by all callers).
     pub catalog: Arc<Catalog>,
     /// Key, consumer and tenant limits, most specific first.
@@ -247,14 +247,14 @@ pub trait ConsumerDirectory: Send + Sync + std::fmt::Debug {
 /// Keys from the configuration file, indexed by hash.
 #[derive(Debug, Default)]
 pub struct StaticDirectory {
-    keys: HashMap<[u8; 32], Consumer>,
-    consumers: HashMap<Arc<str>, Consumer>,
+    keys: FastMap<[u8; 32], Consumer>,
+    consumers: FastMap<Arc<str>, Consumer>,
 }
 
 impl StaticDirectory {
     /// An index over `(key hash, consumer)` pairs.
     pub fn new(entries: impl IntoIterator<Item = ([u8; 32], Consumer)>) -> Self {
-        let keys: HashMap<[u8; 32], Consumer> = entries.into_iter().collect();
+        let keys: FastMap<[u8; 32], Consumer> = entries.into_iter().collect();
         let consumers = keys
             .values()
             .map(|c| (Arc::clone(&c.name), c.clone()))

@@ -135,6 +135,11 @@ impl Policy for RequestHeaders {
         Order::Transform
     }
 
+    /// No response phase.
+    fn reads_response(&self) -> bool {
+        false
+    }
+
     fn on_request<'a>(
         &'a self,
         req: &'a mut http::request::Parts,
@@ -286,5 +291,23 @@ mod tests {
         );
         // `Host` is fine on responses (it has no meaning there).
         assert!(ResponseHeaders::new(&spec(&["host"], &[], &[], &[])).is_ok());
+    }
+
+    #[test]
+    fn a_chain_reads_the_response_only_with_a_response_transform() {
+        use std::sync::Arc;
+
+        use crate::Policy;
+        use crate::body_limit::BodyLimit;
+        use crate::policy::PolicyChain;
+
+        let transform = spec(&["x-a"], &[], &[], &[]);
+        let request = Arc::new(RequestHeaders::new(&transform).unwrap()) as Arc<dyn Policy>;
+        let limit = Arc::new(BodyLimit::new(10)) as Arc<dyn Policy>;
+        let chain = PolicyChain::new(vec![request, limit]);
+        assert!(!chain.reads_response());
+        let response = Arc::new(ResponseHeaders::new(&transform).unwrap()) as Arc<dyn Policy>;
+        assert!(chain.with(response).reads_response());
+        assert!(!PolicyChain::default().reads_response());
     }
 }

@@ -48,6 +48,11 @@ impl Policy for IpRules {
         Order::IpRules
     }
 
+    /// No response phase.
+    fn reads_response(&self) -> bool {
+        false
+    }
+
     fn on_request<'a>(
         &'a self,
         _req: &'a mut http::request::Parts,

@@ -488,6 +488,11 @@ impl Policy for Jwt {
         Order::Auth
     }
 
+    /// No response phase.
+    fn reads_response(&self) -> bool {
+        false
+    }
+
     fn on_request<'a>(
         &'a self,
         req: &'a mut http::request::Parts,

@@ -10,8 +10,8 @@
 //! Lookups are by SHA-256, so comparing hashes in a hash map leaks nothing
 //! useful about the key through timing.
 
-use std::collections::HashSet;
 use std::sync::Arc;
+use sy_core::FastSet;
 
 use http::header::HeaderName;
 use sha2::{Digest, Sha256};
@@ -38,7 +38,7 @@ pub struct KeyAuth {
     query_param: Option<Box<str>>,
     /// Consumer ids allowed on the route; empty means any consumer. For
     /// consumers from the config file the id is the consumer's name.
-    consumers: HashSet<Arc<str>>,
+    consumers: FastSet<Arc<str>>,
 }
 
 impl KeyAuth {
@@ -83,6 +83,11 @@ impl Policy for KeyAuth {
 
     fn order(&self) -> Order {
         Order::Auth
+    }
+
+    /// No response phase.
+    fn reads_response(&self) -> bool {
+        false
     }
 
     fn on_request<'a>(

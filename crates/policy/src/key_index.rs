@@ -7,9 +7,9 @@
 //! tenant and limits, all folded into [`Grants`]) are few and change
 //! together, so they are one immutable map swapped whole.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+use sy_core::FastMap;
 
 use arc_swap::ArcSwap;
 
@@ -32,21 +32,21 @@ pub struct IndexedKey {
 /// The store-backed [`ConsumerDirectory`].
 #[derive(Debug)]
 pub struct KeyIndex {
-    keys: papaya::HashMap<[u8; 32], IndexedKey>,
+    keys: papaya::HashMap<[u8; 32], IndexedKey, sy_core::hash::FastHasher>,
     consumers: ArcSwap<Consumers>,
 }
 
 /// Consumers by id, and by name where the name is unique across tenants.
 #[derive(Debug, Default)]
 struct Consumers {
-    by_id: HashMap<Arc<str>, Consumer>,
-    by_name: HashMap<Arc<str>, Arc<str>>,
+    by_id: FastMap<Arc<str>, Consumer>,
+    by_name: FastMap<Arc<str>, Arc<str>>,
 }
 
 impl Default for KeyIndex {
     fn default() -> Self {
         KeyIndex {
-            keys: papaya::HashMap::new(),
+            keys: papaya::HashMap::default(),
             consumers: ArcSwap::from_pointee(Consumers::default()),
         }
     }
@@ -98,8 +98,8 @@ impl KeyIndex {
     /// consumer-level grants). Names shared by consumers of several tenants
     /// are reachable only by id.
     pub fn replace_consumers(&self, consumers: impl IntoIterator<Item = Consumer>) {
-        let mut by_id = HashMap::new();
-        let mut names: HashMap<Arc<str>, Option<Arc<str>>> = HashMap::new();
+        let mut by_id = FastMap::default();
+        let mut names: FastMap<Arc<str>, Option<Arc<str>>> = FastMap::default();
         for c in consumers {
             names
                 .entry(Arc::clone(&c.name))

@@ -97,12 +97,26 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
     /// Response headers are about to be sent to the client, whatever produced
     /// them (upstream, a policy, an error). Runs in reverse order.
     fn on_response(&self, _res: &mut http::response::Parts, _ctx: &RequestContext) {}
+
+    /// Whether [`on_response`](Self::on_response) reads or removes the
+    /// answer's fields. An answer passed on as bytes keeps the upstream's
+    /// fields as lines (`sy_http::raw_head`); the proxy merges them into
+    /// the header map before the response phase only when some policy of
+    /// the route says `true` here. `false` is for a policy with no
+    /// response phase, or one that only sets fields (`sy_http::SetField`)
+    /// and asks about them with `sy_http::has_field`. The default is the
+    /// safe answer.
+    fn reads_response(&self) -> bool {
+        true
+    }
 }
 
 /// A route's policies in execution order. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct PolicyChain {
     policies: Arc<[Arc<dyn Policy>]>,
+    /// Whether some policy [reads the response](Policy::reads_response).
+    reads_response: bool,
 }
 
 impl PolicyChain {
@@ -110,6 +124,7 @@ impl PolicyChain {
     pub fn new(mut policies: Vec<Arc<dyn Policy>>) -> Self {
         policies.sort_by_key(|p| p.order());
         PolicyChain {
+            reads_response: policies.iter().any(|p| p.reads_response()),
             policies: policies.into(),
         }
     }
@@ -130,6 +145,12 @@ impl PolicyChain {
     /// Whether the chain has no policies (the proxy skips its phases then).
     pub fn is_empty(&self) -> bool {
         self.policies.is_empty()
+    }
+
+    /// Whether some policy reads or removes the answer's fields in its
+    /// response phase (the proxy merges lines passed on as bytes first).
+    pub fn reads_response(&self) -> bool {
+        self.reads_response
     }
 
     /// Run every request phase in order; stops at the first response or error.

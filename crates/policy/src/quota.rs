@@ -17,9 +17,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::HeaderMap;
-use http::header::{HeaderName, HeaderValue};
+use http::header::HeaderName;
 use sy_config::LimitsSpec;
+use sy_http::{SetField, has_field};
 use sy_state::quota::format_duration;
 use sy_state::{
     Charge, CounterId, Held, Measure, Metric, QuotaFuture, QuotaLedger, Refusal, Reservation, Scope,
@@ -181,7 +181,7 @@ impl RateLimitHeaders {
     }
 
     /// Write the headers (replacing same-named ones).
-    pub fn write(&self, h: &mut HeaderMap) {
+    pub fn write<F: SetField + ?Sized>(&self, h: &mut F) {
         let pairs = [
             (
                 self.requests,
@@ -202,11 +202,9 @@ impl RateLimitHeaders {
         ];
         for (gauge, [limit, remaining, reset]) in pairs {
             let Some(g) = gauge else { continue };
-            h.insert(limit, HeaderValue::from(g.limit));
-            h.insert(remaining, HeaderValue::from(g.remaining));
-            if let Ok(v) = HeaderValue::from_str(&format_duration(g.reset_after)) {
-                h.insert(reset, v);
-            }
+            h.set_number(&limit, g.limit);
+            h.set_number(&remaining, g.remaining);
+            h.set_field(&reset, &[format_duration(g.reset_after).as_bytes()]);
         }
     }
 }
@@ -301,6 +299,12 @@ impl Policy for QuotaPolicy {
         Order::Limits
     }
 
+    /// The rate-limit fields are set and looked for through
+    /// `SetField` and `has_field`, wherever the answer keeps them.
+    fn reads_response(&self) -> bool {
+        false
+    }
+
     fn on_request<'a>(
         &'a self,
         _req: &'a mut http::request::Parts,
@@ -325,13 +329,12 @@ impl Policy for QuotaPolicy {
     }
 
     fn on_response(&self, res: &mut http::response::Parts, ctx: &RequestContext) {
-        if res.headers.contains_key(&X_RATELIMIT_LIMIT_REQUESTS)
-            || res.headers.contains_key(&X_RATELIMIT_LIMIT_TOKENS)
+        if has_field(res, &X_RATELIMIT_LIMIT_REQUESTS) || has_field(res, &X_RATELIMIT_LIMIT_TOKENS)
         {
             return;
         }
         if let Some(h) = ctx.extensions.get::<RateLimitHeaders>() {
-            h.write(&mut res.headers);
+            h.write(res);
         }
     }
 }

@@ -216,6 +216,11 @@ impl Policy for RateLimit {
         Order::Limits
     }
 
+    /// No response phase.
+    fn reads_response(&self) -> bool {
+        false
+    }
+
     fn on_request<'a>(
         &'a self,
         req: &'a mut http::request::Parts,

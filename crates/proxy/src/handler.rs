@@ -374,9 +374,11 @@ async fn handle(
         Ok(res) => {
             let (mut rparts, rbody) = res.into_parts();
             if !route.chain.is_empty() {
-                // Policies read and remove the upstream's fields: they must
-                // be in the map, not passed on as bytes.
-                sy_http::materialize(&mut rparts);
+                // A policy that reads or removes the upstream's fields needs
+                // them in the map, not passed on as bytes.
+                if route.chain.reads_response() {
+                    sy_http::materialize(&mut rparts);
+                }
                 route.chain.on_response(&mut rparts, &ctx);
             }
             if !ctx.response_headers.is_empty() {

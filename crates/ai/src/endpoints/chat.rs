@@ -30,7 +30,8 @@ pub(crate) async fn handle(
 ) -> Result<Response<Body>, AiError> {
     let request = Arc::new(openai::parse_chat_request(body)?);
     let stamp = Stamp {
-        id: format!("chatcmpl-{request_id}"),
+        // Concatenated, not `format!`: this runs on every answer.
+        id: ["chatcmpl-", request_id].concat(),
         created: unix_now(),
         model: request.model.clone(),
     };

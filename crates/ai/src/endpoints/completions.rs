@@ -31,7 +31,7 @@ pub(crate) async fn handle(
     let legacy = openai::parse_completion_request(body)?;
     let request = Arc::new(legacy.to_chat());
     let stamp = Stamp {
-        id: format!("cmpl-{request_id}"),
+        id: ["cmpl-", request_id].concat(),
         created: unix_now(),
         model: request.model.clone(),
     };

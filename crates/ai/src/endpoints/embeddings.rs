@@ -13,9 +13,10 @@
 
 use std::collections::VecDeque;
 
-use http::{HeaderValue, Response, StatusCode};
+use http::{Response, StatusCode};
 use sy_core::TokenUsage;
 use sy_http::Body;
+use sy_http::SetField;
 use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 use sy_llm::openai;
 use sy_providers::ProviderErrorKind;
@@ -66,12 +67,9 @@ pub(crate) async fn handle(
     quota.settle(&tokens, info.cost.get().map_or(0, |c| c.micros()));
 
     let mut response = respond::json(StatusCode::OK, &answer);
-    response.headers_mut().insert(
-        respond::names::PROMPT_TOKENS,
-        HeaderValue::from(tokens.prompt),
-    );
+    response.set_number(&respond::names::PROMPT_TOKENS, tokens.prompt);
     if let Some(cost) = info.cost.get() {
-        respond::set_header(&mut response, respond::names::COST, &cost.to_string());
+        response.set_field(&respond::names::COST, &[cost.to_string().as_bytes()]);
     }
     info.quota = quota;
     upstream::set_call_headers(&mut response, &info);
@@ -233,7 +231,7 @@ async fn call_deployment(
             error.status().as_u16(),
             error.reason()
         ));
-        walk.last_deployment = Some((label, model.name.clone()));
+        walk.last_deployment = Some((label.to_owned(), model.name.clone()));
         let (retryable, rate_limited, retry_after) = match &error {
             AiError::Provider {
                 kind, retry_after, ..

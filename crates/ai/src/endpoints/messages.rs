@@ -37,7 +37,7 @@ pub(crate) async fn handle(
 ) -> Result<Response<Body>, AiError> {
     let parsed = anthropic::parse_messages_request(body).map_err(invalid)?;
     let request = Arc::new(anthropic::to_chat_request(&parsed).map_err(invalid)?);
-    let id = format!("msg_{request_id}");
+    let id = ["msg_", request_id].concat();
     let Called {
         info,
         meter,

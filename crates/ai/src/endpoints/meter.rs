@@ -16,8 +16,9 @@ use sy_llm::{ChatRequest, ChatResponse, tokens};
 use crate::pricing::Price;
 use crate::registry::Deployment;
 use crate::router::InFlight;
-use http::{HeaderValue, Response};
+use http::Response;
 use sy_http::Body;
+use sy_http::SetField;
 
 use crate::{AiCallInfo, AiError, CallQuota, respond};
 
@@ -136,17 +137,10 @@ impl Meter {
     /// `response`'s headers.
     pub(crate) fn settle_whole(&self, response: &mut Response<Body>, tokens: TokenUsage) {
         if let Some(cost) = self.settle(tokens) {
-            respond::set_header(response, respond::names::COST, &cost.to_string());
+            response.set_field(&respond::names::COST, &[cost.to_string().as_bytes()]);
         }
-        let headers = response.headers_mut();
-        headers.insert(
-            respond::names::PROMPT_TOKENS,
-            HeaderValue::from(tokens.prompt),
-        );
-        headers.insert(
-            respond::names::COMPLETION_TOKENS,
-            HeaderValue::from(tokens.completion),
-        );
+        response.set_number(&respond::names::PROMPT_TOKENS, tokens.prompt);
+        response.set_number(&respond::names::COMPLETION_TOKENS, tokens.completion);
     }
 
     /// The answer failed after its first byte: count it against the

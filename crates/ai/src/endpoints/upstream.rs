@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use http::Response;
 use sy_core::TokenUsage;
-use sy_http::Body;
+use sy_http::{Body, RawHeaders, SetField};
 use sy_llm::{ChatRequest, tokens};
 use sy_providers::ProviderErrorKind;
 use tokio::time::Instant;
@@ -165,14 +165,20 @@ async fn run_pass<'r>(
 /// of attempts and, when one answered, the fallback model. (A failed
 /// call's error carries the same in its [`CallTrace`].)
 pub(crate) fn set_call_headers(response: &mut Response<Body>, info: &AiCallInfo) {
-    let headers = response.headers_mut();
+    match response.extensions_mut().get_mut::<RawHeaders>() {
+        Some(lines) => call_headers(lines, info),
+        None => call_headers(response.headers_mut(), info),
+    }
+}
+
+fn call_headers<F: SetField + ?Sized>(fields: &mut F, info: &AiCallInfo) {
     respond::set_routing_headers(
-        headers,
+        fields,
         Some(&info.deployment),
         info.attempts,
         info.fallback.as_deref(),
     );
-    info.quota.headers.write(headers);
+    info.quota.headers.write(fields);
 }
 
 /// One call's walk through deployments and models.
@@ -286,7 +292,7 @@ impl<'r> Run<'r> {
                 if let Err(error) = meter::check_context(d, self.request, prompt) {
                     overflow = true;
                     self.failovers.push(format!("{label}: context window"));
-                    self.failed(model, label, error);
+                    self.failed(model, label.to_owned(), error);
                     continue;
                 }
             }
@@ -405,7 +411,7 @@ impl<'r> Run<'r> {
                 error.status().as_u16(),
                 error.reason()
             ));
-            self.failed(model, label, error);
+            self.failed(model, label.to_owned(), error);
             match next {
                 Next::FailOver => {
                     d.state.record_failure(&routing.cooldown, retry_after);

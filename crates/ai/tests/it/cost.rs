@@ -25,8 +25,8 @@ fn priced_gateway() -> AiGateway {
 #[tokio::test]
 async fn cost_header_and_call_info_on_a_priced_deployment() {
     let gw = priced_gateway();
-    let response = gw
-        .handle(
+    let response = merged(
+        gw.handle(
             sy_ai::Caller::new(&[], None),
             &parts(http::Method::POST, "/v1/chat/completions"),
             json!({"model": "priced-1", "messages": user("Hello there")})
@@ -34,7 +34,8 @@ async fn cost_header_and_call_info_on_a_priced_deployment() {
                 .into(),
             REQUEST_ID,
         )
-        .await;
+        .await,
+    );
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers();
     assert_eq!(header(headers, "x-switchyard-prompt-tokens"), Some("9"));
@@ -49,8 +50,8 @@ async fn cost_header_and_call_info_on_a_priced_deployment() {
 #[tokio::test]
 async fn streams_record_cost_in_call_info() {
     let gw = priced_gateway();
-    let response = gw
-        .handle(
+    let response = merged(
+        gw.handle(
             sy_ai::Caller::new(&[], None),
             &parts(http::Method::POST, "/v1/chat/completions"),
             json!({"model": "priced-1", "messages": user("Hello there"), "stream": true})
@@ -58,7 +59,8 @@ async fn streams_record_cost_in_call_info() {
                 .into(),
             REQUEST_ID,
         )
-        .await;
+        .await,
+    );
     assert_eq!(header(response.headers(), "x-switchyard-cost-usd"), None);
     let info = response.extensions().get::<AiCallInfo>().unwrap().clone();
     let _ = http_body_util::BodyExt::collect(response.into_body()).await;
@@ -70,8 +72,8 @@ async fn streams_record_cost_in_call_info() {
 #[tokio::test]
 async fn cut_stream_settles_an_estimate() {
     let gw = priced_gateway();
-    let response = gw
-        .handle(
+    let response = merged(
+        gw.handle(
             sy_ai::Caller::new(&[], None),
             &parts(http::Method::POST, "/v1/chat/completions"),
             json!({"model": "priced-1", "messages": user("Hello there"), "stream": true})
@@ -79,7 +81,8 @@ async fn cut_stream_settles_an_estimate() {
                 .into(),
             REQUEST_ID,
         )
-        .await;
+        .await,
+    );
     let info = response.extensions().get::<AiCallInfo>().unwrap().clone();
     let mut body = response.into_body();
     // Read the role chunk and one word, then hang up.

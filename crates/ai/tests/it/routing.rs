@@ -53,8 +53,8 @@ async fn a_429_fails_over_to_the_next_deployment() {
     let (a, b) = (upstream("a").await, upstream("b").await);
     a.set_fail(Some(429));
     let gw = gateway_with(&a, &b, two_deployments(json!({})));
-    let response = gw
-        .handle(
+    let response = merged(
+        gw.handle(
             sy_ai::Caller::new(&[], None),
             &parts(http::Method::POST, "/v1/chat/completions"),
             json!({"model": "duo", "messages": user("hi")})
@@ -62,7 +62,8 @@ async fn a_429_fails_over_to_the_next_deployment() {
                 .into(),
             REQUEST_ID,
         )
-        .await;
+        .await,
+    );
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers();
     assert_eq!(header(headers, "x-switchyard-deployment"), Some("b/real-b"));

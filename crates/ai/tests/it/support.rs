@@ -59,7 +59,8 @@ pub async fn call_frames(
             REQUEST_ID,
         )
         .await;
-    let (head, mut body) = response.into_parts();
+    let (mut head, mut body) = response.into_parts();
+    sy_http::materialize(&mut head);
     let mut frames = Vec::new();
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame.expect("body frame").into_data() {
@@ -67,6 +68,14 @@ pub async fn call_frames(
         }
     }
     (head.status, head.headers, frames)
+}
+
+/// The response with the fields it carries as lines merged into its map,
+/// as a client would receive them.
+pub fn merged(response: http::Response<sy_http::Body>) -> http::Response<sy_http::Body> {
+    let (mut parts, body) = response.into_parts();
+    sy_http::materialize(&mut parts);
+    http::Response::from_parts(parts, body)
 }
 
 pub fn allowed_vec(allowed: &[&str]) -> Vec<String> {

@@ -3,7 +3,7 @@
 //! test key (`openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`);
 //! P-256 keys are generated per test with rcgen.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use jsonwebtoken::{EncodingKey, Header, encode};
@@ -27,7 +27,7 @@ pub(crate) fn directory() -> Arc<dyn ConsumerDirectory> {
     let gated = Consumer {
         grants: Arc::new(Grants {
             catalog: Arc::new(catalog),
-            subscriptions: HashMap::new(),
+            subscriptions: Default::default(),
             ..Grants::default()
         }),
         ..Consumer::unrestricted("gated", "gated", None)

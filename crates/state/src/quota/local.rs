@@ -39,11 +39,24 @@ const FORCED_SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// A refused gauge suggests retrying after this long.
 const GAUGE_RETRY: Duration = Duration::from_secs(1);
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Key {
     counter: CounterId,
     /// Window start, Unix ms (0 for gauges).
     start: u64,
+}
+
+/// Two writes instead of the derived five: every call hashes a key per
+/// counter for its reservation and again for its settlement. The window
+/// start (Unix ms, under 2^42 for the next century) leaves the top bytes
+/// free for the scope and measure; the entity, the only field of varying
+/// length, goes last.
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let c = &self.counter;
+        state.write_u64(self.start ^ ((c.scope as u64) << 56) ^ ((c.measure as u64) << 48));
+        state.write(c.entity.as_bytes());
+    }
 }
 
 #[derive(Debug)]

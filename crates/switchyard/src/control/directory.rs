@@ -5,7 +5,7 @@
 //! Pure functions over rows, so the mapping is tested without a database;
 //! [`super::ControlPlane`] does the loading.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use sy_policy::{
@@ -69,7 +69,7 @@ pub(crate) fn build(rows: &Rows) -> Built {
         .map(|p| (p.id.as_str(), Arc::from(p.name.as_str())))
         .collect();
     let tenants: HashMap<&str, &Tenant> = rows.tenants.iter().map(|t| (t.id.as_str(), t)).collect();
-    let mut subs: HashMap<&str, HashMap<Arc<str>, SubscriptionState>> = HashMap::new();
+    let mut subs: HashMap<&str, sy_core::FastMap<Arc<str>, SubscriptionState>> = HashMap::new();
     for s in &rows.subscriptions {
         if let Some(product) = product_names.get(s.product_id.as_str()) {
             subs.entry(s.consumer_id.as_str())
@@ -147,7 +147,7 @@ fn key_grants(
     scopes: &sy_store::Scopes,
     limits: &sy_config::LimitsSpec,
 ) -> Grants {
-    let set = |names: &[String]| -> Option<HashSet<Arc<str>>> {
+    let set = |names: &[String]| -> Option<sy_core::FastSet<Arc<str>>> {
         (!names.is_empty()).then(|| names.iter().map(|n| Arc::from(n.as_str())).collect())
     };
     let mut all_limits = Vec::with_capacity(consumer.limits.len() + 1);

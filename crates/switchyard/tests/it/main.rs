@@ -11,6 +11,7 @@
 
 mod admin_api;
 mod ai;
+mod ai_heads;
 mod auth_tokens;
 mod bad_input;
 mod cli;

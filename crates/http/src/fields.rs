@@ -1,0 +1,141 @@
+//! Fields the gateway sets on an answer, wherever the answer keeps them.
+//!
+//! An answer holds its fields in its header map, or, when it is passed on
+//! as bytes, partly as [`RawHeaders`] lines beside that map (see
+//! [`crate::raw_head`]). Code that only *adds* fields (a request id, rate
+//! limits, token counts) need not care which: [`SetField`] sets a field on
+//! a map, on lines, or on a response or its parts, which pick their lines
+//! when they carry them. Only code that reads or removes fields must merge
+//! the lines into the map first ([`crate::materialize`]).
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::RawHeaders;
+
+/// Somewhere a response's fields go. Setting replaces every field of the
+/// same name, as [`HeaderMap::insert`] does.
+pub trait SetField {
+    /// Set `name` to the concatenation of `parts`. A value a field cannot
+    /// carry (a control character) is skipped: `false`.
+    fn set_field(&mut self, name: &HeaderName, parts: &[&[u8]]) -> bool;
+
+    /// Set `name` to the decimal `n`.
+    fn set_number(&mut self, name: &HeaderName, n: u64) -> bool {
+        let mut digits = itoa::Buffer::new();
+        self.set_field(name, &[digits.format(n).as_bytes()])
+    }
+}
+
+impl SetField for HeaderMap {
+    fn set_field(&mut self, name: &HeaderName, parts: &[&[u8]]) -> bool {
+        let value = match parts {
+            [one] => HeaderValue::from_bytes(one),
+            _ => HeaderValue::from_bytes(&parts.concat()),
+        };
+        match value {
+            Ok(value) => {
+                self.insert(name.clone(), value);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+impl SetField for RawHeaders {
+    fn set_field(&mut self, name: &HeaderName, parts: &[&[u8]]) -> bool {
+        self.set(name, parts)
+    }
+}
+
+/// The response's lines when it carries them, else its map. (A field set
+/// in the map would also win over the lines; setting it in the lines keeps
+/// an answer passed on as bytes free of a map.)
+impl<B> SetField for http::Response<B> {
+    fn set_field(&mut self, name: &HeaderName, parts: &[&[u8]]) -> bool {
+        match self.extensions_mut().get_mut::<RawHeaders>() {
+            Some(lines) => lines.set(name, parts),
+            None => self.headers_mut().set_field(name, parts),
+        }
+    }
+}
+
+/// As for [`http::Response`].
+impl SetField for http::response::Parts {
+    fn set_field(&mut self, name: &HeaderName, parts: &[&[u8]]) -> bool {
+        match self.extensions.get_mut::<RawHeaders>() {
+            Some(lines) => lines.set(name, parts),
+            None => self.headers.set_field(name, parts),
+        }
+    }
+}
+
+/// Whether the answer carries a field `name`, in its map or its lines.
+pub fn has_field(parts: &http::response::Parts, name: &HeaderName) -> bool {
+    parts.headers.contains_key(name)
+        || parts
+            .extensions
+            .get::<RawHeaders>()
+            .is_some_and(|lines| lines.contains(name.as_str().as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::materialize;
+
+    const LIMIT: HeaderName = HeaderName::from_static("x-limit");
+
+    fn fields(parts: &mut http::response::Parts) -> Vec<(String, String)> {
+        materialize(parts);
+        parts
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_response_with_lines_gets_lines_and_one_without_gets_its_map() {
+        let mut with = http::Response::new(());
+        with.extensions_mut().insert(RawHeaders::with_capacity(64));
+        assert!(with.set_number(&LIMIT, 7));
+        assert!(with.set_field(&LIMIT, &[b"4", b"2"]), "replaces");
+        assert!(with.headers().is_empty(), "nothing went to the map");
+        let (mut parts, ()) = with.into_parts();
+        assert!(has_field(&parts, &LIMIT));
+        assert_eq!(fields(&mut parts), [("x-limit".into(), "42".into())]);
+
+        let mut without = http::Response::new(());
+        assert!(without.set_number(&LIMIT, 7));
+        assert!(without.set_field(&LIMIT, &[b"4", b"2"]));
+        let (mut parts, ()) = without.into_parts();
+        assert!(has_field(&parts, &LIMIT));
+        assert_eq!(fields(&mut parts), [("x-limit".into(), "42".into())]);
+        assert!(!has_field(&parts, &http::header::ETAG));
+    }
+
+    #[test]
+    fn parts_pick_the_same_way_and_bad_values_are_refused() {
+        let mut lines = http::Response::new(()).into_parts().0;
+        lines.extensions.insert(RawHeaders::with_capacity(64));
+        let mut map = http::Response::new(()).into_parts().0;
+        for parts in [&mut lines, &mut map] {
+            assert!(!parts.set_field(&LIMIT, &[b"a\r\nb"]));
+            assert!(!has_field(parts, &LIMIT));
+            assert!(parts.set_number(&LIMIT, 1));
+            assert!(has_field(parts, &LIMIT));
+        }
+        assert!(lines.headers.is_empty());
+        assert_eq!(fields(&mut lines), fields(&mut map));
+    }
+
+    #[test]
+    fn lines_know_their_names() {
+        let mut raw = RawHeaders::with_capacity(64);
+        assert!(raw.push(&LIMIT, &[b"1"]));
+        assert!(raw.contains(b"x-limit"));
+        assert!(!raw.contains(b"x-limits"));
+        assert!(!raw.contains(b"date"));
+    }
+}

@@ -19,8 +19,8 @@ use futures_util::future::BoxFuture;
 use http_body_util::BodyExt;
 use http_body_util::combinators::UnsyncBoxBody;
 use sy_config::{ProviderSpec, UnsupportedParamsSpec};
-use sy_http::BoxError;
 use sy_http::client::{ClientOptions, UpstreamClient, build_client};
+use sy_http::{BoxError, RawHeaders};
 use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 use sy_llm::openai::RequestError;
 use sy_llm::{ChatChunk, ChatRequest};
@@ -128,14 +128,20 @@ impl HttpProvider {
         let (parts, bytes) = upstream.into_parts();
         let request = http::Request::from_parts(parts, sy_http::full(bytes));
         let deadline = tokio::time::Instant::now() + self.timeout;
-        let response = match tokio::time::timeout_at(deadline, self.client.request(request)).await {
+        // Forwarded, not requested: an answer's head is only read when it
+        // is an error, so on HTTP/1.1 its fields stay lines (no header map
+        // built) until then.
+        let nothing_added = RawHeaders::default();
+        let sent = self.client.forward(request, &nothing_added);
+        let response = match tokio::time::timeout_at(deadline, sent).await {
             Err(_) => return Err(self.timed_out()),
             Ok(Err(_)) => return Err(self.unreachable()),
             Ok(Ok(response)) => response,
         };
-        let (head, body) = response.into_parts();
+        let (mut head, body) = response.into_parts();
         let body = upstream_body(body);
         if !head.status.is_success() {
+            sy_http::materialize(&mut head);
             // A cut or unreadable error body still yields an error naming
             // the status.
             let bytes = tokio::time::timeout_at(deadline, collect(body, MAX_ERROR_BYTES))

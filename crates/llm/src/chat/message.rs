@@ -89,13 +89,48 @@ impl Message {
 }
 
 /// Message content: a plain string or a list of typed parts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum MessageContent {
     /// Plain text.
     Text(String),
     /// Multi-part content (text, images, audio, files).
     Parts(Vec<ContentPart>),
+}
+
+/// By hand rather than `#[serde(untagged)]`: an untagged enum copies every
+/// value into serde's intermediate tree and decodes it again from there,
+/// for every message of every request, where the JSON type alone decides
+/// the variant. Errors also improve: a bad part is reported at its own path
+/// instead of as "did not match any variant".
+impl<'de> Deserialize<'de> for MessageContent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Content;
+        impl<'de> serde::de::Visitor<'de> for Content {
+            type Value = MessageContent;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or an array of content parts")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<MessageContent, E> {
+                Ok(MessageContent::Text(text.to_owned()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<MessageContent, E> {
+                Ok(MessageContent::Text(text))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                parts: A,
+            ) -> Result<MessageContent, A::Error> {
+                let parts = serde::de::value::SeqAccessDeserializer::new(parts);
+                Vec::<ContentPart>::deserialize(parts).map(MessageContent::Parts)
+            }
+        }
+        d.deserialize_any(Content)
+    }
 }
 
 impl MessageContent {

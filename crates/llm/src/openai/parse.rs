@@ -248,6 +248,7 @@ fn kind(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::{ContentPart, MessageContent};
 
     fn err(body: &str) -> RequestError {
         parse_chat_request(body.as_bytes()).unwrap_err()
@@ -309,6 +310,40 @@ mod tests {
         let e = err(r#"{"model":"m","messages":[{"content":"hi"}]}"#);
         assert_eq!(e.param.as_deref(), Some("messages[0].role"));
         assert_eq!(e.code, Some("missing_required_parameter"));
+    }
+
+    #[test]
+    fn content_is_text_or_parts_and_a_bad_one_is_named_where_it_is() {
+        let ok = |body: &str| parse_chat_request(body.as_bytes()).unwrap().messages;
+        let text = ok(r#"{"model":"m","messages":[{"role":"user","content":"hi \u00e9"}]}"#);
+        assert_eq!(text[0].content, Some(MessageContent::Text("hi é".into())));
+        let parts = ok(
+            r#"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"input_audio","input_audio":{"data":"x"}}]}]}"#,
+        );
+        let Some(MessageContent::Parts(parts)) = &parts[0].content else {
+            panic!("{parts:?}")
+        };
+        assert_eq!(parts[0], ContentPart::Text { text: "a".into() });
+        assert!(
+            matches!(&parts[1], ContentPart::Other(extra) if extra.contains_key("input_audio"))
+        );
+
+        let e = err(r#"{"model":"m","messages":[{"role":"user","content":5}]}"#);
+        assert_eq!(
+            (e.param.as_deref(), e.code),
+            (Some("messages[0].content"), Some("invalid_type"))
+        );
+        assert!(
+            e.message
+                .contains("expected a string or an array of content parts"),
+            "{}",
+            e.message
+        );
+        let e = err(r#"{"model":"m","messages":[{"role":"user","content":{"text":"hi"}}]}"#);
+        assert_eq!(
+            (e.param.as_deref(), e.code),
+            (Some("messages[0].content"), Some("invalid_type"))
+        );
     }
 
     #[test]

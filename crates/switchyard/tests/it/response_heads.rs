@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use crate::harness::{TestGateway, client};
-use crate::raw::Conn;
+use crate::raw::{Conn, values};
 
 const UPSTREAM_DATE: &str = "Mon, 01 Jan 2024 00:00:00 GMT";
 
@@ -71,14 +71,6 @@ routes:
 "#
     ))
     .await
-}
-
-fn values<'a>(headers: &'a [(String, String)], name: &str) -> Vec<&'a str> {
-    headers
-        .iter()
-        .filter(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-        .collect()
 }
 
 #[tokio::test]

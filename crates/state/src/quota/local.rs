@@ -1,7 +1,9 @@
 //! [`LocalLedger`]: the in-memory [`QuotaLedger`] for a single node.
 //!
 //! Counters live in a sharded map ([`DashMap`]) keyed by counter and window
-//! start; each value is an atomic. A reservation takes its charges one by
+//! start; each value is a shared atomic. A reservation keeps the counters it
+//! took from, so settling and releasing it go to them directly, never to a
+//! counter made later under the same key. A reservation takes its charges one by
 //! one with a compare-and-swap that never lets a counter pass its limit,
 //! and gives back what it took if a later charge is refused. No lock is
 //! held across two counters or an `.await`, so there is no global lock and
@@ -59,6 +61,9 @@ impl std::hash::Hash for Key {
     }
 }
 
+/// Shared with the reservations that hold an amount on it, so that
+/// settling and releasing go straight to the counter instead of finding it
+/// again (a hash and a sharded-map lookup per counter, twice per call).
 #[derive(Debug)]
 struct Cell {
     used: AtomicU64,
@@ -74,7 +79,7 @@ type Hasher = foldhash::quality::RandomState;
 
 #[derive(Debug)]
 struct Inner {
-    cells: DashMap<Key, Cell, Hasher>,
+    cells: DashMap<Key, Arc<Cell>, Hasher>,
     /// Kept beside the map because `DashMap::len` locks every shard.
     len: AtomicUsize,
     max: usize,
@@ -200,10 +205,10 @@ impl LocalLedger {
                     cell.get().used.fetch_max(c.used, Ordering::AcqRel);
                 }
                 dashmap::Entry::Vacant(slot) => {
-                    slot.insert(Cell {
+                    slot.insert(Arc::new(Cell {
                         used: AtomicU64::new(c.used),
                         end: c.end_ms,
-                    });
+                    }));
                     self.inner.len.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -249,9 +254,16 @@ impl Inner {
         removed
     }
 
-    /// Add `amount` to the counter unless that passes `limit`. `Ok(value
-    /// after)`, or `Err(value now)`. `None` inside: no state kept (cap).
-    fn take(&self, key: &Key, end: u64, amount: u64, limit: u64) -> Result<u64, u64> {
+    /// Add `amount` to the counter unless that passes `limit`: `Ok((value
+    /// after, the counter))`, or `Err(value now)`. No counter when no state
+    /// is kept (nothing taken from a counter not yet made, or the cap).
+    fn take(
+        &self,
+        key: &Key,
+        end: u64,
+        amount: u64,
+        limit: u64,
+    ) -> Result<(u64, Option<Arc<Cell>>), u64> {
         loop {
             if let Some(cell) = self.cells.get(key) {
                 return cell
@@ -259,50 +271,28 @@ impl Inner {
                     .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
                         u.checked_add(amount).filter(|n| *n <= limit)
                     })
-                    .map(|before| before + amount);
+                    .map(|before| (before + amount, Some(Arc::clone(&cell))));
             }
             if amount > limit {
                 return Err(0);
             }
             if amount == 0 {
-                return Ok(0);
+                return Ok((0, None));
             }
             if self.len.load(Ordering::Relaxed) >= self.max && !self.make_room() {
                 self.overflows.fetch_add(1, Ordering::Relaxed);
-                return Ok(amount);
+                return Ok((amount, None));
             }
             if let dashmap::Entry::Vacant(slot) = self.cells.entry(key.clone()) {
-                slot.insert(Cell {
+                let cell = Arc::new(Cell {
                     used: AtomicU64::new(amount),
                     end,
                 });
+                slot.insert(Arc::clone(&cell));
                 self.len.fetch_add(1, Ordering::Relaxed);
-                return Ok(amount);
+                return Ok((amount, Some(cell)));
             }
             // Created by another request in between: charge it.
-        }
-    }
-
-    /// Add (`delta > 0`) or remove an amount without a limit check; a
-    /// counter already swept is left alone.
-    fn adjust(&self, key: &Key, add: u64, sub: u64) {
-        if add == sub {
-            return;
-        }
-        if let Some(cell) = self.cells.get(key) {
-            if add > sub {
-                let _ = cell
-                    .used
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                        Some(u.saturating_add(add - sub))
-                    });
-            } else {
-                let _ = cell
-                    .used
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                        Some(u.saturating_sub(sub - add))
-                    });
-            }
         }
     }
 
@@ -322,12 +312,13 @@ impl Inner {
         self.len.load(Ordering::Relaxed) < self.max
     }
 
-    fn reserve(self: &Arc<Self>, charges: &[Charge]) -> Result<Reservation, Refusal> {
+    fn reserve(&self, charges: &[Charge]) -> Result<Reservation, Refusal> {
         if charges.is_empty() {
             return Ok(Reservation::empty());
         }
         let now = self.now_ms();
         let mut held: Vec<Held> = Vec::with_capacity(charges.len());
+        let mut cells: Vec<Option<Arc<Cell>>> = Vec::with_capacity(charges.len());
         for c in charges {
             let window = c.counter.measure.window();
             let (start, end) = window_bounds(window, now);
@@ -342,18 +333,21 @@ impl Inner {
                 Duration::from_millis(end.saturating_sub(now))
             };
             match self.take(&key, end, c.amount, c.limit) {
-                Ok(used) => held.push(Held {
-                    counter: c.counter.clone(),
-                    window_start: start,
-                    limit: c.limit,
-                    amount: c.amount,
-                    used,
-                    resets_at: (!gauge).then_some(end),
-                    reset_after,
-                }),
+                Ok((used, cell)) => {
+                    held.push(Held {
+                        counter: c.counter.clone(),
+                        window_start: start,
+                        limit: c.limit,
+                        amount: c.amount,
+                        used,
+                        resets_at: (!gauge).then_some(end),
+                        reset_after,
+                    });
+                    cells.push(cell);
+                }
                 Err(used) => {
-                    for h in &held {
-                        self.adjust(&key_of(h), 0, h.amount);
+                    for (h, cell) in held.iter().zip(&cells) {
+                        adjust(cell.as_deref(), 0, h.amount);
                     }
                     let never = c.amount > c.limit;
                     let retry_after = match (never, gauge) {
@@ -374,35 +368,50 @@ impl Inner {
                 }
             }
         }
-        Ok(Reservation::new(
-            held,
-            Arc::clone(self) as Arc<dyn Settlement>,
-        ))
+        Ok(Reservation::new(held, Arc::new(Hold { cells })))
     }
 }
 
-fn key_of(h: &Held) -> Key {
-    Key {
-        counter: h.counter.clone(),
-        start: h.window_start,
-    }
+/// Add `add` to a counter and take `sub` from it, without a limit check;
+/// nothing when no counter was kept. A counter swept since (its window
+/// over) takes the change unseen.
+fn adjust(cell: Option<&Cell>, add: u64, sub: u64) {
+    let Some(cell) = cell.filter(|_| add != sub) else {
+        return;
+    };
+    let _ = cell
+        .used
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+            Some(if add > sub {
+                u.saturating_add(add - sub)
+            } else {
+                u.saturating_sub(sub - add)
+            })
+        });
 }
 
-impl Settlement for Inner {
+/// The counters one reservation took amounts from, in the order of its
+/// [`Held`] entries.
+#[derive(Debug)]
+struct Hold {
+    cells: Vec<Option<Arc<Cell>>>,
+}
+
+impl Settlement for Hold {
     fn settle(&self, held: &[Held], actual: Actual) {
-        for h in held {
+        for (h, cell) in held.iter().zip(&self.cells) {
             match h.counter.measure.metric() {
-                Metric::Tokens => self.adjust(&key_of(h), actual.tokens, h.amount),
-                Metric::Spend => self.adjust(&key_of(h), actual.spend, h.amount),
+                Metric::Tokens => adjust(cell.as_deref(), actual.tokens, h.amount),
+                Metric::Spend => adjust(cell.as_deref(), actual.spend, h.amount),
                 Metric::Requests | Metric::Concurrency => {}
             }
         }
     }
 
     fn release(&self, held: &[Held]) {
-        for h in held {
+        for (h, cell) in held.iter().zip(&self.cells) {
             if h.counter.measure.metric() == Metric::Concurrency {
-                self.adjust(&key_of(h), 0, h.amount);
+                adjust(cell.as_deref(), 0, h.amount);
             }
         }
     }

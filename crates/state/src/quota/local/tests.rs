@@ -312,6 +312,36 @@ async fn the_cap_bounds_memory_and_fails_open() {
     assert!(reserve(&l, &rpm("c")).is_err(), "remembered after a sweep");
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_settlement_touches_only_the_counters_its_reservation_took_from() {
+    let l = LocalLedger::with_origin(evening(), 1);
+    let slot = [charge(Scope::Key, "a", Measure::Concurrent, 5, 1)];
+    let tpm = [charge(Scope::Key, "b", Measure::TokensPerMinute, 1000, 100)];
+    let a = reserve(&l, &slot).unwrap();
+    // Over the cap: allowed and not remembered.
+    let early = reserve(&l, &tpm).unwrap();
+    assert_eq!(l.overflows(), 1);
+    // a's slot frees; a second later (the next forced sweep), in the same
+    // minute, a later call makes b's counter.
+    drop(a);
+    advance(Duration::from_secs(1)).await;
+    let late = reserve(&l, &tpm).unwrap();
+    let b = id(Scope::Key, "b", Measure::TokensPerMinute);
+    assert_eq!(l.current(&b), 100);
+    // The early call held no counter: its usage lands nowhere, not on the
+    // counter the later call made.
+    early.settle(Actual {
+        tokens: 900,
+        spend: 0,
+    });
+    assert_eq!(l.current(&b), 100);
+    late.settle(Actual {
+        tokens: 40,
+        spend: 0,
+    });
+    assert_eq!(l.current(&b), 40);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_reservations_never_pass_the_limit() {
     let l = LocalLedger::with_origin(evening(), 1000);

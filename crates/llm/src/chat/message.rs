@@ -153,7 +153,7 @@ impl MessageContent {
 }
 
 /// One part of multi-part content, discriminated by `type`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContentPart {
     /// `{"type":"text","text":...}`
@@ -170,6 +170,48 @@ pub enum ContentPart {
     /// included, so it passes through.
     #[serde(untagged)]
     Other(Extra),
+}
+
+/// By hand: with the derived form, a `text` or `image_url` part of the
+/// wrong shape (`{"type":"text","text":7}`) fell through to
+/// [`ContentPart::Other`] and was passed on as it came, where OpenAI
+/// refuses it. A known `type` must now have its shape; any other `type`
+/// (or none) is kept whole.
+impl<'de> Deserialize<'de> for ContentPart {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+
+        let mut part = Extra::deserialize(d)?;
+        match part.get("type").and_then(serde_json::Value::as_str) {
+            Some("text") => match part.remove("text") {
+                Some(serde_json::Value::String(text)) => Ok(ContentPart::Text { text }),
+                Some(other) => Err(D::Error::custom(format!(
+                    "invalid type for the text part's `text`: {}, expected a string",
+                    json_kind(&other)
+                ))),
+                None => Err(D::Error::missing_field("text")),
+            },
+            Some("image_url") => match part.remove("image_url") {
+                Some(value) => ImageUrl::deserialize(value)
+                    .map(|image_url| ContentPart::ImageUrl { image_url })
+                    .map_err(|e| D::Error::custom(format!("in the part's `image_url`: {e}"))),
+                None => Err(D::Error::missing_field("image_url")),
+            },
+            _ => Ok(ContentPart::Other(part)),
+        }
+    }
+}
+
+/// A JSON value's kind, as serde names it in its messages.
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "sequence",
+        serde_json::Value::Object(_) => "map",
+    }
 }
 
 /// An image reference.

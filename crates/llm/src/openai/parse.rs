@@ -344,6 +344,30 @@ mod tests {
             (e.param.as_deref(), e.code),
             (Some("messages[0].content"), Some("invalid_type"))
         );
+        // A known part of the wrong shape is refused, not passed on.
+        let part = |p: &str| {
+            err(&format!(
+                r#"{{"model":"m","messages":[{{"role":"user","content":[{{"type":"text","text":"ok"}},{p}]}}]}}"#
+            ))
+        };
+        let e = part(r#"{"type":"text","text":7}"#);
+        assert_eq!(
+            (e.param.as_deref(), e.code),
+            (Some("messages[0].content[1]"), Some("invalid_type")),
+            "{}",
+            e.message
+        );
+        let e = part(r#"{"type":"text"}"#);
+        assert_eq!(
+            (e.param.as_deref(), e.code),
+            (
+                Some("messages[0].content[1].text"),
+                Some("missing_required_parameter")
+            )
+        );
+        let e = part(r#"{"type":"image_url","image_url":{"detail":"low"}}"#);
+        assert_eq!(e.param.as_deref(), Some("messages[0].content[1]"));
+        assert!(e.message.contains("url"), "{}", e.message);
     }
 
     #[test]

@@ -50,13 +50,19 @@ impl SetField for RawHeaders {
 
 /// The response's lines when it carries them, else its map. (A field set
 /// in the map would also win over the lines; setting it in the lines keeps
-/// an answer passed on as bytes free of a map.)
+/// an answer passed on as bytes free of a map.) A field of the same name
+/// already in the map goes, or it would hide the line.
 impl<B> SetField for http::Response<B> {
     fn set_field(&mut self, name: &HeaderName, parts: &[&[u8]]) -> bool {
-        match self.extensions_mut().get_mut::<RawHeaders>() {
-            Some(lines) => lines.set(name, parts),
-            None => self.headers_mut().set_field(name, parts),
+        if self.extensions().get::<RawHeaders>().is_none() {
+            return self.headers_mut().set_field(name, parts);
         }
+        if !self.headers().is_empty() {
+            self.headers_mut().remove(name);
+        }
+        self.extensions_mut()
+            .get_mut::<RawHeaders>()
+            .is_some_and(|lines| lines.set(name, parts))
     }
 }
 
@@ -64,7 +70,12 @@ impl<B> SetField for http::Response<B> {
 impl SetField for http::response::Parts {
     fn set_field(&mut self, name: &HeaderName, parts: &[&[u8]]) -> bool {
         match self.extensions.get_mut::<RawHeaders>() {
-            Some(lines) => lines.set(name, parts),
+            Some(lines) => {
+                if !self.headers.is_empty() {
+                    self.headers.remove(name);
+                }
+                lines.set(name, parts)
+            }
             None => self.headers.set_field(name, parts),
         }
     }
@@ -128,6 +139,23 @@ mod tests {
         }
         assert!(lines.headers.is_empty());
         assert_eq!(fields(&mut lines), fields(&mut map));
+    }
+
+    #[test]
+    fn a_field_in_the_map_does_not_hide_one_set_on_the_lines() {
+        let mut res = http::Response::new(());
+        res.extensions_mut().insert(RawHeaders::with_capacity(64));
+        res.headers_mut()
+            .insert(LIMIT, HeaderValue::from_static("old"));
+        assert!(res.set_number(&LIMIT, 42));
+        let (mut parts, ()) = res.into_parts();
+        assert_eq!(fields(&mut parts), [("x-limit".into(), "42".into())]);
+
+        let mut parts = http::Response::new(()).into_parts().0;
+        parts.extensions.insert(RawHeaders::with_capacity(64));
+        parts.headers.insert(LIMIT, HeaderValue::from_static("old"));
+        assert!(parts.set_number(&LIMIT, 43));
+        assert_eq!(fields(&mut parts), [("x-limit".into(), "43".into())]);
     }
 
     #[test]

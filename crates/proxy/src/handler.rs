@@ -39,7 +39,6 @@ impl Proxy {
 /// Owned facts for the log line, filled as the request progresses.
 struct Record {
     ts: SystemTime,
-    started: Instant,
     request_id: RequestId,
     client_ip: std::net::IpAddr,
     method: Method,
@@ -125,7 +124,6 @@ impl OnBodyEnd for Finisher {
             buf.push(b'\n');
             log2.send_detached(buf);
         }
-        let _ = r.started;
     }
 }
 
@@ -142,7 +140,6 @@ impl Handler for Proxy {
             .unwrap_or_else(RequestId::generate);
         let mut record = Record {
             ts: SystemTime::now(),
-            started,
             request_id: request_id.clone(),
             client_ip: conn.peer.ip(),
             method: parts.method.clone(),

@@ -81,6 +81,19 @@ impl SetField for http::response::Parts {
     }
 }
 
+/// Run `f` with where `res`'s fields go, looking for its lines once rather
+/// than once per field: the lines themselves when the map holds nothing
+/// that could hide them, else the response (which removes a same-named
+/// map field as it sets each line).
+pub fn with_fields<B, R>(res: &mut http::Response<B>, f: impl FnOnce(&mut dyn SetField) -> R) -> R {
+    if res.headers().is_empty()
+        && let Some(lines) = res.extensions_mut().get_mut::<RawHeaders>()
+    {
+        return f(lines);
+    }
+    f(res)
+}
+
 /// Whether the answer carries a field `name`, in its map or its lines.
 pub fn has_field(parts: &http::response::Parts, name: &HeaderName) -> bool {
     parts.headers.contains_key(name)
@@ -156,6 +169,19 @@ mod tests {
         parts.headers.insert(LIMIT, HeaderValue::from_static("old"));
         assert!(parts.set_number(&LIMIT, 43));
         assert_eq!(fields(&mut parts), [("x-limit".into(), "43".into())]);
+    }
+
+    #[test]
+    fn with_fields_sets_on_the_lines_or_through_the_response() {
+        let mut res = http::Response::new(());
+        res.extensions_mut().insert(RawHeaders::with_capacity(64));
+        assert!(with_fields(&mut res, |f| f.set_number(&LIMIT, 1)));
+        assert!(res.headers().is_empty());
+        res.headers_mut()
+            .insert(LIMIT, HeaderValue::from_static("old"));
+        assert!(with_fields(&mut res, |f| f.set_number(&LIMIT, 2)));
+        let (mut parts, ()) = res.into_parts();
+        assert_eq!(fields(&mut parts), [("x-limit".into(), "2".into())]);
     }
 
     #[test]

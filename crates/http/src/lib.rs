@@ -17,7 +17,7 @@ pub mod tls;
 
 pub use activity::ActiveGuard;
 pub use body::{Body, BoxError, empty, full};
-pub use fields::{SetField, has_field};
+pub use fields::{SetField, has_field, with_fields};
 pub use raw_head::{HOP_BY_HOP, RawHeaders, materialize};
 pub use server::{
     ConnInfo, Handler, Limits, Listener, ListenerStats, NotUpgraded, OnUpgrade, RequestBody,

@@ -9,7 +9,7 @@ use http::{HeaderValue, Method, Request, Response, header};
 use http_body_util::BodyExt;
 use sy_core::RequestId;
 use sy_http::RequestBody;
-use sy_http::{ActiveGuard, Body, ConnInfo, Handler, RawHeaders};
+use sy_http::{ActiveGuard, Body, ConnInfo, Handler, RawHeaders, SetField};
 use sy_policy::{Flow, RequestContext};
 use sy_telemetry::{AccessLog, AccessLogLine, AiLogFields, RouteMetrics};
 use tokio::time::Instant;
@@ -168,21 +168,13 @@ impl Handler for Proxy {
             };
         let (mut parts, body) = response.into_parts();
         record.ai = parts.extensions.get::<sy_ai::AiCallInfo>().cloned();
-        // An upstream head passed on as bytes takes the id as a line (no
-        // header map built for one field); the map would win, so a value
-        // there goes.
-        match parts.extensions.get_mut::<RawHeaders>() {
-            Some(raw) => {
-                if !parts.headers.is_empty() {
-                    parts.headers.remove(&X_REQUEST_ID);
-                }
-                raw.set(&X_REQUEST_ID, &[request_id.as_str().as_bytes()]);
-            }
-            None => {
-                if let Ok(v) = HeaderValue::from_maybe_shared(request_id.to_bytes()) {
-                    parts.headers.insert(&X_REQUEST_ID, v);
-                }
-            }
+        // An answer passed on as bytes takes the id as a line (no header
+        // map built for one field; `set_field` drops a value in the map,
+        // which would win); otherwise the map gets it, sharing its bytes.
+        if parts.extensions.get::<RawHeaders>().is_some() {
+            parts.set_field(&X_REQUEST_ID, &[request_id.as_str().as_bytes()]);
+        } else if let Ok(v) = HeaderValue::from_maybe_shared(request_id.to_bytes()) {
+            parts.headers.insert(&X_REQUEST_ID, v);
         }
         record.status = parts.status.as_u16();
         record.head_time = started.elapsed();

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use http::Response;
 use sy_core::TokenUsage;
-use sy_http::{Body, RawHeaders, SetField};
+use sy_http::{Body, SetField};
 use sy_llm::{ChatRequest, tokens};
 use sy_providers::ProviderErrorKind;
 use tokio::time::Instant;
@@ -165,10 +165,7 @@ async fn run_pass<'r>(
 /// of attempts and, when one answered, the fallback model. (A failed
 /// call's error carries the same in its [`CallTrace`].)
 pub(crate) fn set_call_headers(response: &mut Response<Body>, info: &AiCallInfo) {
-    match response.extensions_mut().get_mut::<RawHeaders>() {
-        Some(lines) => call_headers(lines, info),
-        None => call_headers(response.headers_mut(), info),
-    }
+    sy_http::with_fields(response, |fields| call_headers(fields, info));
 }
 
 fn call_headers<F: SetField + ?Sized>(fields: &mut F, info: &AiCallInfo) {

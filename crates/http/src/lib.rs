@@ -12,13 +12,15 @@ mod codec;
 mod fields;
 mod io;
 pub mod raw_head;
+pub mod request_fields;
 pub mod server;
 pub mod tls;
 
 pub use activity::ActiveGuard;
 pub use body::{Body, BoxError, empty, full};
 pub use fields::{SetField, has_field, with_fields};
-pub use raw_head::{HOP_BY_HOP, RawHeaders, materialize};
+pub use raw_head::{HOP_BY_HOP, RawHeaders, materialize, name_bit};
+pub use request_fields::{FieldsRef, PassOn, RequestFields};
 pub use server::{
     ConnInfo, Handler, Limits, Listener, ListenerStats, NotUpgraded, OnUpgrade, RequestBody,
     RequestBodyError, Upgraded,

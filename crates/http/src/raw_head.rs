@@ -58,16 +58,23 @@ pub struct RawHeaders {
     names: u64,
 }
 
-/// One of 64 bits for a lower-case field name, from its length, its last
-/// byte and the one in its middle, mixed by a multiply: a few instructions
-/// for every field parsed, and names that differ in the middle alone
-/// (`x-ratelimit-limit-requests`, `x-ratelimit-reset-requests`) get
-/// different bits.
-pub(crate) fn name_bit(lower: &[u8]) -> u64 {
-    let len = lower.len();
-    let last = lower.last().copied().unwrap_or(0);
-    let mid = lower.get(len / 2).copied().unwrap_or(0);
-    let key = (len as u64) | (u64::from(last) << 8) | (u64::from(mid) << 16);
+/// One of 64 bits for a field name, from its length, its last byte and the
+/// one in its middle (both in lower case: the same bit whatever the case),
+/// mixed by a multiply: a few instructions for every field parsed, and
+/// names that differ in the middle alone (`x-ratelimit-limit-requests`,
+/// `x-ratelimit-reset-requests`) get different bits.
+/// `const`, so the bits of a set of names are one constant
+/// ([`RequestFields::may_contain`](crate::RequestFields::may_contain)).
+pub const fn name_bit(name: &[u8]) -> u64 {
+    let len = name.len();
+    let (last, mid) = match name {
+        [] => (0, 0),
+        [.., last] => (
+            last.to_ascii_lowercase(),
+            name[len / 2].to_ascii_lowercase(),
+        ),
+    };
+    let key = (len as u64) | ((last as u64) << 8) | ((mid as u64) << 16);
     1 << (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
 }
 

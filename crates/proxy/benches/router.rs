@@ -102,7 +102,7 @@ fn lookup(router: &Router<usize>, req: &Req, headers: &HeaderMap) -> Option<usiz
         method: &req.method,
         path: &req.path,
         query: None,
-        headers,
+        headers: headers.into(),
     };
     router.find(&r).map(|m| *m.value + m.params.len())
 }

@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 use sy_config::HashOnSpec;
 use sy_http::client::{ClientError, UpstreamBody, is_idempotent};
 use sy_http::{Body, BoxError};
-use sy_http::{RawHeaders, RequestBody};
+use sy_http::{FieldsRef, RawHeaders, RequestBody, RequestFields};
 use sy_policy::RequestContext;
 use tokio::time::Instant;
 
@@ -58,6 +58,9 @@ pub async fn forward(
     // state (as argument and as local), and this future is copied whole
     // when it is boxed, once per request.
     parts: &mut http::request::Parts,
+    // The client's fields when kept as lines (`parts.headers` then holds
+    // only what this hop sets in their place); sent as they came.
+    mut lines: Option<&mut RequestFields>,
     // The fields this hop adds, sent after `parts.headers`.
     added: RawHeaders,
     body: RequestBody,
@@ -70,26 +73,41 @@ pub async fn forward(
     let pool = &rt.pool;
     let spec = pool.spec();
     ex.upstream = Some(Arc::clone(pool.shared_name()));
-    let upgrade = is_upgrade(&parts.headers);
+    // Lines are never an upgrade's, and their hop-by-hop fields are left
+    // out as they are written.
+    let upgrade = lines.is_none() && is_upgrade(&parts.headers);
     let on_upgrade = if upgrade {
         parts.extensions.remove::<sy_http::OnUpgrade>()
     } else {
         None
     };
-    strip_hop_by_hop(&mut parts.headers, upgrade);
+    if lines.is_none() {
+        strip_hop_by_hop(&mut parts.headers, upgrade);
+    }
+    // HTTP/2 carries the host in :authority.
+    let keeps_host = !spec.http2;
+    if let Some(l) = lines.as_deref_mut()
+        && (host_override.is_some() || !keeps_host)
+    {
+        l.remove(&header::HOST);
+    }
+    let has_host = |parts: &http::request::Parts, lines: &Option<&mut RequestFields>| {
+        parts.headers.contains_key(header::HOST)
+            || lines.as_deref().is_some_and(|l| l.contains(&header::HOST))
+    };
     if let Some(host) = host_override {
         if let Ok(v) = HeaderValue::from_str(host) {
             parts.headers.insert(header::HOST, v);
         }
-    } else if !parts.headers.contains_key(header::HOST)
+    } else if !has_host(parts, &lines)
         && let Some(h) = client_host.and_then(|h| HeaderValue::from_str(h).ok())
     {
         parts.headers.insert(header::HOST, h);
     }
-    if spec.http2 {
-        // HTTP/2 carries the host in :authority.
+    if !keeps_host {
         parts.headers.remove(header::HOST);
     }
+    let lines: Option<&RequestFields> = lines.map(|l| &*l);
 
     let retry = spec.retries.as_ref();
     let budget = pool.retry_budget();
@@ -128,7 +146,7 @@ pub async fn forward(
     let hash_key: Option<Vec<u8>> = spec
         .hash_on
         .as_ref()
-        .and_then(|h| hash_key(h, &parts.headers, ctx));
+        .and_then(|h| hash_key(h, FieldsRef::new(&parts.headers, lines), ctx));
     // Inline: one attempt is the rule, and a heap list would be allocated
     // for it on every request.
     let mut tried: InlineVec<usize, 4> = InlineVec::default();
@@ -212,7 +230,11 @@ pub async fn forward(
         let started = guard.started();
         // The upstream's head may come back as bytes to pass on (see
         // `sy_http::raw_head`); the handler materializes it for policies.
-        let send = rt.client.forward(req, &added);
+        let pass_on = sy_http::PassOn {
+            client: lines,
+            added: &added,
+        };
+        let send = rt.client.forward(req, pass_on);
         let wait_for = match (header_timeout, deadline) {
             (Some(h), Some(d)) => Some((
                 h.min(d.saturating_duration_since(started)),
@@ -365,11 +387,14 @@ fn nonzero(d: Duration) -> Option<Duration> {
     (!d.is_zero()).then_some(d)
 }
 
-fn hash_key(on: &HashOnSpec, headers: &http::HeaderMap, ctx: &RequestContext) -> Option<Vec<u8>> {
+fn hash_key(on: &HashOnSpec, headers: FieldsRef<'_>, ctx: &RequestContext) -> Option<Vec<u8>> {
     match on {
-        HashOnSpec::Header(name) => headers.get(name.as_str()).map(|v| v.as_bytes().to_vec()),
-        HashOnSpec::Cookie(name) => headers.get_all(header::COOKIE).iter().find_map(|v| {
-            v.to_str().ok()?.split(';').find_map(|kv| {
+        HashOnSpec::Header(name) => {
+            let name = http::HeaderName::from_bytes(name.as_bytes()).ok()?;
+            headers.get(&name).map(<[u8]>::to_vec)
+        }
+        HashOnSpec::Cookie(name) => headers.get_all(&header::COOKIE).find_map(|v| {
+            std::str::from_utf8(v).ok()?.split(';').find_map(|kv| {
                 let (k, val) = kv.trim().split_once('=')?;
                 (k == name).then(|| val.as_bytes().to_vec())
             })

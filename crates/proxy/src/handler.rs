@@ -9,7 +9,9 @@ use http::{HeaderValue, Method, Request, Response, header};
 use http_body_util::BodyExt;
 use sy_core::RequestId;
 use sy_http::RequestBody;
-use sy_http::{ActiveGuard, Body, ConnInfo, Handler, RawHeaders, SetField};
+use sy_http::{
+    ActiveGuard, Body, ConnInfo, FieldsRef, Handler, RawHeaders, RequestFields, SetField,
+};
 use sy_policy::{Flow, RequestContext};
 use sy_telemetry::{AccessLog, AccessLogLine, AiLogFields, RouteMetrics};
 use tokio::time::Instant;
@@ -18,7 +20,9 @@ use crate::body::{LimitedBody, OnBodyEnd, TrackedBody};
 use crate::client_ip;
 use crate::error::ProxyError;
 use crate::forward::{Exchange, forward};
-use crate::headers::{Present, X_REQUEST_ID, add_forwarded, propagate_traceparent, set_request_id};
+use crate::headers::{
+    ClientFields, X_REQUEST_ID, add_forwarded, propagate_traceparent, set_request_id,
+};
 use crate::router::{RouteRequest, rewrite_path};
 use crate::snapshot::{Route, RouteTarget, Snapshot, SnapshotHolder};
 
@@ -128,15 +132,33 @@ impl OnBodyEnd for Finisher {
 }
 
 impl Handler for Proxy {
-    async fn call(&self, req: Request<RequestBody>, conn: Arc<ConnInfo>) -> Response<Body> {
+    const FIELDS_AS_LINES: bool = true;
+
+    fn call(
+        &self,
+        req: Request<RequestBody>,
+        conn: Arc<ConnInfo>,
+    ) -> impl Future<Output = Response<Body>> + Send {
+        self.call_lines(req, None, conn)
+    }
+
+    /// `lines`: the client's fields when the server kept them as lines
+    /// (see `sy_http::request_fields`), read in place, and made a map only
+    /// for a route whose policies or target read the map.
+    async fn call_lines(
+        &self,
+        req: Request<RequestBody>,
+        mut lines: Option<RequestFields>,
+        conn: Arc<ConnInfo>,
+    ) -> Response<Body> {
         let active = conn.request_started();
         let snap = self.holder.load();
         let started = Instant::now();
         let (mut parts, body) = req.into_parts();
-        let request_id = parts
-            .headers
+        let fields = FieldsRef::new(&parts.headers, lines.as_ref());
+        let request_id = fields
             .get(&X_REQUEST_ID)
-            .and_then(|v| RequestId::from_client(v.as_bytes()))
+            .and_then(RequestId::from_client)
             .unwrap_or_else(RequestId::generate);
         let mut record = Record {
             ts: SystemTime::now(),
@@ -145,7 +167,7 @@ impl Handler for Proxy {
             method: parts.method.clone(),
             uri: parts.uri.clone(),
             protocol: protocol(parts.version),
-            host: parts.headers.get(header::HOST).cloned(),
+            host: fields.value(&header::HOST),
             route: None,
             exchange: Exchange::default(),
             status: 0,
@@ -155,17 +177,26 @@ impl Handler for Proxy {
             ai: None,
             held: http::Extensions::new(),
         };
-        let (response, metrics) =
-            match handle(&snap, &mut parts, body, &conn, &request_id, &mut record).await {
-                Ok((res, m)) => (res, m),
-                Err((e, m)) => {
-                    record.error = Some(e.code());
-                    if e.class() == sy_core::ErrorClass::Internal {
-                        tracing::error!(request_id = %request_id, error = ?e, "internal error");
-                    }
-                    (e.to_response(request_id.as_str()), m)
+        let (response, metrics) = match handle(
+            &snap,
+            &mut parts,
+            &mut lines,
+            body,
+            &conn,
+            &request_id,
+            &mut record,
+        )
+        .await
+        {
+            Ok((res, m)) => (res, m),
+            Err((e, m)) => {
+                record.error = Some(e.code());
+                if e.class() == sy_core::ErrorClass::Internal {
+                    tracing::error!(request_id = %request_id, error = ?e, "internal error");
                 }
-            };
+                (e.to_response(request_id.as_str()), m)
+            }
+        };
         let (mut parts, body) = response.into_parts();
         record.ai = parts.extensions.get::<sy_ai::AiCallInfo>().cloned();
         // An answer passed on as bytes takes the id as a line (no header
@@ -195,6 +226,8 @@ async fn handle(
     // Borrowed for the reason `forward` borrows it (the caller's future
     // holds it once).
     parts: &mut http::request::Parts,
+    // The client's fields when kept as lines (`parts.headers` is then empty).
+    lines: &mut Option<RequestFields>,
     body: RequestBody,
     conn: &ConnInfo,
     request_id: &RequestId,
@@ -204,8 +237,9 @@ async fn handle(
     if let Err(msg) = check_path(parts.uri.path()) {
         return Err((ProxyError::BadRequest(msg), unmatched()));
     }
+    let fields = FieldsRef::new(&parts.headers, lines.as_ref());
     let (client_ip, peer_trusted) =
-        client_ip::resolve(conn.peer.ip(), &parts.headers, &snap.trusted_proxies);
+        client_ip::resolve(conn.peer.ip(), fields, &snap.trusted_proxies);
     record.client_ip = client_ip;
     // Cheap clones (shared bytes) so routing can borrow them while policies
     // mutate `parts`.
@@ -214,7 +248,8 @@ async fn handle(
     // §3.2.2); kept as a header value so `X-Forwarded-Host` can share it.
     let host_value = match uri.authority() {
         Some(a) => HeaderValue::from_str(a.as_str()).ok(),
-        None => parts.headers.get(header::HOST).cloned(),
+        // The client's Host, read once for the log and for routing.
+        None => record.host.clone(),
     };
     let host: Option<&str> = host_value.as_ref().and_then(|h| h.to_str().ok());
     let path = uri.path();
@@ -223,7 +258,7 @@ async fn handle(
         method: &parts.method,
         path,
         query: uri.query(),
-        headers: &parts.headers,
+        headers: fields,
     });
     let Some(found) = found else {
         return Err((
@@ -250,11 +285,18 @@ async fn handle(
     );
     ctx.client_ip = client_ip;
 
-    // Content-Length beyond the listener's limit is refused before any policy runs.
-    if let Some(len) = content_length(&parts.headers)
+    // A declared length (Content-Length, which framed the body) beyond the
+    // listener's limit is refused before any policy runs.
+    if let Some(len) = http_body::Body::size_hint(&body).exact()
         && len > ctx.body_limit
     {
         return Err((ProxyError::BodyTooLarge(ctx.body_limit), m));
+    }
+    // Policies and the AI endpoints read and edit the header map; a
+    // policy-free route to a pool (or a fixed answer) needs none.
+    let needs_map = !route.chain.is_empty() || matches!(route.target, RouteTarget::Ai(_));
+    if needs_map && let Some(l) = lines.take() {
+        parts.headers = l.into_map();
     }
 
     let result = async {
@@ -321,11 +363,15 @@ async fn handle(
                 };
                 // The fields this hop adds are written as lines after the
                 // client's (see `sy_http::raw_head`); policies have run.
-                let present = Present::scan(&parts.headers);
+                let client: &mut dyn ClientFields = match lines.as_mut() {
+                    Some(l) => l,
+                    None => &mut parts.headers,
+                };
+                let present = client.present();
                 // Room for the six fields with a long host and trace id.
                 let mut added = RawHeaders::with_capacity(512);
                 add_forwarded(
-                    &mut parts.headers,
+                    client,
                     &mut added,
                     &present,
                     conn.peer.ip(),
@@ -333,18 +379,14 @@ async fn handle(
                     conn.tls,
                     host_value.as_ref().filter(|_| host.is_some()),
                 );
-                set_request_id(
-                    &mut parts.headers,
-                    &mut added,
-                    &present,
-                    request_id.as_str(),
-                );
-                propagate_traceparent(&mut parts.headers, &mut added, &present);
+                set_request_id(client, &mut added, &present, request_id.as_str());
+                propagate_traceparent(client, &mut added, &present);
                 let host_override = route.rewrite.as_ref().and_then(|r| r.host.as_deref());
                 // Boxed for the same reason as the AI call.
                 Box::pin(forward(
                     rt,
                     parts,
+                    lines.as_mut(),
                     added,
                     body,
                     pq,
@@ -410,12 +452,6 @@ fn pick_split(
         .or(branches.last())
         .map(|(p, _)| p)
         .unwrap_or_else(|| &branches[0].0)
-}
-
-fn content_length(h: &http::HeaderMap) -> Option<u64> {
-    h.get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.parse().ok())
 }
 
 fn protocol(v: http::Version) -> &'static str {

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-use sy_http::{HOP_BY_HOP, RawHeaders};
+use sy_http::{HOP_BY_HOP, RawHeaders, RequestFields, name_bit};
 
 /// `x-request-id`.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -87,6 +87,64 @@ impl Present {
     }
 }
 
+/// A request's fields, in a header map or kept as lines (see
+/// `sy_http::request_fields`): what this hop reads and removes of them
+/// before passing them on.
+pub trait ClientFields {
+    /// Which of the fields this hop writes are already there.
+    fn present(&self) -> Present;
+    /// The first value of `name`.
+    fn first(&self, name: &HeaderName) -> Option<&[u8]>;
+    /// Remove every field named `name`.
+    fn remove_all(&mut self, name: &HeaderName);
+}
+
+impl ClientFields for HeaderMap {
+    fn present(&self) -> Present {
+        Present::scan(self)
+    }
+
+    fn first(&self, name: &HeaderName) -> Option<&[u8]> {
+        self.get(name).map(HeaderValue::as_bytes)
+    }
+
+    fn remove_all(&mut self, name: &HeaderName) {
+        self.remove(name);
+    }
+}
+
+/// Lines answer each name from their name bits: for most requests none of
+/// the six is there and no line is read.
+impl ClientFields for RequestFields {
+    fn present(&self) -> Present {
+        const ANY: u64 = name_bit(b"x-forwarded-for")
+            | name_bit(b"x-forwarded-proto")
+            | name_bit(b"x-forwarded-host")
+            | name_bit(b"forwarded")
+            | name_bit(b"x-request-id")
+            | name_bit(b"traceparent");
+        if !self.may_contain(ANY) {
+            return Present::default();
+        }
+        Present {
+            xff: self.contains(&X_FORWARDED_FOR),
+            proto: self.contains(&X_FORWARDED_PROTO),
+            host: self.contains(&X_FORWARDED_HOST),
+            forwarded: self.contains(&header::FORWARDED),
+            request_id: self.contains(&X_REQUEST_ID),
+            traceparent: self.contains(&TRACEPARENT),
+        }
+    }
+
+    fn first(&self, name: &HeaderName) -> Option<&[u8]> {
+        self.get(name)
+    }
+
+    fn remove_all(&mut self, name: &HeaderName) {
+        self.remove(name);
+    }
+}
+
 /// Append `peer` (the address this hop received the request from) to
 /// `X-Forwarded-For` and `Forwarded`, and set `X-Forwarded-Proto` and
 /// `X-Forwarded-Host` when not already set by a trusted hop. When the peer is
@@ -96,8 +154,8 @@ impl Present {
 /// The fields this hop writes go to `lines`, sent after the request's own
 /// (no header value allocated, no map insert); the client's fields they
 /// replace are removed from `headers`.
-pub fn add_forwarded(
-    headers: &mut HeaderMap,
+pub fn add_forwarded<F: ClientFields + ?Sized>(
+    headers: &mut F,
     lines: &mut RawHeaders,
     present: &Present,
     peer: IpAddr,
@@ -112,9 +170,8 @@ pub fn add_forwarded(
     // are dropped.
     let previous = |present: bool, name: &HeaderName| {
         (peer_trusted && present)
-            .then(|| headers.get(name))
+            .then(|| headers.first(name))
             .flatten()
-            .map(HeaderValue::as_bytes)
             .filter(|p| !p.is_empty())
     };
     match previous(present.xff, &X_FORWARDED_FOR) {
@@ -162,20 +219,20 @@ pub fn add_forwarded(
         (present.host, !keep_host, &X_FORWARDED_HOST),
     ] {
         if there && replaced {
-            headers.remove(name);
+            headers.remove_all(name);
         }
     }
 }
 
 /// Send `id` as the request's `X-Request-Id`, in place of the client's.
-pub fn set_request_id(
-    headers: &mut HeaderMap,
+pub fn set_request_id<F: ClientFields + ?Sized>(
+    headers: &mut F,
     lines: &mut RawHeaders,
     present: &Present,
     id: &str,
 ) {
     if present.request_id {
-        headers.remove(&X_REQUEST_ID);
+        headers.remove_all(&X_REQUEST_ID);
     }
     lines.push(&X_REQUEST_ID, &[id.as_bytes()]);
 }
@@ -223,15 +280,19 @@ fn ip_text(ip: IpAddr, buf: &mut [u8; 48]) -> &[u8] {
 /// Keep a valid W3C `traceparent` and make this hop a child span of it, or
 /// start a new trace when it is absent or malformed. The new value goes to
 /// `lines`; the client's is removed from `headers`.
-pub fn propagate_traceparent(headers: &mut HeaderMap, lines: &mut RawHeaders, present: &Present) {
+pub fn propagate_traceparent<F: ClientFields + ?Sized>(
+    headers: &mut F,
+    lines: &mut RawHeaders,
+    present: &Present,
+) {
     // Written into one fixed buffer: this runs on every proxied request.
     let mut out = [0u8; 55];
     out[..3].copy_from_slice(b"00-");
     let parent = present
         .traceparent
-        .then(|| headers.get(&TRACEPARENT))
+        .then(|| headers.first(&TRACEPARENT))
         .flatten()
-        .and_then(|v| v.to_str().ok())
+        .and_then(|v| std::str::from_utf8(v).ok())
         .and_then(parse_traceparent);
     match parent {
         Some((trace, flags)) => {
@@ -248,7 +309,7 @@ pub fn propagate_traceparent(headers: &mut HeaderMap, lines: &mut RawHeaders, pr
     put_hex(&mut out[36..52], fastrand::u64(1..));
     out[52] = b'-';
     if present.traceparent {
-        headers.remove(&TRACEPARENT);
+        headers.remove_all(&TRACEPARENT);
     }
     lines.push(&TRACEPARENT, &[&out]);
 }

@@ -132,7 +132,11 @@ impl HttpProvider {
         // is an error, so on HTTP/1.1 its fields stay lines (no header map
         // built) until then.
         let nothing_added = RawHeaders::default();
-        let sent = self.client.forward(request, &nothing_added);
+        let pass_on = sy_http::PassOn {
+            client: None,
+            added: &nothing_added,
+        };
+        let sent = self.client.forward(request, pass_on);
         let response = match tokio::time::timeout_at(deadline, sent).await {
             Err(_) => return Err(self.timed_out()),
             Ok(Err(_)) => return Err(self.unreachable()),

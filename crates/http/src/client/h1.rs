@@ -34,7 +34,7 @@ use tokio_rustls::client::TlsStream;
 use super::{ClientError, is_idempotent};
 use crate::body::Body;
 use crate::codec::{self, ChunkedDecoder, Framing, ReqFraming};
-use crate::raw_head::RawHeaders;
+use crate::request_fields::PassOn;
 
 mod body;
 
@@ -215,13 +215,13 @@ impl H1Client {
 
     /// Send `req` and return the response head; the body is read from the
     /// connection as the caller polls it.
-    /// With `forward` (the fields the caller adds, written after the
-    /// request's own), a response head that can be passed on as bytes comes
-    /// back as [`RawHeaders`] (see [`crate::raw_head`]).
+    /// With `forward` (the client's fields kept as lines, and those the
+    /// caller adds, written after the request's own), a response head that can be passed on as bytes comes
+    /// back as [`RawHeaders`](crate::RawHeaders) (see [`crate::raw_head`]).
     pub(super) async fn send(
         self: &Arc<Self>,
         req: Request<Body>,
-        forward: Option<&RawHeaders>,
+        forward: Option<PassOn<'_>>,
     ) -> Result<Response<ResponseBody>, ClientError> {
         let (parts, mut body) = req.into_parts();
         let tls = parts.uri.scheme() == Some(&Scheme::HTTPS);
@@ -309,7 +309,7 @@ impl H1Client {
         key: &Key,
         framing: ReqFraming,
         outgoing: &mut Outgoing,
-        forward: Option<&RawHeaders>,
+        forward: Option<PassOn<'_>>,
     ) -> Result<codec::Head, Failure> {
         let reused = conn.reused;
         let forward_for = forward.map(|_| &parts.method);

@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{HeaderMap, Request, Response};
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
@@ -23,7 +23,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::body::{Body, BoxError};
-use crate::raw_head::RawHeaders;
+use crate::request_fields::PassOn;
 use crate::tls::{ClientTlsFiles, TlsError};
 
 pub use h1::ResponseBody as H1Body;
@@ -54,23 +54,23 @@ impl UpstreamClient {
     }
 
     /// [`request`](Self::request) for a request and response that are
-    /// passed on. `added`: the fields the proxy adds to the request (see
-    /// [`RawHeaders::push`]), written after its own. The
-    /// response head may come back as [`RawHeaders`] beside an empty
-    /// header map (see [`crate::raw_head`]; [`crate::materialize`] merges
-    /// them into the map).
+    /// passed on. `pass_on`: the client's fields when kept as lines, and
+    /// the ones the proxy adds (see [`RawHeaders::push`](crate::RawHeaders::push)), written after
+    /// the request's own. The response head may come back as
+    /// [`RawHeaders`](crate::RawHeaders) beside an empty header map (see [`crate::raw_head`];
+    /// [`crate::materialize`] merges them into the map).
     pub fn forward<'a>(
         &'a self,
         req: Request<Body>,
-        added: &'a RawHeaders,
+        pass_on: PassOn<'a>,
     ) -> impl Future<Output = Result<Response<UpstreamBody>, ClientError>> + Send + 'a {
-        self.send(req, Some(added))
+        self.send(req, Some(pass_on))
     }
 
     fn send<'a>(
         &'a self,
         mut req: Request<Body>,
-        forward: Option<&'a RawHeaders>,
+        forward: Option<PassOn<'a>>,
     ) -> impl Future<Output = Result<Response<UpstreamBody>, ClientError>> + Send + 'a {
         let h1 = self.h1.as_ref().filter(|_| !wants_upgrade(&req));
         async move {
@@ -80,9 +80,16 @@ impl UpstreamClient {
                     Ok(res.map(UpstreamBody::H1))
                 }
                 None => {
-                    // hyper encodes from the header map alone.
-                    if let Some(added) = forward {
-                        added.clone().merge_into(req.headers_mut());
+                    // hyper encodes from the header map alone: the client's
+                    // fields go ahead of the map's, the added ones after.
+                    if let Some(p) = forward {
+                        if let Some(client) = p.client {
+                            let mut map = HeaderMap::with_capacity(req.headers().len() + 16);
+                            client.append_to(&mut map, true);
+                            map.extend(std::mem::take(req.headers_mut()));
+                            *req.headers_mut() = map;
+                        }
+                        p.added.clone().merge_into(req.headers_mut());
                     }
                     // Boxed: HTTP/2 and upgrades are the rarer path, and
                     // their future inline would enlarge every HTTP/1.1

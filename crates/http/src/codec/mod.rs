@@ -10,6 +10,7 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
 
 use crate::raw_head::{FieldUse, RawHeaders, field_use, name_bit};
+use crate::request_fields::PassOn;
 
 /// A response head larger than this is refused (hyper's default is 400 KiB;
 /// an upstream that needs more than 64 KiB of headers is broken).
@@ -46,25 +47,31 @@ pub(crate) enum ReqFraming {
 /// Append the request line and headers to `out`. `Content-Length` and
 /// `Transfer-Encoding` come from `framing`, never from `headers` (a caller's
 /// stale length must not frame the body); `host` is written when `headers`
-/// has none. `added`: fields the caller adds, written after `headers`
-/// except where `headers` overrides them (see [`crate::raw_head`]).
+/// has none. `pass_on`: for a request a proxy passes on, the client's
+/// fields kept as they came (see [`crate::request_fields`]), written
+/// first, and the fields the proxy adds, written after `headers` except
+/// where `headers` overrides them (see [`crate::raw_head`]).
 pub(crate) fn encode_head(
     out: &mut Vec<u8>,
     method: &Method,
     path_and_query: &str,
     host: &str,
     headers: &HeaderMap,
-    added: Option<&RawHeaders>,
+    pass_on: Option<PassOn<'_>>,
     framing: ReqFraming,
 ) {
+    let client = pass_on.and_then(|p| p.client);
     out.extend_from_slice(method.as_str().as_bytes());
     out.push(b' ');
     out.extend_from_slice(path_and_query.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    if !headers.contains_key(header::HOST) {
+    if !headers.contains_key(header::HOST) && !client.is_some_and(|c| c.contains(&header::HOST)) {
         out.extend_from_slice(b"host: ");
         out.extend_from_slice(host.as_bytes());
         out.extend_from_slice(b"\r\n");
+    }
+    if let Some(client) = client {
+        client.write_to(out);
     }
     for (name, value) in headers {
         if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
@@ -75,8 +82,8 @@ pub(crate) fn encode_head(
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    if let Some(added) = added {
-        added.write_to(out, headers);
+    if let Some(p) = pass_on {
+        p.added.write_to(out, headers);
     }
     match framing {
         ReqFraming::None => {}

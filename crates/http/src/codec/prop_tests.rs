@@ -10,7 +10,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::Index;
 
-use super::request::{BodyFraming, HeadError, ResFraming, encode_response_head, parse_request};
+use super::request::{BodyFraming, HeadError, ResFraming, encode_response_head, parse_both};
 use super::{
     CHUNK_END, ChunkedDecoder, Decoded, Framing, LAST_CHUNK, ReqFraming, chunk_size_line,
     encode_head, parse_head, response_framing,
@@ -172,11 +172,11 @@ proptest! {
 
         let k = split.index(head_len);
         let mut partial = BytesMut::from(&wire[..k]);
-        prop_assert!(matches!(parse_request(&mut partial, MAX_HEAD), Ok(None)), "prefix {k}");
+        prop_assert!(matches!(parse_both(&mut partial, MAX_HEAD), Ok(None)), "prefix {k}");
         prop_assert_eq!(partial.len(), k, "an incomplete head is left in place");
 
         let mut buf = BytesMut::from(&wire[..]);
-        let parsed = parse_request(&mut buf, MAX_HEAD);
+        let parsed = parse_both(&mut buf, MAX_HEAD);
         let h = match parsed {
             Ok(Some(h)) => h,
             other => return Err(TestCaseError::fail(format!("{other:?}"))),
@@ -227,7 +227,7 @@ proptest! {
             framing,
         );
         let mut buf = BytesMut::from(&wire[..]);
-        let h = match parse_request(&mut buf, MAX_HEAD) {
+        let h = match parse_both(&mut buf, MAX_HEAD) {
             Ok(Some(h)) => h,
             other => return Err(TestCaseError::fail(format!("{other:?}"))),
         };
@@ -281,7 +281,7 @@ proptest! {
             }
         }
         wire.extend_from_slice(b"\r\n");
-        let parsed = parse_request(&mut BytesMut::from(&wire[..]), MAX_HEAD);
+        let parsed = parse_both(&mut BytesMut::from(&wire[..]), MAX_HEAD);
         prop_assert!(matches!(parsed, Err(HeadError::Bad(_))), "{:?}", parsed);
     }
 
@@ -301,7 +301,7 @@ proptest! {
         let mut wire = prefix.to_vec();
         wire.extend_from_slice(&noise);
         let mut buf = BytesMut::from(&wire[..]);
-        if let Ok(Some(h)) = parse_request(&mut buf, 256) {
+        if let Ok(Some(h)) = parse_both(&mut buf, 256) {
             prop_assert!(wire.len() - buf.len() <= 256);
             let cl = h.headers.get_all(header::CONTENT_LENGTH).iter().count();
             let te = h.headers.get_all(header::TRANSFER_ENCODING).iter().count();

@@ -3,10 +3,11 @@
 //! module, so every rule is tested without a socket.
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{self, HeaderMap, HeaderName};
+use http::header::{self, HeaderMap};
 use http::{Method, StatusCode, Uri, Version};
 
 use crate::raw_head::RawHeaders;
+use crate::request_fields::{RequestFields, Span, is_hop};
 
 use super::{ADDED_HEADERS, MAX_HEADERS, content_length_line, field};
 
@@ -51,7 +52,11 @@ pub(crate) struct RequestHead {
     pub method: Method,
     pub uri: Uri,
     pub version: Version,
+    /// Empty when the fields are kept as `lines`.
     pub headers: HeaderMap,
+    /// The fields as they came, when asked for and the head allows it (see
+    /// [`crate::request_fields`]).
+    pub lines: Option<RequestFields>,
     pub framing: BodyFraming,
     /// The client allows another request on this connection afterwards.
     pub keep_alive: bool,
@@ -64,9 +69,12 @@ pub(crate) struct RequestHead {
 
 /// Parse a request head from the front of `buf`, removing it. `Ok(None)`: not
 /// complete yet. Header values and the target share one copy of the head.
+/// With `as_lines`, the fields are kept as [`RequestFields`] where the head
+/// allows it.
 pub(crate) fn parse_request(
     buf: &mut BytesMut,
     max_head: usize,
+    as_lines: bool,
 ) -> Result<Option<RequestHead>, HeadError> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut slots);
@@ -104,12 +112,23 @@ pub(crate) fn parse_request(
     // before the fields are read (both only read `buf`), so each value is
     // sliced from the copy at once, with no list of offsets in between.
     let head = Bytes::copy_from_slice(buf.get(..len).unwrap_or_default());
-    let mut headers = HeaderMap::with_capacity(req.headers.len() + ADDED_HEADERS);
     let mut facts = Facts::default();
-    for h in req.headers.iter() {
-        let (name, value) = field(&head, base, h).map_err(HeadError::Bad)?;
-        facts.note(&name, h.value)?;
-        headers.append(name, value);
+    let mut headers = HeaderMap::new();
+    let mut spans = Vec::new();
+    if as_lines {
+        spans.reserve_exact(req.headers.len());
+        let raw = buf.get(..len).unwrap_or_default();
+        for h in req.headers.iter() {
+            facts.note(h.name.as_bytes(), h.value)?;
+            spans.push(span(raw, base, h).ok_or(HeadError::Bad("malformed header"))?);
+        }
+    } else {
+        headers.reserve(req.headers.len() + ADDED_HEADERS);
+        for h in req.headers.iter() {
+            let (name, value) = field(&head, base, h).map_err(HeadError::Bad)?;
+            facts.note(name.as_str().as_bytes(), h.value)?;
+            headers.append(name, value);
+        }
     }
     buf.advance(len);
     let uri = Uri::from_maybe_shared(head.slice(target_span.0..target_span.0 + target_span.1))
@@ -127,11 +146,20 @@ pub(crate) fn parse_request(
     let keep_alive = !facts.close && (version == Version::HTTP_11 || facts.keep_alive);
     let upgrade = method == Method::CONNECT
         || (version == Version::HTTP_11 && facts.conn_upgrade && facts.upgrade_header);
+    let mut lines = as_lines.then(|| RequestFields::new(head, spans));
+    if upgrade || facts.conn_names_fields {
+        // An upgrade keeps `Upgrade`, and fields named in `Connection` are
+        // removed by name: both are map work.
+        if let Some(l) = lines.take() {
+            headers = l.into_map();
+        }
+    }
     Ok(Some(RequestHead {
         method,
         uri,
         version,
         headers,
+        lines,
         framing,
         keep_alive,
         expect_continue: facts.expect_continue && version == Version::HTTP_11,
@@ -152,12 +180,42 @@ struct Facts {
     conn_upgrade: bool,
     upgrade_header: bool,
     expect_continue: bool,
+    /// `Connection` names a field (a token other than close, keep-alive
+    /// and upgrade).
+    conn_names_fields: bool,
     hosts: u8,
 }
 
+/// Offsets of one parsed field line within `raw`, the head starting at
+/// address `base`; `None` if httparse's slices are not inside it.
+fn span(raw: &[u8], base: usize, h: &httparse::Header<'_>) -> Option<Span> {
+    let at = |p: *const u8| (p as usize).checked_sub(base).filter(|&o| o <= raw.len());
+    let line = at(h.name.as_ptr())?;
+    let value = at(h.value.as_ptr())?;
+    let value_end = value + h.value.len();
+    let end = value_end + memchr::memchr(b'\n', raw.get(value_end..)?)? + 1;
+    let offset = |o: usize| u32::try_from(o).ok();
+    Some(Span {
+        line: offset(line)?,
+        name_end: offset(line + h.name.len())?,
+        value: offset(value)?,
+        value_end: offset(value_end)?,
+        end: offset(end)?,
+        hop: is_hop(h.name.as_bytes()),
+        crlf: end >= 2 && raw.get(end - 2) == Some(&b'\r'),
+        removed: false,
+    })
+}
+
+/// `name` (any case) is `lower`.
+fn named(name: &[u8], lower: &[u8]) -> bool {
+    name.len() == lower.len() && name.eq_ignore_ascii_case(lower)
+}
+
 impl Facts {
-    fn note(&mut self, name: &HeaderName, value: &[u8]) -> Result<(), HeadError> {
-        if name == header::CONTENT_LENGTH {
+    /// `name` in any case.
+    fn note(&mut self, name: &[u8], value: &[u8]) -> Result<(), HeadError> {
+        if named(name, b"content-length") {
             for part in value.split(|&b| b == b',') {
                 let n = parse_length(part.trim_ascii())?;
                 // Repeated identical values are one length (RFC 9112 §6.3 ¶5).
@@ -168,7 +226,7 @@ impl Facts {
                     _ => self.length = Some(n),
                 }
             }
-        } else if name == header::TRANSFER_ENCODING {
+        } else if named(name, b"transfer-encoding") {
             self.te = true;
             // A later field's codings come after an earlier one's.
             if let Some(last) = value
@@ -178,17 +236,21 @@ impl Facts {
             {
                 self.chunked_last = last.eq_ignore_ascii_case(b"chunked");
             }
-        } else if name == header::CONNECTION {
+        } else if named(name, b"connection") {
             for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
-                self.close |= token.eq_ignore_ascii_case(b"close");
-                self.keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
-                self.conn_upgrade |= token.eq_ignore_ascii_case(b"upgrade");
+                let close = token.eq_ignore_ascii_case(b"close");
+                let keep_alive = token.eq_ignore_ascii_case(b"keep-alive");
+                let upgrade = token.eq_ignore_ascii_case(b"upgrade");
+                self.close |= close;
+                self.keep_alive |= keep_alive;
+                self.conn_upgrade |= upgrade;
+                self.conn_names_fields |= !(close || keep_alive || upgrade || token.is_empty());
             }
-        } else if name == header::UPGRADE {
+        } else if named(name, b"upgrade") {
             self.upgrade_header = true;
-        } else if name == header::EXPECT {
+        } else if named(name, b"expect") {
             self.expect_continue |= value.trim_ascii().eq_ignore_ascii_case(b"100-continue");
-        } else if name == header::HOST {
+        } else if named(name, b"host") {
             self.hosts = self.hosts.saturating_add(1);
         }
         Ok(())
@@ -322,6 +384,51 @@ pub(crate) fn declared_length(headers: &HeaderMap) -> Option<u64> {
         return None;
     }
     parse_length(first.as_bytes().trim_ascii()).ok()
+}
+
+/// [`parse_request`] both ways, asserting they agree: the same outcome,
+/// and the lines hold the fields the map does, in the same order. Tests
+/// parse through this, so every parser test covers both.
+#[cfg(test)]
+pub(crate) fn parse_both(
+    buf: &mut BytesMut,
+    max_head: usize,
+) -> Result<Option<RequestHead>, HeadError> {
+    let mut copy = buf.clone();
+    let as_map = parse_request(buf, max_head, false);
+    let as_lines = parse_request(&mut copy, max_head, true);
+    assert_eq!(buf, &copy, "both take the same bytes");
+    match (&as_map, as_lines) {
+        (Ok(Some(m)), Ok(Some(l))) => {
+            assert_eq!(
+                (&m.method, &m.uri, m.version, m.framing, m.keep_alive),
+                (&l.method, &l.uri, l.version, l.framing, l.keep_alive)
+            );
+            assert_eq!(
+                (m.expect_continue, m.upgrade),
+                (l.expect_continue, l.upgrade)
+            );
+            assert!(m.lines.is_none());
+            let fields = match l.lines {
+                Some(lines) => {
+                    assert!(l.headers.is_empty());
+                    assert!(!l.upgrade, "an upgrade keeps a map");
+                    lines.into_map()
+                }
+                None => l.headers,
+            };
+            let pairs = |h: &HeaderMap| -> Vec<(String, Vec<u8>)> {
+                h.iter()
+                    .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+                    .collect()
+            };
+            assert_eq!(pairs(&m.headers), pairs(&fields));
+        }
+        (Ok(None), Ok(None)) => {}
+        (Err(a), Err(b)) => assert_eq!(*a, b),
+        (a, b) => panic!("map: {a:?}, lines: {b:?}"),
+    }
+    as_map
 }
 
 #[cfg(test)]

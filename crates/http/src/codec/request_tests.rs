@@ -2,7 +2,7 @@ use super::*;
 use http::HeaderValue;
 
 fn parse(raw: &str) -> Result<Option<RequestHead>, HeadError> {
-    parse_request(&mut BytesMut::from(raw), 64 * 1024)
+    parse_both(&mut BytesMut::from(raw), 64 * 1024)
 }
 
 fn head(raw: &str) -> RequestHead {
@@ -15,13 +15,13 @@ fn request_head_parses_incrementally_and_leaves_the_body() {
     for split in 1..wire.len() - 5 {
         let mut buf = BytesMut::from(&wire[..split]);
         assert!(
-            parse_request(&mut buf, 1024).unwrap().is_none(),
+            parse_both(&mut buf, 1024).unwrap().is_none(),
             "split {split}"
         );
         assert_eq!(buf.len(), split, "an incomplete head is left in place");
     }
     let mut buf = BytesMut::from(&wire[..]);
-    let h = parse_request(&mut buf, 1024).unwrap().unwrap();
+    let h = parse_both(&mut buf, 1024).unwrap().unwrap();
     assert_eq!(h.method, Method::POST);
     assert_eq!(h.uri.path(), "/v1/chat");
     assert_eq!(h.uri.query(), Some("x=1"));
@@ -132,11 +132,11 @@ fn request_head_errors() {
         "a".repeat(200)
     );
     assert_eq!(
-        parse_request(&mut BytesMut::from(big.as_str()), 100).err(),
+        parse_both(&mut BytesMut::from(big.as_str()), 100).err(),
         Some(HeadError::TooLarge)
     );
     assert_eq!(
-        parse_request(&mut BytesMut::from(&big[..150]), 100).err(),
+        parse_both(&mut BytesMut::from(&big[..150]), 100).err(),
         Some(HeadError::TooLarge)
     );
     let many: String = (0..200).map(|i| format!("X-{i}: v\r\n")).collect();
@@ -227,7 +227,7 @@ fn the_head_does_not_hold_the_read_buffer() {
     buf.extend_from_slice(b"GET /x HTTP/1.1\r\nHost: gw\r\n\r\nnext");
     let start = buf.as_ptr() as usize;
     let inside = start..start + buf.capacity();
-    let h = parse_request(&mut buf, 1024).unwrap().unwrap();
+    let h = parse_both(&mut buf, 1024).unwrap().unwrap();
     let value = h.headers["host"].as_bytes().as_ptr() as usize;
     let target = h.uri.path().as_ptr() as usize;
     assert!(!inside.contains(&value) && !inside.contains(&target));
@@ -268,7 +268,7 @@ fn mutated_requests_never_panic_or_misframe() {
         }
         wire.truncate(wire.len() - (next() as usize) % 8);
         let mut buf = BytesMut::from(&wire[..]);
-        match parse_request(&mut buf, 1024) {
+        match parse_both(&mut buf, 1024) {
             Ok(Some(head)) => {
                 assert!(buf.len() < wire.len(), "{wire:?}");
                 let lengths = head.headers.get_all(header::CONTENT_LENGTH).iter().count();

@@ -77,7 +77,10 @@ fn head_writes_host_framing_and_drops_caller_lengths() {
         "/",
         "up",
         &h,
-        Some(&added),
+        Some(crate::PassOn {
+            client: None,
+            added: &added,
+        }),
         ReqFraming::None,
     );
     assert_eq!(

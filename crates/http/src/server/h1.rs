@@ -64,6 +64,8 @@ pub(crate) struct H1Conf {
     pub grace: Option<Duration>,
     /// Hand a connection that opens with the HTTP/2 preface back to the caller.
     pub sniff_h2: bool,
+    /// Keep request fields as lines ([`Handler::FIELDS_AS_LINES`]).
+    pub fields_as_lines: bool,
 }
 
 /// How a connection ended.
@@ -225,7 +227,7 @@ impl<S: ServerIo> Conn<S> {
                     }
                 }
                 if !self.first {
-                    match parse_request(&mut self.rbuf, conf.max_head) {
+                    match parse_request(&mut self.rbuf, conf.max_head, conf.fields_as_lines) {
                         Ok(Some(head)) => {
                             self.head_started = None;
                             return Poll::Ready(Ok(head));
@@ -339,6 +341,7 @@ impl<S: ServerIo> Conn<S> {
             uri,
             version,
             headers,
+            lines,
             framing,
             keep_alive,
             expect_continue,
@@ -393,7 +396,7 @@ impl<S: ServerIo> Conn<S> {
         }
 
         // 2. The handler, boxed so an idle connection does not carry its size.
-        let mut call = Box::pin(handler.call(req, info.clone()));
+        let mut call = Box::pin(handler.call_lines(req, lines, info.clone()));
         let mut body_ok = pump.is_none();
         let response = poll_fn(|cx| {
             if let Poll::Ready(res) = call.as_mut().poll(cx) {

@@ -87,6 +87,31 @@ impl ConnInfo {
 
 /// Serves requests. Implemented by the proxy.
 pub trait Handler: Send + Sync + 'static {
+    /// Hand over an HTTP/1.1 request's fields as
+    /// [`RequestFields`](crate::RequestFields) to
+    /// [`call_lines`](Self::call_lines), beside an empty header map, where
+    /// the head allows it (see [`crate::request_fields`]). For a handler
+    /// that passes most requests on reading few of their fields.
+    const FIELDS_AS_LINES: bool = false;
+
+    /// What the server calls: `lines` holds the request's fields when
+    /// [`FIELDS_AS_LINES`](Self::FIELDS_AS_LINES) kept them so (its header
+    /// map is then empty). By default they become the map and the request
+    /// goes to [`call`](Self::call). A parameter, not an extension: an
+    /// extension costs two allocations and a hashed insert and removal on
+    /// every request.
+    fn call_lines(
+        &self,
+        mut req: Request<RequestBody>,
+        lines: Option<crate::RequestFields>,
+        conn: Arc<ConnInfo>,
+    ) -> impl Future<Output = Response<Body>> + Send {
+        if let Some(lines) = lines {
+            *req.headers_mut() = lines.into_map();
+        }
+        self.call(req, conn)
+    }
+
     /// Answer one request. Must not fail: errors become responses.
     fn call(
         &self,
@@ -299,6 +324,7 @@ impl<H: Handler> ConnTask<H> {
             idle_timeout: self.limits.idle_timeout,
             grace: self.grace,
             sniff_h2,
+            fields_as_lines: H::FIELDS_AS_LINES,
         };
         match h1::serve(io, info, &*self.handler, &conf, &self.shutdown).await {
             Ended::Closed => {}

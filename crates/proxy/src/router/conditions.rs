@@ -2,9 +2,10 @@
 
 use std::borrow::Cow;
 
-use http::{HeaderMap, HeaderName, Method};
+use http::{HeaderName, Method};
 use regex::Regex;
 use sy_config::{MatchSpec, ValueMatchSpec};
+use sy_http::FieldsRef;
 
 use super::RouteRequest;
 
@@ -113,13 +114,10 @@ impl Conditions {
     }
 }
 
-fn header_matches(c: &HeaderCondition, headers: &HeaderMap) -> bool {
+fn header_matches(c: &HeaderCondition, headers: FieldsRef<'_>) -> bool {
     match c.test {
-        ValueTest::Present(p) => headers.contains_key(&c.name) == p,
-        _ => headers
-            .get_all(&c.name)
-            .iter()
-            .any(|v| c.test.value_matches(v.as_bytes())),
+        ValueTest::Present(p) => headers.contains(&c.name) == p,
+        _ => headers.get_all(&c.name).any(|v| c.test.value_matches(v)),
     }
 }
 

@@ -71,8 +71,9 @@ mod tests;
 
 use std::cmp::Reverse;
 
-use http::{HeaderMap, Method};
+use http::Method;
 use sy_config::MatchSpec;
+use sy_http::FieldsRef;
 
 use conditions::Conditions;
 use hash::FastMap;
@@ -96,8 +97,8 @@ pub struct RouteRequest<'a> {
     pub path: &'a str,
     /// Raw query string, without the `?`.
     pub query: Option<&'a str>,
-    /// Request headers.
-    pub headers: &'a HeaderMap,
+    /// Request headers, in a map or as lines.
+    pub headers: FieldsRef<'a>,
 }
 
 /// The route chosen for a request.

@@ -370,7 +370,7 @@ fn run(seed: u64, tables: usize, max_routes: usize, requests: usize) {
                 method: &req.method,
                 path: &req.path,
                 query: req.query.as_deref(),
-                headers: &req.headers,
+                headers: (&req.headers).into(),
             };
             let got = router.find(&rr).map(|m| {
                 let params: Vec<(String, String)> = m

@@ -135,7 +135,7 @@ impl Q {
             method: &self.method,
             path: &self.path,
             query: self.query.as_deref(),
-            headers: &self.headers,
+            headers: (&self.headers).into(),
         }
     }
 }
@@ -751,7 +751,7 @@ fn odd_inputs_never_panic() {
                     method: &Method::GET,
                     path: p,
                     query: qs,
-                    headers: &headers,
+                    headers: (&headers).into(),
                 };
                 let _ = router.find(&req);
             }
@@ -762,7 +762,7 @@ fn odd_inputs_never_panic() {
         method: &Method::GET,
         path: "/x",
         query: None,
-        headers: &headers,
+        headers: (&headers).into(),
     };
     assert_eq!(router.find(&req).map(|m| *m.value), Some("h"));
 }
@@ -780,7 +780,7 @@ fn many_captures_spill_to_the_heap() {
         method: &Method::GET,
         path: &path,
         query: None,
-        headers: &headers,
+        headers: (&headers).into(),
     };
     let m = router.find(&req).unwrap();
     assert_eq!(m.params.len(), 20);

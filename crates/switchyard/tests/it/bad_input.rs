@@ -159,6 +159,23 @@ async fn body_over_listener_limit_with_content_length_is_413() {
     gw.shutdown().await;
 }
 
+/// A declared length over the limit is answered at once, from the head:
+/// the gateway neither waits for the body nor calls the upstream.
+#[tokio::test]
+async fn a_declared_length_over_the_limit_is_refused_before_the_body() {
+    let (gw, mock) = start("      max_body_bytes: 1KiB", "").await;
+    // A megabyte declared, a few bytes sent: only the head can answer this.
+    let (res, _conn) = raw::exchange(
+        gw.addr,
+        b"POST /echo HTTP/1.1\r\nHost: gw\r\nContent-Length: 1000000\r\n\r\nabc",
+    )
+    .await;
+    assert_eq!(res.status, 413, "{res:?}");
+    assert_eq!(res.json()["error"]["code"], "payload_too_large");
+    assert_eq!(mock.requests(), 0);
+    gw.shutdown().await;
+}
+
 #[tokio::test]
 async fn chunked_body_over_route_limit_is_413_while_streaming() {
     let (gw, _mock) = start("", "body_limit: 1KiB").await;

@@ -24,6 +24,7 @@ mod policies;
 mod protocols;
 mod quotas;
 mod raw;
+mod request_heads;
 mod response_heads;
 mod routing;
 mod tls;

@@ -95,6 +95,32 @@ async fn h2c_prior_knowledge_is_served() {
     gw.shutdown().await;
 }
 
+/// An HTTP/1.1 head (kept as lines) sent on over HTTP/2: its end-to-end
+/// fields go, its connection fields and Host (`:authority` there) do not —
+/// HTTP/2 refuses a request that carries them.
+#[tokio::test]
+async fn an_http1_head_reaches_an_http2_upstream_without_its_connection_fields() {
+    let (gw, _mock) = start("").await;
+    let mut conn = crate::raw::Conn::open(gw.addr).await;
+    conn.send(
+        b"POST /h2/echo HTTP/1.1\r\nHost: gw.test\r\nConnection: keep-alive\r\n\
+          Keep-Alive: timeout=5\r\nTE: trailers\r\nX-Custom: v\r\nContent-Length: 7\r\n\r\npayload",
+    )
+    .await;
+    let res = conn.response().await;
+    assert_eq!(res.status, 200, "{res:?}");
+    let echo = res.json();
+    assert_eq!(echo["version"], "HTTP/2.0");
+    assert_eq!(echo["body"], "payload");
+    let h = &echo["headers"];
+    assert_eq!(h["x-custom"], "v");
+    assert_eq!(h["x-forwarded-host"], "gw.test");
+    for gone in ["host", "connection", "keep-alive", "te"] {
+        assert!(h.get(gone).is_none(), "{gone}: {h}");
+    }
+    gw.shutdown().await;
+}
+
 #[tokio::test]
 async fn h2c_is_refused_when_http2_is_off() {
     let (gw, mock) = start("    http2: false").await;

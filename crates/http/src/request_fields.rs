@@ -6,7 +6,7 @@
 //! upstream: about a tenth of a proxied request's instructions. A proxy
 //! route with no policy reads only a few fields (the host, a request id, a
 //! routing condition's), so a handler that says so
-//! ([`Handler::FIELDS_AS_LINES`](crate::Handler::FIELDS_AS_LINES)) gets
+//! ([`Handler::fields_as_lines`](crate::Handler::fields_as_lines)) gets
 //! the fields as [`RequestFields`] beside an empty header map
 //! ([`Handler::call_lines`](crate::Handler::call_lines)). It reads them in place, removes the ones it replaces,
 //! and the upstream client writes the rest as they came, in runs of whole

@@ -132,7 +132,12 @@ impl OnBodyEnd for Finisher {
 }
 
 impl Handler for Proxy {
-    const FIELDS_AS_LINES: bool = true;
+    /// When some route can use them: with only policy or AI routes they
+    /// would always be made into a map again, which costs more than
+    /// parsing into one.
+    fn fields_as_lines(&self) -> bool {
+        self.holder.passes_lines()
+    }
 
     fn call(
         &self,
@@ -161,7 +166,12 @@ impl Handler for Proxy {
             .and_then(RequestId::from_client)
             .unwrap_or_else(RequestId::generate);
         let mut record = Record {
-            ts: SystemTime::now(),
+            // Only the log line reads it: no clock read when it is off.
+            ts: if self.access_log.enabled() {
+                SystemTime::now()
+            } else {
+                SystemTime::UNIX_EPOCH
+            },
             request_id: request_id.clone(),
             client_ip: conn.peer.ip(),
             method: parts.method.clone(),
@@ -292,10 +302,9 @@ async fn handle(
     {
         return Err((ProxyError::BodyTooLarge(ctx.body_limit), m));
     }
-    // Policies and the AI endpoints read and edit the header map; a
-    // policy-free route to a pool (or a fixed answer) needs none.
-    let needs_map = !route.chain.is_empty() || matches!(route.target, RouteTarget::Ai(_));
-    if needs_map && let Some(l) = lines.take() {
+    if route.reads_map()
+        && let Some(l) = lines.take()
+    {
         parts.headers = l.into_map();
     }
 
@@ -329,9 +338,9 @@ async fn handle(
                         });
                     }
                 };
-                // Boxed: hyper keeps one slot per connection for the request
-                // future and reuses it, so a large future inline here would
-                // stay allocated on every idle keep-alive connection.
+                // Boxed: the AI call's future is large, and inline it would
+                // enlarge every request's future, which the server copies
+                // whole into its box, proxied ones included.
                 let caller = sy_ai::Caller::new(models, Some(&ctx));
                 Ok(Box::pin(snap.ai.handle(caller, parts, bytes, request_id.as_str())).await)
             }
@@ -382,7 +391,9 @@ async fn handle(
                 set_request_id(client, &mut added, &present, request_id.as_str());
                 propagate_traceparent(client, &mut added, &present);
                 let host_override = route.rewrite.as_ref().and_then(|r| r.host.as_deref());
-                // Boxed for the same reason as the AI call.
+                // Boxed for the same reason as the AI call: inline, it
+                // made every request's future larger, and the copy of it
+                // into the server's box cost more than this box (measured).
                 Box::pin(forward(
                     rt,
                     parts,

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -78,6 +78,15 @@ pub struct Route {
     pub metrics: RouteMetrics,
 }
 
+impl Route {
+    /// Whether a request on this route needs its fields in a header map:
+    /// policies and the AI endpoints read and edit the map; a policy-free
+    /// route to a pool, or a fixed answer, works on lines.
+    pub fn reads_map(&self) -> bool {
+        !self.chain.is_empty() || matches!(self.target, RouteTarget::Ai(_))
+    }
+}
+
 /// Everything a request needs, compiled.
 pub struct Snapshot {
     /// Increases by one per successful reload.
@@ -94,6 +103,11 @@ pub struct Snapshot {
     pub ai: Arc<AiGateway>,
     /// Metrics for requests that match no route.
     pub unmatched: RouteMetrics,
+    /// Some route passes a request on without a policy or the AI
+    /// endpoints, so keeping request fields as lines can pay off (see
+    /// `Route::reads_map`); when none does, they would only be made into
+    /// a map again.
+    pub passes_lines: bool,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -129,15 +143,18 @@ pub struct CompileDeps {
 pub struct SnapshotHolder {
     current: ArcSwap<Snapshot>,
     generation: AtomicU64,
+    passes_lines: AtomicBool,
 }
 
 impl SnapshotHolder {
     /// Start with `first`.
     pub fn new(first: Snapshot) -> Arc<Self> {
         let generation = AtomicU64::new(first.generation);
+        let passes_lines = AtomicBool::new(first.passes_lines);
         Arc::new(SnapshotHolder {
             current: ArcSwap::from_pointee(first),
             generation,
+            passes_lines,
         })
     }
 
@@ -154,7 +171,15 @@ impl SnapshotHolder {
     /// Swap in a new snapshot (the commit step; cannot fail).
     pub fn store(&self, next: Snapshot) {
         self.generation.store(next.generation, Ordering::Relaxed);
+        self.passes_lines
+            .store(next.passes_lines, Ordering::Relaxed);
         self.current.store(Arc::new(next));
+    }
+
+    /// [`Snapshot::passes_lines`] of the snapshot serving now, without
+    /// loading it (asked once per request head).
+    pub fn passes_lines(&self) -> bool {
+        self.passes_lines.load(Ordering::Relaxed)
     }
 }
 
@@ -195,6 +220,7 @@ pub fn compile(
     };
 
     let mut builder = Router::builder();
+    let mut passes_lines = false;
     for route in &spec.routes {
         let target = match &route.target {
             RouteTargetSpec::Upstream(name) => match pools.get(name) {
@@ -283,6 +309,7 @@ pub fn compile(
             rewrite: route.rewrite.clone(),
             metrics: deps.metrics.route(&route.name),
         });
+        passes_lines |= !compiled.reads_map();
         if let Err(e) = builder.add(&route.matches, route.priority, compiled) {
             errors.push(format!("route {}: {e}", route.name));
         }
@@ -313,6 +340,7 @@ pub fn compile(
             .collect(),
         ai,
         unmatched: deps.metrics.route("<none>"),
+        passes_lines,
     })
 }
 

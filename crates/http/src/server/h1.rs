@@ -64,8 +64,6 @@ pub(crate) struct H1Conf {
     pub grace: Option<Duration>,
     /// Hand a connection that opens with the HTTP/2 preface back to the caller.
     pub sniff_h2: bool,
-    /// Keep request fields as lines ([`Handler::FIELDS_AS_LINES`]).
-    pub fields_as_lines: bool,
 }
 
 /// How a connection ended.
@@ -106,7 +104,9 @@ pub(crate) async fn serve<S: ServerIo, H: Handler>(
         first: conf.sniff_h2,
     };
     loop {
-        let head = match poll_fn(|cx| conn.poll_head(cx, conf)).await {
+        // Asked at each poll, so the answer is the one current when the
+        // head arrives, not when the wait began.
+        let head = match poll_fn(|cx| conn.poll_head(cx, conf, handler.fields_as_lines())).await {
             Ok(head) => head,
             Err(Stop::Quiet) => return Ended::Closed,
             Err(Stop::HeaderTimeout) => return Ended::HeaderTimeout,
@@ -211,10 +211,12 @@ impl<S: ServerIo> Conn<S> {
         self.stopping
     }
 
+    /// `as_lines`: keep the fields as lines ([`Handler::fields_as_lines`]).
     fn poll_head(
         &mut self,
         cx: &mut Context<'_>,
         conf: &H1Conf,
+        as_lines: bool,
     ) -> Poll<Result<RequestHead, Stop>> {
         loop {
             if !self.rbuf.is_empty() {
@@ -227,7 +229,7 @@ impl<S: ServerIo> Conn<S> {
                     }
                 }
                 if !self.first {
-                    match parse_request(&mut self.rbuf, conf.max_head, conf.fields_as_lines) {
+                    match parse_request(&mut self.rbuf, conf.max_head, as_lines) {
                         Ok(Some(head)) => {
                             self.head_started = None;
                             return Poll::Ready(Ok(head));

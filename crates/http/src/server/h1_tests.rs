@@ -564,3 +564,62 @@ async fn an_idle_connection_task_stays_small() {
     let size = std::mem::size_of_val(&fut);
     assert!(size < 4096, "the connection task's future is {size} bytes");
 }
+
+/// Says whether it was handed lines or a map, and asks for lines only
+/// while `lines` is set: the server asks before every head.
+struct Lines(std::sync::atomic::AtomicBool);
+
+impl Handler for Lines {
+    fn fields_as_lines(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    async fn call(&self, req: Request<RequestBody>, _conn: Arc<ConnInfo>) -> Response<Body> {
+        let x = req.headers().get("x-a").map(|v| v.as_bytes().to_vec());
+        Response::new(crate::body::full(format!("map {x:?}")))
+    }
+
+    async fn call_lines(
+        &self,
+        req: Request<RequestBody>,
+        lines: Option<crate::RequestFields>,
+        conn: Arc<ConnInfo>,
+    ) -> Response<Body> {
+        match lines {
+            Some(l) => {
+                assert!(req.headers().is_empty());
+                let x = l
+                    .get(&http::HeaderName::from_static("x-a"))
+                    .map(<[u8]>::to_vec);
+                Response::new(crate::body::full(format!("lines {x:?}")))
+            }
+            None => self.call(req, conn).await,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_handler_gets_lines_only_while_it_asks_for_them() {
+    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    let l = Listener {
+        name: "t".into(),
+        socket,
+        tls: None,
+        http2: false,
+        limits: Limits::default(),
+        stats: Arc::new(ListenerStats::default()),
+    };
+    let handler = Arc::new(Lines(std::sync::atomic::AtomicBool::new(true)));
+    let (stop, tracker) = (CancellationToken::new(), TaskTracker::new());
+    tokio::spawn(l.run_draining_within(handler.clone(), stop.clone(), tracker, None));
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let req = b"GET / HTTP/1.1\r\nHost: t\r\nX-A: 1\r\n\r\n";
+    s.write_all(req).await.unwrap();
+    assert!(response(&mut s).await.ends_with("lines Some([49])"));
+    // Asked again for the next head on the same connection.
+    handler.0.store(false, std::sync::atomic::Ordering::Relaxed);
+    s.write_all(req).await.unwrap();
+    assert!(response(&mut s).await.ends_with("map Some([49])"));
+    stop.cancel();
+}

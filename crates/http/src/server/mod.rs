@@ -87,15 +87,18 @@ impl ConnInfo {
 
 /// Serves requests. Implemented by the proxy.
 pub trait Handler: Send + Sync + 'static {
-    /// Hand over an HTTP/1.1 request's fields as
+    /// Whether to hand over the next HTTP/1.1 request's fields as
     /// [`RequestFields`](crate::RequestFields) to
     /// [`call_lines`](Self::call_lines), beside an empty header map, where
     /// the head allows it (see [`crate::request_fields`]). For a handler
-    /// that passes most requests on reading few of their fields.
-    const FIELDS_AS_LINES: bool = false;
+    /// that passes most requests on reading few of their fields; asked
+    /// before each request head.
+    fn fields_as_lines(&self) -> bool {
+        false
+    }
 
     /// What the server calls: `lines` holds the request's fields when
-    /// [`FIELDS_AS_LINES`](Self::FIELDS_AS_LINES) kept them so (its header
+    /// [`fields_as_lines`](Self::fields_as_lines) kept them so (its header
     /// map is then empty). By default they become the map and the request
     /// goes to [`call`](Self::call). A parameter, not an extension: an
     /// extension costs two allocations and a hashed insert and removal on
@@ -324,7 +327,6 @@ impl<H: Handler> ConnTask<H> {
             idle_timeout: self.limits.idle_timeout,
             grace: self.grace,
             sniff_h2,
-            fields_as_lines: H::FIELDS_AS_LINES,
         };
         match h1::serve(io, info, &*self.handler, &conf, &self.shutdown).await {
             Ended::Closed => {}

@@ -207,3 +207,33 @@ async fn each_field_this_hop_writes_is_replaced_when_sent_alone() {
     }
     gw.shutdown().await;
 }
+
+/// Every route has a policy, so no route could pass lines on and the
+/// server parses heads straight into a map: the upstream still sees the
+/// client's fields, the policy's and this hop's, and no hop-by-hop ones.
+#[tokio::test]
+async fn heads_are_parsed_into_a_map_when_no_route_passes_lines() {
+    let up = upstream().await;
+    let gw = TestGateway::start(&format!(
+        r#"
+upstreams: [{{ name: up, targets: [{{ url: "http://{up}" }}] }}]
+routes:
+  - name: policed
+    match: {{ path: {{ prefix: / }} }}
+    policies:
+      request_headers:
+        add: {{ x-policy: "1" }}
+    target: {{ upstream: up }}
+"#
+    ))
+    .await;
+    let mut conn = Conn::open(gw.addr).await;
+    let (raw, fields) = seen(&mut conn, "/plain").await;
+    // Written from a map: names in lower case.
+    assert!(raw.contains("\r\nx-mixed-case: Value One\r\n"), "{raw:?}");
+    assert_eq!(all(&fields, "x-dup"), ["1", "2"]);
+    assert_eq!(all(&fields, "x-forwarded-for"), ["127.0.0.1"]);
+    assert_eq!(all(&fields, "x-policy"), ["1"]);
+    assert!(all(&fields, "connection").is_empty(), "{fields:?}");
+    gw.shutdown().await;
+}

@@ -117,7 +117,8 @@ struct Server {
     tracker: TaskTracker,
 }
 
-async fn server(limits: Limits) -> Server {
+/// A bound listener on a free loopback port.
+async fn listener(limits: Limits) -> (Listener, std::net::SocketAddr) {
     let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = socket.local_addr().unwrap();
     let l = Listener {
@@ -128,6 +129,11 @@ async fn server(limits: Limits) -> Server {
         limits,
         stats: Arc::new(ListenerStats::default()),
     };
+    (l, addr)
+}
+
+async fn server(limits: Limits) -> Server {
+    let (l, addr) = listener(limits).await;
     let handler = Arc::new(Test::default());
     let (stop, tracker) = (CancellationToken::new(), TaskTracker::new());
     // A grace far longer than any test needs: the shutdown test finishes its
@@ -600,16 +606,7 @@ impl Handler for Lines {
 
 #[tokio::test]
 async fn a_handler_gets_lines_only_while_it_asks_for_them() {
-    let socket = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = socket.local_addr().unwrap();
-    let l = Listener {
-        name: "t".into(),
-        socket,
-        tls: None,
-        http2: false,
-        limits: Limits::default(),
-        stats: Arc::new(ListenerStats::default()),
-    };
+    let (l, addr) = listener(Limits::default()).await;
     let handler = Arc::new(Lines(std::sync::atomic::AtomicBool::new(true)));
     let (stop, tracker) = (CancellationToken::new(), TaskTracker::new());
     tokio::spawn(l.run_draining_within(handler.clone(), stop.clone(), tracker, None));

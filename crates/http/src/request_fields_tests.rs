@@ -4,6 +4,7 @@ use http::header::{self, HeaderName};
 use super::*;
 use crate::HOP_BY_HOP;
 use crate::codec::request::{RequestHead, parse_request};
+use crate::raw_head::is_hop;
 
 fn head(wire: &[u8]) -> RequestHead {
     parse_request(&mut BytesMut::from(wire), 64 * 1024, true)

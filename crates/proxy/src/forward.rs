@@ -60,7 +60,7 @@ pub async fn forward(
     parts: &mut http::request::Parts,
     // The client's fields when kept as lines (`parts.headers` then holds
     // only what this hop sets in their place); sent as they came.
-    mut lines: Option<&mut RequestFields>,
+    lines: Option<&mut RequestFields>,
     // The fields this hop adds, sent after `parts.headers`.
     added: RawHeaders,
     body: RequestBody,
@@ -84,30 +84,27 @@ pub async fn forward(
     if lines.is_none() {
         strip_hop_by_hop(&mut parts.headers, upgrade);
     }
-    // HTTP/2 carries the host in :authority.
-    let keeps_host = !spec.http2;
-    if let Some(l) = lines.as_deref_mut()
-        && (host_override.is_some() || !keeps_host)
-    {
-        l.remove(&header::HOST);
-    }
-    let has_host = |parts: &http::request::Parts, lines: &Option<&mut RequestFields>| {
-        parts.headers.contains_key(header::HOST)
-            || lines.as_deref().is_some_and(|l| l.contains(&header::HOST))
-    };
+    // A rewritten host replaces the client's; HTTP/2 carries the host in
+    // :authority, not as a field.
+    let lines: Option<&RequestFields> = lines.map(|l| {
+        if host_override.is_some() || spec.http2 {
+            l.remove(&header::HOST);
+        }
+        &*l
+    });
     if let Some(host) = host_override {
         if let Ok(v) = HeaderValue::from_str(host) {
             parts.headers.insert(header::HOST, v);
         }
-    } else if !has_host(parts, &lines)
+    } else if !parts.headers.contains_key(header::HOST)
+        && !lines.is_some_and(|l| l.contains(&header::HOST))
         && let Some(h) = client_host.and_then(|h| HeaderValue::from_str(h).ok())
     {
         parts.headers.insert(header::HOST, h);
     }
-    if !keeps_host {
+    if spec.http2 {
         parts.headers.remove(header::HOST);
     }
-    let lines: Option<&RequestFields> = lines.map(|l| &*l);
 
     let retry = spec.retries.as_ref();
     let budget = pool.retry_budget();

@@ -6,8 +6,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::header::{self, HeaderMap};
 use http::{Method, StatusCode, Uri, Version};
 
-use crate::raw_head::RawHeaders;
-use crate::request_fields::{RequestFields, Span, is_hop};
+use crate::raw_head::{RawHeaders, is_hop};
+use crate::request_fields::{RequestFields, Span};
 
 use super::{ADDED_HEADERS, MAX_HEADERS, content_length_line, field};
 
@@ -207,15 +207,10 @@ fn span(raw: &[u8], base: usize, h: &httparse::Header<'_>) -> Option<Span> {
     })
 }
 
-/// `name` (any case) is `lower`.
-fn named(name: &[u8], lower: &[u8]) -> bool {
-    name.len() == lower.len() && name.eq_ignore_ascii_case(lower)
-}
-
 impl Facts {
     /// `name` in any case.
     fn note(&mut self, name: &[u8], value: &[u8]) -> Result<(), HeadError> {
-        if named(name, b"content-length") {
+        if name.eq_ignore_ascii_case(b"content-length") {
             for part in value.split(|&b| b == b',') {
                 let n = parse_length(part.trim_ascii())?;
                 // Repeated identical values are one length (RFC 9112 §6.3 ¶5).
@@ -226,7 +221,7 @@ impl Facts {
                     _ => self.length = Some(n),
                 }
             }
-        } else if named(name, b"transfer-encoding") {
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             self.te = true;
             // A later field's codings come after an earlier one's.
             if let Some(last) = value
@@ -236,7 +231,7 @@ impl Facts {
             {
                 self.chunked_last = last.eq_ignore_ascii_case(b"chunked");
             }
-        } else if named(name, b"connection") {
+        } else if name.eq_ignore_ascii_case(b"connection") {
             for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
                 let close = token.eq_ignore_ascii_case(b"close");
                 let keep_alive = token.eq_ignore_ascii_case(b"keep-alive");
@@ -246,11 +241,11 @@ impl Facts {
                 self.conn_upgrade |= upgrade;
                 self.conn_names_fields |= !(close || keep_alive || upgrade || token.is_empty());
             }
-        } else if named(name, b"upgrade") {
+        } else if name.eq_ignore_ascii_case(b"upgrade") {
             self.upgrade_header = true;
-        } else if named(name, b"expect") {
+        } else if name.eq_ignore_ascii_case(b"expect") {
             self.expect_continue |= value.trim_ascii().eq_ignore_ascii_case(b"100-continue");
-        } else if named(name, b"host") {
+        } else if name.eq_ignore_ascii_case(b"host") {
             self.hosts = self.hosts.saturating_add(1);
         }
         Ok(())

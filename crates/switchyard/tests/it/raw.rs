@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
 /// A response read off the wire.
@@ -210,4 +210,43 @@ pub fn values<'a>(headers: &'a [(String, String)], name: &str) -> Vec<&'a str> {
         .filter(|(n, _)| n == name)
         .map(|(_, v)| v.as_str())
         .collect()
+}
+
+/// An upstream on loopback that answers each request of a keep-alive
+/// connection with the bytes `answer` makes of its head (request line and
+/// fields, as received), after reading its `Content-Length` body.
+pub async fn upstream(answer: fn(&str) -> String) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let end = buf.windows(4).position(|w| w == b"\r\n\r\n");
+                    let head = end.map(|e| String::from_utf8_lossy(&buf[..e + 4]).into_owned());
+                    let length = head.as_deref().map(|h| {
+                        h.lines()
+                            .filter_map(|l| l.split_once(':'))
+                            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                            .map_or(0, |(_, v)| v.trim().parse::<usize>().unwrap())
+                    });
+                    match (end, head, length) {
+                        (Some(e), Some(head), Some(n)) if buf.len() >= e + 4 + n => {
+                            buf.drain(..e + 4 + n);
+                            if s.write_all(answer(&head).as_bytes()).await.is_err() {
+                                return;
+                            }
+                        }
+                        _ => match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        },
+                    }
+                }
+            });
+        }
+    });
+    addr
 }

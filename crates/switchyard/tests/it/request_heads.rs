@@ -7,53 +7,19 @@
 
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-
 use crate::harness::TestGateway;
 use crate::raw::Conn;
 
-/// An upstream that answers each request on a keep-alive connection with
-/// the request head it read, byte for byte, as the body.
+/// An upstream that answers each request with the request head it read,
+/// byte for byte, as the body.
 async fn upstream() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    let end = buf.windows(4).position(|w| w == b"\r\n\r\n");
-                    let head = end.map(|e| String::from_utf8_lossy(&buf[..e + 4]).into_owned());
-                    let length = head.as_deref().map(|h| {
-                        h.lines()
-                            .filter_map(|l| l.split_once(':'))
-                            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-                            .map_or(0, |(_, v)| v.trim().parse::<usize>().unwrap())
-                    });
-                    match (end, head, length) {
-                        (Some(e), Some(head), Some(n)) if buf.len() >= e + 4 + n => {
-                            buf.drain(..e + 4 + n);
-                            let answer = format!(
-                                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
-                                 Content-Length: {}\r\n\r\n{head}",
-                                head.len()
-                            );
-                            if s.write_all(answer.as_bytes()).await.is_err() {
-                                return;
-                            }
-                        }
-                        _ => match s.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        },
-                    }
-                }
-            });
-        }
-    });
-    addr
+    crate::raw::upstream(|head| {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{head}",
+            head.len()
+        )
+    })
+    .await
 }
 
 async fn gateway(up: SocketAddr) -> TestGateway {

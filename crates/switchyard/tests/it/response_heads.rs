@@ -6,9 +6,6 @@
 
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-
 use crate::harness::{TestGateway, client};
 use crate::raw::{Conn, values};
 
@@ -17,40 +14,19 @@ const UPSTREAM_DATE: &str = "Mon, 01 Jan 2024 00:00:00 GMT";
 /// An upstream answering every request on a keep-alive connection with a
 /// fixed head full of fields a proxy must and must not pass on.
 async fn upstream() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        match s.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                        continue;
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-                    buf.drain(..end + 4);
-                    let mut answer = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: keep-alive\r\n\
-                         Keep-Alive: timeout=5\r\nProxy-Authenticate: Basic\r\nSet-Cookie: a=1\r\n\
-                         X-Request-Id: from-upstream\r\nDate: {UPSTREAM_DATE}\r\nSet-Cookie: b=2\r\n\
-                         X-Upstream: raw\r\nContent-Length: 5\r\n\r\n"
-                    );
-                    if !head.starts_with("HEAD ") {
-                        answer.push_str("hello");
-                    }
-                    if s.write_all(answer.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
+    crate::raw::upstream(|head| {
+        let mut answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: keep-alive\r\n\
+             Keep-Alive: timeout=5\r\nProxy-Authenticate: Basic\r\nSet-Cookie: a=1\r\n\
+             X-Request-Id: from-upstream\r\nDate: {UPSTREAM_DATE}\r\nSet-Cookie: b=2\r\n\
+             X-Upstream: raw\r\nContent-Length: 5\r\n\r\n"
+        );
+        if !head.starts_with("HEAD ") {
+            answer.push_str("hello");
         }
-    });
-    addr
+        answer
+    })
+    .await
 }
 
 async fn gateway(up: SocketAddr) -> TestGateway {

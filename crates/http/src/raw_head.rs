@@ -89,35 +89,21 @@ pub(crate) enum FieldUse {
     Drop,
 }
 
-/// Fields never passed on as they came, in either direction: hop-by-hop
-/// ones, `Upgrade` (an upgrade is handled apart) and `Content-Length` (the
-/// body is framed again).
-const NOT_PASSED_ON: [&[u8]; 10] = [
-    b"connection",
-    b"keep-alive",
-    b"proxy-connection",
-    b"proxy-authenticate",
-    b"proxy-authorization",
-    b"te",
-    b"trailer",
-    b"transfer-encoding",
-    b"upgrade",
-    b"content-length",
-];
-
-/// Whether a field named `name` (any case) is one of [`NOT_PASSED_ON`].
-pub(crate) fn is_hop(name: &[u8]) -> bool {
-    NOT_PASSED_ON.iter().any(|h| h.eq_ignore_ascii_case(name))
-}
-
 /// How a field named `lower` (lower-case) is passed on.
 pub(crate) fn field_use(lower: &[u8]) -> FieldUse {
-    if lower == b"date" {
-        FieldUse::Date
-    } else if is_hop(lower) {
-        FieldUse::Drop
-    } else {
-        FieldUse::Keep
+    match lower {
+        b"date" => FieldUse::Date,
+        b"connection"
+        | b"keep-alive"
+        | b"proxy-connection"
+        | b"proxy-authenticate"
+        | b"proxy-authorization"
+        | b"te"
+        | b"trailer"
+        | b"transfer-encoding"
+        | b"upgrade"
+        | b"content-length" => FieldUse::Drop,
+        _ => FieldUse::Keep,
     }
 }
 

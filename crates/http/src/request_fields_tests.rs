@@ -4,7 +4,6 @@ use http::header::{self, HeaderName};
 use super::*;
 use crate::HOP_BY_HOP;
 use crate::codec::request::{RequestHead, parse_request};
-use crate::raw_head::is_hop;
 
 fn head(wire: &[u8]) -> RequestHead {
     parse_request(&mut BytesMut::from(wire), 64 * 1024, true)
@@ -130,5 +129,27 @@ fn the_view_reads_a_map_and_lines_alike() {
         assert_eq!(view.get_all(&xff).count(), 2);
         assert!(view.contains(&header::CONTENT_LENGTH));
         assert!(!view.contains(&header::COOKIE));
+    }
+}
+
+#[test]
+fn requests_and_responses_leave_out_the_same_names() {
+    use crate::raw_head::{FieldUse, field_use};
+    let hop = HOP_BY_HOP;
+    let names = hop.iter().map(HeaderName::as_str).chain([
+        "upgrade",
+        "content-length",
+        "date",
+        "host",
+        "tee",
+        "x-connection",
+        "te2",
+    ]);
+    for name in names {
+        assert_eq!(
+            is_hop(name.as_bytes()),
+            field_use(name.as_bytes()) == FieldUse::Drop,
+            "{name}"
+        );
     }
 }

@@ -6,8 +6,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::header::{self, HeaderMap};
 use http::{Method, StatusCode, Uri, Version};
 
-use crate::raw_head::{RawHeaders, is_hop};
-use crate::request_fields::{RequestFields, Span};
+use crate::raw_head::RawHeaders;
+use crate::request_fields::{RequestFields, Span, is_hop};
 
 use super::{ADDED_HEADERS, MAX_HEADERS, content_length_line, field};
 

@@ -33,6 +33,7 @@ pub mod anthropic;
 pub mod chat;
 pub mod embeddings;
 pub mod estimate;
+mod json_scan;
 pub mod openai;
 pub mod sse;
 pub mod tokens;

@@ -11,21 +11,19 @@
 //! provider's extensions, `service_tier`, exact number formatting) reach
 //! the client unchanged.
 //!
-//! The check is the frame, not every field: the body must be one JSON
-//! object with a `choices` array, an integer `created` and string `id` and
+//! The check is the frame, not every field: the body must be well-formed
+//! JSON ([`crate::json_scan`], one pass over the bytes), one object with a
+//! `choices` array, an integer `created` and string `id` and
 //! `model` when present, and a `usage` the gateway can read (or none).
 //! Anything else is refused like an unreadable answer.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::ops::Range;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
+use serde::de;
 
-use crate::{ChatResponse, Usage};
+use crate::{ChatResponse, Usage, json_scan};
 
 /// A whole Chat Completions response body, kept as received.
 #[derive(Debug, Clone)]
@@ -49,12 +47,12 @@ enum Stamp {
 }
 
 impl Stamp {
-    fn of(key: &str) -> Option<Stamp> {
+    fn of(key: &[u8]) -> Option<Stamp> {
         match key {
-            "id" => Some(Stamp::Id),
-            "created" => Some(Stamp::Created),
-            "model" => Some(Stamp::Model),
-            "usage" => Some(Stamp::Usage),
+            b"id" => Some(Stamp::Id),
+            b"created" => Some(Stamp::Created),
+            b"model" => Some(Stamp::Model),
+            b"usage" => Some(Stamp::Usage),
             _ => None,
         }
     }
@@ -73,18 +71,40 @@ impl ChatCompletionJson {
     /// the few the gateway touches are kept as slices: the rest (the
     /// `choices`, most of the body) is skipped, not copied or re-checked.
     pub fn scan(body: Bytes) -> Result<ChatCompletionJson, serde_json::Error> {
-        let frame = {
-            let mut de = serde_json::Deserializer::from_slice(&body);
-            let frame = Members { base: &body }.deserialize(&mut de)?;
-            de.end()?;
-            frame
-        };
-        if !frame.choices {
+        let mut stamps = Vec::with_capacity(4);
+        let mut choices = false;
+        json_scan::object_members(&body, |member| {
+            let raw = body.get(member.key.clone()).unwrap_or_default();
+            // A key written with escapes is decoded to be recognised.
+            let decoded: Cow<'_, [u8]> = if raw.contains(&b'\\') {
+                let quoted = body
+                    .get(member.key.start - 1..member.key.end + 1)
+                    .unwrap_or_default();
+                serde_json::from_slice::<String>(quoted)
+                    .map_or(Cow::Borrowed(raw), |k| Cow::Owned(k.into_bytes()))
+            } else {
+                Cow::Borrowed(raw)
+            };
+            if let Some(stamp) = Stamp::of(&decoded) {
+                stamps.push((stamp, member.value));
+            } else if *decoded == *b"choices" {
+                if body.get(member.value.start) != Some(&b'[') {
+                    return Err(json_scan::ScanError {
+                        what: "`choices` is not an array",
+                        at: member.value.start,
+                    });
+                }
+                choices = true;
+            }
+            Ok(())
+        })
+        .map_err(de::Error::custom)?;
+        if !choices {
             return Err(de::Error::custom("no `choices` array"));
         }
         let mut json = ChatCompletionJson {
             body,
-            stamps: frame.stamps,
+            stamps,
             usage: None,
             usage_changed: false,
         };
@@ -92,7 +112,10 @@ impl ChatCompletionJson {
             let value = json.body.get(range.clone()).unwrap_or_default();
             match stamp {
                 Stamp::Usage => {
-                    let mut read: Option<Usage> = serde_json::from_slice(value)?;
+                    let mut read: Option<Usage> = match flat_usage(value) {
+                        Some(usage) => Some(usage),
+                        None => serde_json::from_slice(value)?,
+                    };
                     if let Some(u) = read.as_mut() {
                         let total = u.total_tokens;
                         u.normalize();
@@ -100,7 +123,7 @@ impl ChatCompletionJson {
                     }
                     json.usage = read;
                 }
-                Stamp::Created if serde_json::from_slice::<u64>(value).is_err() => {
+                Stamp::Created if json_scan::unsigned(value).is_none() => {
                     return Err(de::Error::custom("`created` is not an integer"));
                 }
                 Stamp::Id | Stamp::Model if value.first() != Some(&b'"') => {
@@ -178,112 +201,54 @@ impl ChatCompletionJson {
     }
 }
 
+/// `usage` read without serde when it is the common flat object: the
+/// three counts as unsigned integers, each once, and the two details
+/// absent or `null`. Anything else (details, extensions, a count missing
+/// or repeated) is `None`, and serde reads it, errors included.
+fn flat_usage(value: &[u8]) -> Option<Usage> {
+    let mut counts = [None::<u64>; 3];
+    let mut flat = true;
+    let walked = json_scan::members_of(value, |m| {
+        let key = value.get(m.key).unwrap_or_default();
+        let number = value.get(m.value.clone()).unwrap_or_default();
+        let slot = match key {
+            b"prompt_tokens" => 0,
+            b"completion_tokens" => 1,
+            b"total_tokens" => 2,
+            b"prompt_tokens_details" | b"completion_tokens_details" if number == b"null" => {
+                return Ok(());
+            }
+            _ => {
+                flat = false;
+                return Ok(());
+            }
+        };
+        match (counts.get_mut(slot), json_scan::unsigned(number)) {
+            (Some(count @ None), Some(n)) => *count = Some(n),
+            _ => flat = false,
+        }
+        Ok(())
+    });
+    let [
+        Some(prompt_tokens),
+        Some(completion_tokens),
+        Some(total_tokens),
+    ] = counts
+    else {
+        return None;
+    };
+    (walked.is_ok() && flat).then(|| Usage {
+        prompt_tokens,
+        completion_tokens,
+        total_tokens,
+        ..Usage::default()
+    })
+}
+
 /// `value` as JSON (strings escaped); writing to a growable buffer of
 /// strings and integers cannot fail.
 fn put_json<T: serde::Serialize + ?Sized>(out: &mut BytesMut, value: &T) {
     let _ = serde_json::to_writer(out.writer(), value);
-}
-
-/// What reading the top-level object found.
-struct Frame {
-    stamps: Vec<(Stamp, Range<usize>)>,
-    /// A `choices` member was there, and an array.
-    choices: bool,
-}
-
-/// Reads a top-level object: the members the gateway touches as slices of
-/// the body, `choices` checked to be an array, every other value only
-/// checked to be well-formed JSON.
-struct Members<'b> {
-    base: &'b [u8],
-}
-
-impl Members<'_> {
-    /// Where `text`, a slice of the body being read, lies in it.
-    fn range<E: de::Error>(&self, text: &str) -> Result<Range<usize>, E> {
-        (text.as_ptr() as usize)
-            .checked_sub(self.base.as_ptr() as usize)
-            .filter(|start| start + text.len() <= self.base.len())
-            .map(|start| start..start + text.len())
-            .ok_or_else(|| E::custom("a value outside the body"))
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Members<'_> {
-    type Value = Frame;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Members<'_> {
-    type Value = Frame;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a chat completion object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut frame = Frame {
-            stamps: Vec::with_capacity(4),
-            choices: false,
-        };
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            if let Some(stamp) = Stamp::of(&key) {
-                let raw: &'de RawValue = map.next_value()?;
-                frame.stamps.push((stamp, self.range(raw.get())?));
-            } else if key == "choices" {
-                map.next_value::<AnArray>()?;
-                frame.choices = true;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(frame)
-    }
-}
-
-/// An object key, borrowed from the body when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(s)))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(s.to_owned())))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
-/// Any JSON array, its elements only checked to be well-formed.
-struct AnArray;
-
-impl<'de> Deserialize<'de> for AnArray {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = AnArray;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an array")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AnArray, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(AnArray)
-            }
-        }
-        d.deserialize_seq(V)
-    }
 }
 
 #[cfg(test)]

@@ -125,3 +125,48 @@ fn whitespace_and_repeated_members_are_kept_in_place() {
         " \n{\"created\":42,\"model\":\"public-model\", \"id\" : \"chatcmpl-gw\", \"choices\" : [ ] ,\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":1,\"total_tokens\":3}, \"id\":\"chatcmpl-gw\" ,\"z\":[1, 2]} \n"
     );
 }
+
+#[test]
+fn flat_usage_is_read_without_serde_and_as_serde_reads_it() {
+    let flat = [
+        r#"{"prompt_tokens":17,"completion_tokens":20,"total_tokens":37}"#,
+        r#"{ "total_tokens" : 0 , "prompt_tokens":5,"completion_tokens":2 }"#,
+        r#"{"prompt_tokens":1,"completion_tokens":0,"total_tokens":1,"prompt_tokens_details":null,"completion_tokens_details":null}"#,
+    ];
+    for text in flat {
+        let fast = flat_usage(text.as_bytes());
+        assert!(fast.is_some(), "{text} not read flat");
+        assert_eq!(fast, serde_json::from_str::<Usage>(text).ok(), "{text}");
+    }
+    // Left to serde: details, extensions, a repeated or missing count,
+    // a count that is not an unsigned integer.
+    for text in [
+        r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":4}}"#,
+        r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"x":1}"#,
+        r#"{"prompt_tokens":9,"prompt_tokens":8,"completion_tokens":3,"total_tokens":12}"#,
+        r#"{"prompt_tokens":9,"completion_tokens":3}"#,
+        r#"{"prompt_tokens":-1,"completion_tokens":3,"total_tokens":2}"#,
+        r#"{"prompt_tokens":1.0,"completion_tokens":3,"total_tokens":4}"#,
+        r#"{"prompt_tokens":"9","completion_tokens":3,"total_tokens":12}"#,
+    ] {
+        assert_eq!(flat_usage(text.as_bytes()), None, "{text}");
+    }
+    // Through the scan, the fallback keeps serde's verdict on each.
+    let answer = |usage: &str| format!(r#"{{"choices":[],"usage":{usage}}}"#);
+    assert_eq!(
+        scan(&answer(r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":4}}"#))
+            .unwrap()
+            .usage()
+            .unwrap()
+            .to_tokens()
+            .cached,
+        4
+    );
+    for refused in [
+        r#"{"prompt_tokens":9,"prompt_tokens":8,"completion_tokens":3,"total_tokens":12}"#,
+        r#"{"prompt_tokens":9,"completion_tokens":3}"#,
+        r#"{"prompt_tokens":-1,"completion_tokens":3,"total_tokens":2}"#,
+    ] {
+        assert!(scan(&answer(refused)).is_err(), "{refused}");
+    }
+}

@@ -222,7 +222,11 @@ fn image_part(source: &ImageSource) -> ContentPart {
         ImageSource::Url { url } => url.clone(),
     };
     ContentPart::ImageUrl {
-        image_url: ImageUrl { url, detail: None },
+        image_url: ImageUrl {
+            url,
+            detail: None,
+            extra: Extra::new(),
+        },
     }
 }
 

@@ -222,4 +222,8 @@ pub struct ImageUrl {
     /// `auto`, `low` or `high`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Members not typed here, passed on to providers that speak OpenAI's
+    /// format (other adapters read only the URL).
+    #[serde(flatten)]
+    pub extra: Extra,
 }

@@ -296,6 +296,7 @@ fn content_part(part: &Value, path: &str) -> Result<ContentPart, RequestError> {
                         .get("detail")
                         .and_then(Value::as_str)
                         .map(str::to_owned),
+                    extra: Map::new(),
                 },
             }),
             None => Err(unsupported(

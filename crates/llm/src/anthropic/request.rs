@@ -150,7 +150,7 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
     let mut result_images = Vec::new();
     for block in blocks {
         match block {
-            InputBlock::Text { text } => parts.push(ContentPart::Text { text: text.clone() }),
+            InputBlock::Text { text } => parts.push(ContentPart::text(text.clone())),
             InputBlock::Image { source } => parts.push(image_part(source)),
             InputBlock::Document { source } => parts.push(document_part(source)),
             InputBlock::ToolUse { id, name, input } => calls.push(ToolCall {
@@ -203,7 +203,9 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
     }
     let content = match parts.as_slice() {
         [] => None,
-        [ContentPart::Text { text }] => Some(MessageContent::Text(text.clone())),
+        [ContentPart::Text { text, extra }] if extra.is_empty() => {
+            Some(MessageContent::Text(text.clone()))
+        }
         _ => Some(MessageContent::Parts(parts)),
     };
     out.push(Message {
@@ -243,6 +245,6 @@ fn document_part(source: &DocumentSource) -> ContentPart {
             part.insert("file".to_owned(), Value::Object(file));
             ContentPart::Other(part)
         }
-        DocumentSource::Text { data, .. } => ContentPart::Text { text: data.clone() },
+        DocumentSource::Text { data, .. } => ContentPart::text(data.clone()),
     }
 }

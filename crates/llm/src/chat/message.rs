@@ -142,7 +142,7 @@ impl MessageContent {
                 let texts: Vec<&str> = parts
                     .iter()
                     .filter_map(|part| match part {
-                        ContentPart::Text { text } => Some(text.as_str()),
+                        ContentPart::Text { text, .. } => Some(text.as_str()),
                         _ => None,
                     })
                     .collect();
@@ -160,6 +160,10 @@ pub enum ContentPart {
     Text {
         /// The text.
         text: String,
+        /// Members not typed here (`cache_control` for servers that
+        /// honour it), passed on to providers that speak OpenAI's format.
+        #[serde(flatten)]
+        extra: Extra,
     },
     /// `{"type":"image_url","image_url":{"url":...,"detail":...}}`
     ImageUrl {
@@ -170,6 +174,16 @@ pub enum ContentPart {
     /// included, so it passes through.
     #[serde(untagged)]
     Other(Extra),
+}
+
+impl ContentPart {
+    /// A text part with no other members.
+    pub fn text(text: impl Into<String>) -> ContentPart {
+        ContentPart::Text {
+            text: text.into(),
+            extra: Extra::new(),
+        }
+    }
 }
 
 /// By hand: with the derived form, a `text` or `image_url` part of the
@@ -184,7 +198,10 @@ impl<'de> Deserialize<'de> for ContentPart {
         let mut part = Extra::deserialize(d)?;
         match part.get("type").and_then(serde_json::Value::as_str) {
             Some("text") => match part.remove("text") {
-                Some(serde_json::Value::String(text)) => Ok(ContentPart::Text { text }),
+                Some(serde_json::Value::String(text)) => {
+                    part.remove("type");
+                    Ok(ContentPart::Text { text, extra: part })
+                }
                 Some(other) => Err(D::Error::custom(format!(
                     "invalid type for the text part's `text`: {}, expected a string",
                     json_kind(&other)

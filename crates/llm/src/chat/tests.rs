@@ -19,7 +19,7 @@ fn request_round_trip_keeps_unknown_fields() {
         "messages": [
             {"role": "developer", "content": "Be terse."},
             {"role": "user", "name": "ann", "content": [
-                {"type": "text", "text": "What is this?"},
+                {"type": "text", "text": "What is this?", "cache_control": {"type": "ephemeral"}},
                 {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA", "detail": "low", "x_future": {"crop": [0, 0, 8, 8]}}},
                 {"type": "input_audio", "input_audio": {"data": "UklG", "format": "wav"}}
             ]},
@@ -57,6 +57,8 @@ fn request_round_trip_keeps_unknown_fields() {
     match &req.messages[1].content {
         Some(MessageContent::Parts(parts)) => {
             assert!(matches!(&parts[2], ContentPart::Other(m) if m["type"] == "input_audio"));
+            assert!(matches!(&parts[0], ContentPart::Text { text, extra }
+                if text == "What is this?" && extra.len() == 1 && extra.contains_key("cache_control")));
             // The image's own unknown member is kept beside its typed ones.
             assert!(matches!(&parts[1], ContentPart::ImageUrl { image_url }
                 if image_url.detail.as_deref() == Some("low") && image_url.extra.contains_key("x_future")));

@@ -323,7 +323,7 @@ mod tests {
         let Some(MessageContent::Parts(parts)) = &parts[0].content else {
             panic!("{parts:?}")
         };
-        assert_eq!(parts[0], ContentPart::Text { text: "a".into() });
+        assert_eq!(parts[0], ContentPart::text("a"));
         assert!(
             matches!(&parts[1], ContentPart::Other(extra) if extra.contains_key("input_audio"))
         );

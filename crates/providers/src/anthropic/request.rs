@@ -146,7 +146,10 @@ fn push(turns: &mut Vec<WireMessage>, role: &'static str, content: WireContent) 
 fn into_blocks(content: WireContent) -> Vec<Block> {
     match content {
         WireContent::Text(text) if text.is_empty() => Vec::new(),
-        WireContent::Text(text) => vec![Block::Text { text }],
+        WireContent::Text(text) => vec![Block::Text {
+            text,
+            cache_control: None,
+        }],
         WireContent::Blocks(blocks) => blocks,
     }
 }
@@ -161,8 +164,11 @@ fn content(content: Option<&MessageContent>, i: usize) -> Result<WireContent, Tr
     let mut blocks = Vec::with_capacity(parts.len());
     for (j, part) in parts.iter().enumerate() {
         match part {
-            ContentPart::Text { text } if text.is_empty() => {}
-            ContentPart::Text { text } => blocks.push(Block::Text { text: text.clone() }),
+            ContentPart::Text { text, .. } if text.is_empty() => {}
+            ContentPart::Text { text, extra } => blocks.push(Block::Text {
+                text: text.clone(),
+                cache_control: extra.get("cache_control").cloned(),
+            }),
             ContentPart::ImageUrl { image_url } => blocks.push(Block::Image {
                 source: image_source(&image_url.url, i, j)?,
             }),

@@ -52,6 +52,11 @@ pub(super) enum WireContent {
 pub(super) enum Block {
     Text {
         text: String,
+        /// A prompt-caching breakpoint, given on an OpenAI-format text part
+        /// (`{"type":"text","text":…,"cache_control":{"type":"ephemeral"}}`,
+        /// the form OpenAI-compatible gateways accept) and passed as is.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
     Image {
         source: ImageSource,

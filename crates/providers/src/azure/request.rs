@@ -5,7 +5,7 @@ use http::{HeaderName, HeaderValue};
 use sy_llm::ChatRequest;
 
 use super::wire::DEFAULT_API_VERSION;
-use crate::openai::request::{body, post};
+use crate::openai::request::{body, drop_cache_control, post};
 use crate::{ProviderEndpoint, TranslateError};
 
 pub(super) fn build(
@@ -15,13 +15,9 @@ pub(super) fn build(
     auth: Option<(HeaderName, HeaderValue)>,
 ) -> Result<http::Request<Bytes>, TranslateError> {
     let url = deployment_url(endpoint, deployment, "chat/completions");
-    post(
-        &url,
-        auth,
-        endpoint,
-        &body(req, deployment, true),
-        req.is_stream(),
-    )
+    let mut wire = body(req, deployment, true);
+    drop_cache_control(&mut wire);
+    post(&url, auth, endpoint, &wire, req.is_stream())
 }
 
 /// `{base}/openai/deployments/{deployment}/embeddings?api-version=...`.

@@ -171,8 +171,8 @@ fn blocks(content: Option<&MessageContent>, i: usize) -> Result<Vec<Block>, Tran
     let mut out = Vec::with_capacity(parts.len());
     for (j, part) in parts.iter().enumerate() {
         match part {
-            ContentPart::Text { text } if text.is_empty() => {}
-            ContentPart::Text { text } => out.push(Block::Text(text.clone())),
+            ContentPart::Text { text, .. } if text.is_empty() => {}
+            ContentPart::Text { text, .. } => out.push(Block::Text(text.clone())),
             ContentPart::ImageUrl { image_url } => {
                 out.push(Block::Image(image(&image_url.url, i, j)?));
             }

@@ -155,8 +155,8 @@ fn parts(content: Option<&MessageContent>, i: usize) -> Result<Vec<Part>, Transl
     let mut out = Vec::with_capacity(items.len());
     for (j, item) in items.iter().enumerate() {
         match item {
-            ContentPart::Text { text: t } if t.is_empty() => {}
-            ContentPart::Text { text: t } => out.push(text(t.clone())),
+            ContentPart::Text { text: t, .. } if t.is_empty() => {}
+            ContentPart::Text { text: t, .. } => out.push(text(t.clone())),
             ContentPart::ImageUrl { image_url } => out.push(image(&image_url.url, i, j)?),
             ContentPart::Other(_) => {
                 return Err(TranslateError::Unsupported {

@@ -8,7 +8,7 @@ use sy_llm::chat::{ToolChoice, ToolChoiceMode};
 
 use super::NAME;
 use super::wire::{RANDOM_SEED, TOOL_CHOICE_ANY};
-use crate::openai::request::{body, legacy_names, post};
+use crate::openai::request::{body, drop_cache_control, legacy_names, post};
 use crate::params::{Loss, strip, unsupported};
 use crate::{ProviderEndpoint, TranslateError};
 
@@ -36,6 +36,7 @@ pub(super) fn build(
         unsupported(policy, NAME, "user", Loss::Hint)?;
     }
     legacy_names(&mut wire);
+    drop_cache_control(&mut wire);
     if let Some(seed) = wire.seed.take() {
         wire.extra.insert(RANDOM_SEED.to_owned(), seed.into());
     }

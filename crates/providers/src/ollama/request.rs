@@ -5,7 +5,7 @@ use http::{HeaderName, HeaderValue};
 use sy_llm::ChatRequest;
 
 use super::NAME;
-use crate::openai::request::{body, legacy_names, post};
+use crate::openai::request::{body, drop_cache_control, legacy_names, post};
 use crate::params::{Loss, strip, unsupported};
 use crate::{ProviderEndpoint, TranslateError};
 
@@ -27,6 +27,7 @@ pub(super) fn build(
     }
     strip(&mut wire.extra, LACKING, policy, NAME)?;
     legacy_names(&mut wire);
+    drop_cache_control(&mut wire);
     post(
         &endpoint.url("/chat/completions"),
         auth,

@@ -74,7 +74,16 @@ impl ProviderAdapter for OpenAi {
         req: &ChatRequest,
         model: &str,
     ) -> Result<http::Request<Bytes>, TranslateError> {
-        let json = request::body_json(req, model, true).map_err(request::unencodable)?;
+        // OpenAI refuses a text part's `cache_control`; compatible servers
+        // in front of Anthropic models (OpenRouter, LiteLLM) take it.
+        let json = if self.official && request::has_cache_control(req) {
+            let mut body = request::body(req, model, true);
+            request::drop_cache_control(&mut body);
+            serde_json::to_vec(&body)
+        } else {
+            request::body_json(req, model, true)
+        }
+        .map_err(request::unencodable)?;
         request::post_json(
             &endpoint.url("/chat/completions"),
             auth::bearer(endpoint).into_iter().collect(),

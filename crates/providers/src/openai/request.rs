@@ -5,7 +5,7 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, header};
 use serde::Serialize;
 use sy_llm::ChatRequest;
-use sy_llm::chat::{Extra, Role, StreamOptions};
+use sy_llm::chat::{ContentPart, Extra, MessageContent, Role, StreamOptions};
 
 use crate::{ProviderEndpoint, TranslateError};
 
@@ -133,6 +133,35 @@ fn accept(stream: bool) -> HeaderValue {
         HeaderValue::from_static("text/event-stream")
     } else {
         HeaderValue::from_static("application/json")
+    }
+}
+
+/// The member OpenAI-compatible gateways (OpenRouter, LiteLLM) accept on a
+/// text part to mark a prompt-caching breakpoint for Anthropic models.
+const CACHE_CONTROL: &str = "cache_control";
+
+/// Whether some text part carries [`CACHE_CONTROL`].
+pub(crate) fn has_cache_control(req: &ChatRequest) -> bool {
+    req.messages.iter().any(|m| match &m.content {
+        Some(MessageContent::Parts(parts)) => parts.iter().any(
+            |p| matches!(p, ContentPart::Text { extra, .. } if extra.contains_key(CACHE_CONTROL)),
+        ),
+        _ => false,
+    })
+}
+
+/// Remove [`CACHE_CONTROL`] from every text part, for servers that refuse
+/// it (OpenAI: "Unknown parameter") or have no use for it. Nothing is lost:
+/// OpenAI caches long prompt prefixes by itself.
+pub(crate) fn drop_cache_control(body: &mut ChatRequest) {
+    for message in &mut body.messages {
+        if let Some(MessageContent::Parts(parts)) = &mut message.content {
+            for part in parts {
+                if let ContentPart::Text { extra, .. } = part {
+                    extra.remove(CACHE_CONTROL);
+                }
+            }
+        }
     }
 }
 

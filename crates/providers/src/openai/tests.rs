@@ -33,3 +33,34 @@ fn the_spliced_body_equals_the_copied_one() {
         }
     }
 }
+
+/// A text part's `cache_control` reaches compatible servers (OpenRouter and
+/// LiteLLM map it to Anthropic's breakpoints) and not OpenAI, which refuses
+/// it; the part's other members reach both.
+#[test]
+fn cache_control_goes_to_compatible_servers_only() {
+    use crate::{ProviderAdapter, ProviderEndpoint};
+
+    let req: ChatRequest = serde_json::from_str(
+        r#"{"model":"m","messages":[{"role":"user","content":[
+            {"type":"text","text":"long","cache_control":{"type":"ephemeral"},"x_hint":1},
+            {"type":"text","text":"short"}]}]}"#,
+    )
+    .expect("a valid request");
+    let endpoint = ProviderEndpoint::new("p", "http://127.0.0.1:9/v1");
+    let part = |adapter: super::OpenAi| {
+        let request = adapter
+            .chat_request(&endpoint, &req, "real")
+            .expect("translates");
+        let body: serde_json::Value = serde_json::from_slice(request.body()).expect("JSON");
+        body["messages"][0]["content"][0].clone()
+    };
+    assert_eq!(
+        part(super::OpenAi::COMPATIBLE),
+        serde_json::json!({"type":"text","text":"long","cache_control":{"type":"ephemeral"},"x_hint":1})
+    );
+    assert_eq!(
+        part(super::OpenAi::OFFICIAL),
+        serde_json::json!({"type":"text","text":"long","x_hint":1})
+    );
+}

@@ -281,13 +281,11 @@ fn content_part(part: &Value, path: &str) -> Result<ContentPart, RequestError> {
     let kind = part.get("type").and_then(Value::as_str).unwrap_or_default();
     match kind {
         // Earlier assistant turns come back as `output_text`.
-        "input_text" | "output_text" => Ok(ContentPart::Text {
-            text: part
-                .get("text")
+        "input_text" | "output_text" => Ok(ContentPart::text(
+            part.get("text")
                 .and_then(Value::as_str)
-                .ok_or_else(|| RequestError::missing(&format!("{path}.text")))?
-                .to_owned(),
-        }),
+                .ok_or_else(|| RequestError::missing(&format!("{path}.text")))?,
+        )),
         "input_image" => match part.get("image_url").and_then(Value::as_str) {
             Some(url) => Ok(ContentPart::ImageUrl {
                 image_url: ImageUrl {

@@ -19,6 +19,7 @@ mod errors;
 mod messages;
 mod models;
 mod native_providers;
+mod prompt_caching;
 mod providers;
 mod quotas;
 mod responses;

@@ -42,17 +42,7 @@ use crate::chat::{
 pub fn to_chat_request(request: &MessagesRequest) -> Result<ChatRequest, RequestError> {
     let mut messages = Vec::with_capacity(request.messages.len() + 1);
     if let Some(system) = &request.system {
-        let text = match system {
-            TextOrBlocks::Text(text) => text.clone(),
-            TextOrBlocks::Blocks(blocks) => blocks
-                .iter()
-                .map(|SystemBlock::Text { text }| text.as_str())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        };
-        if !text.is_empty() {
-            messages.push(Message::text(Role::System, text));
-        }
+        messages.extend(system_message(system));
     }
     for message in &request.messages {
         translate_message(message, &mut messages);
@@ -94,6 +84,59 @@ pub fn to_chat_request(request: &MessagesRequest) -> Result<ChatRequest, Request
         chat.extra.insert("thinking".to_owned(), thinking.clone());
     }
     Ok(chat)
+}
+
+/// The system prompt as one system message: its blocks joined into one
+/// text, or, when a block marks a prompt-caching breakpoint, kept as text
+/// parts each with its own `cache_control` (joined, the breakpoint would
+/// have nowhere to go). `None` for an empty prompt.
+fn system_message(system: &TextOrBlocks<SystemBlock>) -> Option<Message> {
+    let content = match system {
+        TextOrBlocks::Text(text) => MessageContent::Text(text.clone()),
+        TextOrBlocks::Blocks(blocks)
+            if blocks
+                .iter()
+                .any(|SystemBlock::Text { cache_control, .. }| cache_control.is_some()) =>
+        {
+            MessageContent::Parts(
+                blocks
+                    .iter()
+                    .map(
+                        |SystemBlock::Text {
+                             text,
+                             cache_control,
+                         }| { text_part(text, cache_control.as_ref()) },
+                    )
+                    .collect(),
+            )
+        }
+        TextOrBlocks::Blocks(blocks) => MessageContent::Text(
+            blocks
+                .iter()
+                .map(|SystemBlock::Text { text, .. }| text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+    };
+    if matches!(&content, MessageContent::Text(text) if text.is_empty()) {
+        return None;
+    }
+    Some(Message {
+        content: Some(content),
+        ..Message::text(Role::System, "")
+    })
+}
+
+/// A text part, with its prompt-caching breakpoint when it has one.
+fn text_part(text: &str, cache_control: Option<&Value>) -> ContentPart {
+    let mut extra = Extra::new();
+    if let Some(c) = cache_control {
+        extra.insert("cache_control".to_owned(), c.clone());
+    }
+    ContentPart::Text {
+        text: text.to_owned(),
+        extra,
+    }
 }
 
 fn translate_tools(request: &MessagesRequest) -> Result<Option<Vec<Tool>>, RequestError> {
@@ -150,7 +193,10 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
     let mut result_images = Vec::new();
     for block in blocks {
         match block {
-            InputBlock::Text { text } => parts.push(ContentPart::text(text.clone())),
+            InputBlock::Text {
+                text,
+                cache_control,
+            } => parts.push(text_part(text, cache_control.as_ref())),
             InputBlock::Image { source } => parts.push(image_part(source)),
             InputBlock::Document { source } => parts.push(document_part(source)),
             InputBlock::ToolUse { id, name, input } => calls.push(ToolCall {

@@ -69,13 +69,29 @@ fn system_blocks_join() {
         "model": "m", "max_tokens": 1,
         "system": [
             {"type": "text", "text": "You are a cat."},
-            {"type": "text", "text": "Answer in meows.", "cache_control": {"type": "ephemeral"}}
+            {"type": "text", "text": "Answer in meows."}
         ],
         "messages": [{"role": "user", "content": "Hi"}]
     }));
     assert_eq!(
         got["messages"][0],
         json!({"role": "system", "content": "You are a cat.\nAnswer in meows."})
+    );
+    // A prompt-caching breakpoint keeps the blocks apart, each with its own.
+    let got = canonical(json!({
+        "model": "m", "max_tokens": 1,
+        "system": [
+            {"type": "text", "text": "You are a cat."},
+            {"type": "text", "text": "Answer in meows.", "cache_control": {"type": "ephemeral"}}
+        ],
+        "messages": [{"role": "user", "content": "Hi"}]
+    }));
+    assert_eq!(
+        got["messages"][0],
+        json!({"role": "system", "content": [
+            {"type": "text", "text": "You are a cat."},
+            {"type": "text", "text": "Answer in meows.", "cache_control": {"type": "ephemeral"}}
+        ]})
     );
     // An empty system prompt adds no message.
     let got = canonical(json!({"model": "m", "max_tokens": 1, "system": "",
@@ -111,9 +127,20 @@ fn images_and_documents() {
 fn single_text_block_collapses_to_a_string() {
     let got = canonical(json!({
         "model": "m", "max_tokens": 1,
-        "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi", "cache_control": {"type": "ephemeral"}}]}]
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi", "citations": []}]}]
     }));
     assert_eq!(got["messages"], json!([{"role": "user", "content": "Hi"}]));
+    // Unless it marks a prompt-caching breakpoint, which stays on its part.
+    let got = canonical(json!({
+        "model": "m", "max_tokens": 1,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi", "cache_control": {"type": "ephemeral"}}]}]
+    }));
+    assert_eq!(
+        got["messages"],
+        json!([{"role": "user", "content": [
+            {"type": "text", "text": "Hi", "cache_control": {"type": "ephemeral"}}
+        ]}])
+    );
 }
 
 #[test]

@@ -2,8 +2,10 @@
 //! gets back, and the stream events.
 //!
 //! Request types are typed as far as translation needs; unknown top-level
-//! fields ride in `extra`, and unknown fields inside blocks (`cache_control`,
-//! `citations`) are ignored, since no other provider can act on them.
+//! fields ride in `extra`. Inside blocks, a text block's `cache_control`
+//! (a prompt-caching breakpoint) is kept, so a call that ends at Anthropic
+//! still caches; other unknown fields (`citations`) are ignored, since no
+//! other provider can act on them.
 
 use serde::de::{self, DeserializeOwned, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -133,6 +135,9 @@ pub enum SystemBlock {
     Text {
         /// The text.
         text: String,
+        /// A prompt-caching breakpoint, kept as sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
 }
 
@@ -144,6 +149,9 @@ pub enum InputBlock {
     Text {
         /// The text.
         text: String,
+        /// A prompt-caching breakpoint, kept as sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
     /// An image, inline or by URL.
     Image {

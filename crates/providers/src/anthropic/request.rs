@@ -95,14 +95,14 @@ pub(super) fn build(
     })
 }
 
-/// The system text and the turns.
-fn messages(input: &[Message]) -> Result<(Option<String>, Vec<WireMessage>), TranslateError> {
-    let mut system: Vec<String> = Vec::new();
+/// The system prompt and the turns.
+fn messages(input: &[Message]) -> Result<(Option<WireContent>, Vec<WireMessage>), TranslateError> {
+    let mut system: Vec<&Message> = Vec::new();
     let mut turns: Vec<WireMessage> = Vec::new();
     for (i, message) in input.iter().enumerate() {
         let (role, content) = match message.role {
             Role::System | Role::Developer => {
-                system.push(message.text_content());
+                system.push(message);
                 continue;
             }
             Role::User => ("user", content(message.content.as_ref(), i)?),
@@ -123,8 +123,49 @@ fn messages(input: &[Message]) -> Result<(Option<String>, Vec<WireMessage>), Tra
         };
         push(&mut turns, role, content);
     }
-    let system = (!system.is_empty()).then(|| system.join("\n\n"));
-    Ok((system, turns))
+    Ok((system_prompt(&system), turns))
+}
+
+/// The system and developer messages as Anthropic's `system`: their texts
+/// joined into one string, or, when a text part carries `cache_control`,
+/// one text block per part (and per string message) with its breakpoint,
+/// empty texts left out as Anthropic refuses them.
+fn system_prompt(messages: &[&Message]) -> Option<WireContent> {
+    let breakpoint = |part: &ContentPart| match part {
+        ContentPart::Text { extra, .. } => extra.get("cache_control").cloned(),
+        _ => None,
+    };
+    let cached = messages.iter().any(|m| match &m.content {
+        Some(MessageContent::Parts(parts)) => parts.iter().any(|p| breakpoint(p).is_some()),
+        _ => false,
+    });
+    if !cached {
+        let texts: Vec<String> = messages.iter().map(|m| m.text_content()).collect();
+        return (!texts.is_empty()).then(|| WireContent::Text(texts.join("\n\n")));
+    }
+    let mut blocks = Vec::new();
+    for message in messages {
+        match &message.content {
+            Some(MessageContent::Text(text)) if !text.is_empty() => blocks.push(Block::Text {
+                text: text.clone(),
+                cache_control: None,
+            }),
+            Some(MessageContent::Parts(parts)) => {
+                for part in parts {
+                    if let ContentPart::Text { text, .. } = part
+                        && !text.is_empty()
+                    {
+                        blocks.push(Block::Text {
+                            text: text.clone(),
+                            cache_control: breakpoint(part),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(WireContent::Blocks(blocks))
 }
 
 /// Append a turn, merging it into the previous one when the role repeats

@@ -9,8 +9,10 @@ use sy_llm::chat::Extra;
 pub(super) struct MessagesRequest {
     pub model: String,
     pub max_tokens: u32,
+    /// One string, or text blocks when one carries a prompt-caching
+    /// breakpoint.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub system: Option<String>,
+    pub system: Option<WireContent>,
     pub messages: Vec<WireMessage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tools: Option<Vec<WireTool>>,

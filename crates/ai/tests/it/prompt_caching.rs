@@ -1,0 +1,166 @@
+//! Prompt-caching breakpoints (`cache_control`) reach the upstream that acts
+//! on them, from either dialect: an upstream on loopback answers a fixed
+//! message and hands the test the body it received.
+
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+use sy_ai::AiGateway;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use crate::support::*;
+
+const ANTHROPIC_ANSWER: &str = r#"{"id":"msg_up","type":"message","role":"assistant","model":"real-model","content":[{"type":"text","text":"Reset it."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":2,"cache_creation_input_tokens":1200,"cache_read_input_tokens":0}}"#;
+
+const OPENAI_ANSWER: &str = r#"{"id":"up","object":"chat.completion","created":1,"model":"real-model","choices":[{"index":0,"message":{"role":"assistant","content":"Reset it."},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#;
+
+/// A server that answers every request with `answer` (JSON) and sends the
+/// JSON body it received on the channel.
+async fn capturing_server(answer: &'static str) -> (String, mpsc::UnboundedReceiver<Value>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 16 * 1024];
+                let body = loop {
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&seen).into_owned();
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length = text[..end]
+                        .to_ascii_lowercase()
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:").map(str::to_owned))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if seen.len() >= end + 4 + length {
+                        break seen[end + 4..end + 4 + length].to_vec();
+                    }
+                };
+                let _ = tx.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    answer.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (format!("http://{addr}/v1"), rx)
+}
+
+fn gateway_for(kind: &str, base_url: &str) -> AiGateway {
+    let mut spec = sy_config::defaults().expect("defaults load");
+    let providers =
+        json!([{"name": "up", "kind": kind, "api_key": "sk-test", "base_url": base_url}]);
+    let models = json!([{"name": "m", "deployments": [{"provider": "up", "model": "real-model"}]}]);
+    spec.providers
+        .extend(serde_json::from_value::<Vec<sy_config::ProviderSpec>>(providers).unwrap());
+    spec.models
+        .extend(serde_json::from_value::<Vec<sy_config::ModelSpec>>(models).unwrap());
+    AiGateway::compile(&spec).expect("gateway compiles")
+}
+
+const EPHEMERAL: fn() -> Value = || json!({"type": "ephemeral"});
+
+/// Anthropic SDK → gateway → Anthropic: the system prompt's and a message's
+/// breakpoints arrive where the client put them, so the call still caches.
+#[tokio::test]
+async fn anthropic_clients_keep_their_breakpoints_at_anthropic() {
+    let (url, mut seen) = capturing_server(ANTHROPIC_ANSWER).await;
+    let gw = gateway_for("anthropic", &url);
+    let request = json!({
+        "model": "m", "max_tokens": 64,
+        "system": [
+            {"type": "text", "text": "You answer questions about the manual."},
+            {"type": "text", "text": "MANUAL: long text.", "cache_control": EPHEMERAL()}
+        ],
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "Earlier turns.", "cache_control": EPHEMERAL()},
+            {"type": "text", "text": "How do I reset it?"}
+        ]}]
+    });
+    let (status, _, body) =
+        call(&gw, &[], Method::POST, "/v1/messages", &request.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let sent = seen.recv().await.unwrap();
+    assert_eq!(sent["system"], request["system"]);
+    assert_eq!(
+        sent["messages"][0]["content"],
+        request["messages"][0]["content"]
+    );
+    assert_eq!(json_of(&body)["content"][0]["text"], "Reset it.");
+}
+
+/// OpenAI SDK → gateway → Anthropic: a text part's `cache_control` (the
+/// form OpenRouter and LiteLLM accept) becomes the block's.
+#[tokio::test]
+async fn openai_clients_reach_anthropic_breakpoints() {
+    let (url, mut seen) = capturing_server(ANTHROPIC_ANSWER).await;
+    let gw = gateway_for("anthropic", &url);
+    let (status, _, body) = chat(
+        &gw,
+        json!({"model": "m", "messages": [
+            {"role": "system", "content": [
+                {"type": "text", "text": "MANUAL: long text.", "cache_control": EPHEMERAL()}
+            ]},
+            {"role": "user", "content": "How do I reset it?"}
+        ]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let sent = seen.recv().await.unwrap();
+    assert_eq!(
+        sent["system"],
+        json!([{"type": "text", "text": "MANUAL: long text.", "cache_control": EPHEMERAL()}])
+    );
+    assert_eq!(
+        sent["messages"],
+        json!([{"role": "user", "content": "How do I reset it?"}])
+    );
+}
+
+/// Anthropic SDK → gateway → an OpenAI-compatible server: the breakpoints
+/// ride on text parts; to OpenAI itself they are left out (it refuses
+/// them), with the text intact.
+#[tokio::test]
+async fn breakpoints_reach_compatible_servers_and_not_openai() {
+    let request = json!({
+        "model": "m", "max_tokens": 64,
+        "system": [{"type": "text", "text": "MANUAL: long text.", "cache_control": EPHEMERAL()}],
+        "messages": [{"role": "user", "content": "How do I reset it?"}]
+    });
+    for (kind, kept) in [("openai_compatible", true), ("openai", false)] {
+        let (url, mut seen) = capturing_server(OPENAI_ANSWER).await;
+        let gw = gateway_for(kind, &url);
+        let (status, _, body) =
+            call(&gw, &[], Method::POST, "/v1/messages", &request.to_string()).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{kind}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        let sent = seen.recv().await.unwrap();
+        let mut part = json!({"type": "text", "text": "MANUAL: long text."});
+        if kept {
+            part["cache_control"] = EPHEMERAL();
+        }
+        assert_eq!(
+            sent["messages"][0],
+            json!({"role": "system", "content": [part]}),
+            "{kind}"
+        );
+    }
+}

@@ -211,13 +211,60 @@ pub(crate) fn estimate(registry: &Registry, asked: &Model, request: &ChatRequest
         (None, Some(window)) => window.saturating_sub(prompt),
         (None, None) => DEFAULT_COMPLETION_ESTIMATE,
     };
+    // A call that marks cache breakpoints may write its whole prompt to
+    // the cache at the dearest lifetime: reserved as such, so the estimate
+    // stays an upper bound.
+    let written = if request.asks_for_prompt_cache() {
+        prompt
+    } else {
+        0
+    };
     let usage = TokenUsage {
         prompt,
         completion,
+        cache_write: written,
+        cache_write_long: written,
         ..TokenUsage::default()
     };
     (
         prompt.saturating_add(completion),
         max_price(registry, asked, &usage),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A call that marks cache breakpoints reserves its prompt at the
+    /// dearest cache-write price, so the reservation still bounds the cost.
+    #[test]
+    fn breakpoints_reserve_the_prompt_as_a_long_cache_write() {
+        let providers = vec![serde_json::from_value(json!({"name": "p", "kind": "mock"})).unwrap()];
+        let models = vec![
+            serde_json::from_value(json!({"name": "m", "deployments": [{"provider": "p",
+                "model": "claude-on-mock", "input_price_per_million": 3,
+                "output_price_per_million": 15}]}))
+            .unwrap(),
+        ];
+        let registry = Registry::compile(&providers, &models).unwrap();
+        let asked = registry.model("m").unwrap();
+        let long_prompt = "the manual ".repeat(200);
+        let plain: ChatRequest = serde_json::from_value(json!({"model": "m", "max_tokens": 10,
+            "messages": [{"role": "user", "content": long_prompt}]}))
+        .unwrap();
+        let cached: ChatRequest = serde_json::from_value(json!({"model": "m", "max_tokens": 10,
+            "messages": [{"role": "user", "content": [
+                {"type": "text", "text": long_prompt, "cache_control": {"type": "ephemeral"}}]}]}))
+        .unwrap();
+        let (tokens, plain_cost) = estimate(&registry, asked, &plain);
+        let (same_tokens, cached_cost) = estimate(&registry, asked, &cached);
+        assert_eq!(tokens, same_tokens);
+        let prompt = tokens - 10;
+        // $3/M input, doubled for a one-hour write; $15/M output.
+        assert_eq!(plain_cost, prompt * 3 + 150);
+        assert_eq!(cached_cost, prompt * 6 + 150);
+    }
 }

@@ -28,6 +28,15 @@ pub struct TokenUsage {
     pub cached: u64,
     /// Completion tokens spent on hidden reasoning.
     pub reasoning: u64,
+    /// Prompt tokens written to the provider's prompt cache: part of
+    /// `prompt`, apart from `cached` (Anthropic bills them above the input
+    /// price).
+    #[serde(default)]
+    pub cache_write: u64,
+    /// Of `cache_write`, those written for the longer of two lifetimes
+    /// (Anthropic's one hour), billed higher still.
+    #[serde(default)]
+    pub cache_write_long: u64,
     /// Whether any figure is a local estimate.
     pub estimated: bool,
 }

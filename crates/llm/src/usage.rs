@@ -12,6 +12,15 @@ use sy_core::TokenUsage;
 
 use crate::chat::Extra;
 
+/// `prompt_tokens_details` member for prompt tokens written to the
+/// provider's cache (not an OpenAI field: set by the adapters of providers
+/// that report and bill cache writes, Anthropic and Bedrock).
+pub const CACHE_WRITE: &str = "cache_creation_tokens";
+
+/// `prompt_tokens_details` member for the part of [`CACHE_WRITE`] written
+/// for the longer lifetime (Anthropic's one hour).
+pub const CACHE_WRITE_LONG: &str = "cache_creation_1h_tokens";
+
 /// Token counts of one completion, as on the wire.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
@@ -59,13 +68,21 @@ impl Usage {
     /// them, so clients reading `prompt_tokens_details.cached_tokens` find a
     /// number).
     pub fn from_tokens(tokens: &TokenUsage) -> Usage {
+        // Cache writes only when there are some: OpenAI has no such field.
+        let mut details = Extra::new();
+        if tokens.cache_write > 0 {
+            details.insert(CACHE_WRITE.to_owned(), tokens.cache_write.into());
+        }
+        if tokens.cache_write_long > 0 {
+            details.insert(CACHE_WRITE_LONG.to_owned(), tokens.cache_write_long.into());
+        }
         Usage {
             prompt_tokens: tokens.prompt,
             completion_tokens: tokens.completion,
             total_tokens: tokens.total(),
             prompt_tokens_details: Some(PromptTokensDetails {
                 cached_tokens: Some(tokens.cached),
-                extra: Extra::new(),
+                extra: details,
             }),
             completion_tokens_details: Some(CompletionTokensDetails {
                 reasoning_tokens: Some(tokens.reasoning),
@@ -91,11 +108,22 @@ impl Usage {
             .as_ref()
             .and_then(|d| d.reasoning_tokens)
             .unwrap_or(0);
+        let cached = cached.min(self.prompt_tokens);
+        let detail = |key: &str| {
+            self.prompt_tokens_details
+                .as_ref()
+                .and_then(|d| d.extra.get(key))
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0)
+        };
+        let cache_write = detail(CACHE_WRITE).min(self.prompt_tokens - cached);
         TokenUsage {
             prompt: self.prompt_tokens,
             completion: self.completion_tokens,
-            cached: cached.min(self.prompt_tokens),
+            cached,
             reasoning: reasoning.min(self.completion_tokens),
+            cache_write,
+            cache_write_long: detail(CACHE_WRITE_LONG).min(cache_write),
             estimated: false,
         }
     }
@@ -120,6 +148,7 @@ mod tests {
             cached: 2,
             reasoning: 1,
             estimated: true,
+            ..TokenUsage::default()
         };
         let wire = serde_json::to_value(Usage::from_tokens(&tokens)).unwrap();
         assert_eq!(
@@ -149,7 +178,8 @@ mod tests {
                 completion: 4,
                 cached: 3,
                 reasoning: 2,
-                estimated: false
+                estimated: false,
+                ..TokenUsage::default()
             }
         );
         usage.normalize();

@@ -91,6 +91,7 @@ impl OnBodyEnd for Finisher {
             prompt_tokens: usage.map(|u| u.prompt),
             completion_tokens: usage.map(|u| u.completion),
             cached_tokens: usage.map(|u| u.cached),
+            cache_write_tokens: usage.map(|u| u.cache_write),
             estimated: usage.is_some_and(|u| u.estimated),
             cost_usd: cost,
         });

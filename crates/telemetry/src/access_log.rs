@@ -65,6 +65,9 @@ pub struct AiLogFields<'a> {
     pub completion_tokens: Option<u64>,
     /// Prompt tokens served from the provider's cache.
     pub cached_tokens: Option<u64>,
+    /// Prompt tokens written to the provider's cache (billed above input
+    /// by Anthropic).
+    pub cache_write_tokens: Option<u64>,
     /// Whether the token counts are the gateway's estimate (a cut stream).
     pub estimated: bool,
     /// Cost in USD with six decimals, when the deployment has a price.

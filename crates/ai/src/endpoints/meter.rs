@@ -178,9 +178,8 @@ impl Meter {
         TokenUsage {
             prompt: self.prompt_tokens(),
             completion: tokens::count_completion_tokens(received, &self.model),
-            cached: 0,
-            reasoning: 0,
             estimated: true,
+            ..TokenUsage::default()
         }
     }
 }

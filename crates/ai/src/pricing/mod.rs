@@ -17,9 +17,14 @@
 //! wrong price is worse than none).
 //!
 //! Cost convention (OpenAI's, which [`TokenUsage`] keeps): `prompt`
-//! includes `cached`, `completion` includes `reasoning`. So
-//! `cost = (prompt − cached) × input + cached × cached_input + completion ×
-//! output`; reasoning tokens are billed as output, as OpenAI, Anthropic
+//! includes `cached` and `cache_write` (disjoint), `completion` includes
+//! `reasoning`. So `cost = (prompt − cached − cache_write) × input + cached
+//! × cached_input + cache writes × their price + completion × output`.
+//! Cache writes are priced from the input price, wherever it came from
+//! (table or override): Claude models (Anthropic, or Claude on Bedrock)
+//! bill 1.25× input for a five-minute write and 2× for a one-hour one;
+//! other models bill writes as input. Reasoning tokens are billed as
+//! output, as OpenAI, Anthropic
 //! (thinking), Gemini (thinking) and DeepSeek (CoT) all bill them. Adapters
 //! of providers that report them apart must fold them into `completion`.
 //! Each component is rounded up to the micro-dollar (`Money::for_tokens`),
@@ -39,6 +44,10 @@ pub struct Price {
     pub cached_input: i64,
     /// Completion tokens, reasoning included.
     pub output: i64,
+    /// Prompt tokens written to the cache (the shorter lifetime).
+    pub cache_write: i64,
+    /// Prompt tokens written to the cache for the longer lifetime.
+    pub cache_write_long: i64,
 }
 
 /// One row of the built-in table.
@@ -60,10 +69,41 @@ impl Price {
     /// The cost of `usage` (see the module docs for the formula).
     pub fn cost(&self, usage: &TokenUsage) -> Money {
         let cached = usage.cached.min(usage.prompt);
-        Money::for_tokens(usage.prompt - cached, self.input)
+        let written = usage.cache_write.min(usage.prompt - cached);
+        let long = usage.cache_write_long.min(written);
+        Money::for_tokens(usage.prompt - cached - written, self.input)
             + Money::for_tokens(cached, self.cached_input)
+            + Money::for_tokens(written - long, self.cache_write)
+            + Money::for_tokens(long, self.cache_write_long)
             + Money::for_tokens(usage.completion, self.output)
     }
+
+    /// Input, cached-input and output prices, with the cache-write prices
+    /// of the model family derived from the input price (module docs).
+    pub fn new(input: i64, cached_input: i64, output: i64, claude: bool) -> Price {
+        let (write, long) = if claude {
+            // 1.25× and 2×, rounded up: never under-charged.
+            (
+                input.saturating_mul(5).saturating_add(3) / 4,
+                input.saturating_mul(2),
+            )
+        } else {
+            (input, input)
+        };
+        Price {
+            input,
+            cached_input,
+            output,
+            cache_write: write,
+            cache_write_long: long,
+        }
+    }
+}
+
+/// Whether `model` at `vendor` is a Claude model (billed for cache writes
+/// as Anthropic bills them).
+pub fn is_claude(vendor: Option<&str>, model: &str) -> bool {
+    vendor == Some("anthropic") || model.to_ascii_lowercase().contains("claude")
 }
 
 /// Every row of the built-in table.
@@ -173,16 +213,13 @@ pub fn deployment_price(vendor: Option<&str>, spec: &DeploymentSpec) -> Option<P
     if input.is_none() && output.is_none() && cached.is_none() {
         return table;
     }
-    let base = table.unwrap_or(Price {
-        input: 0,
-        cached_input: input.unwrap_or(0),
-        output: 0,
-    });
-    Some(Price {
-        input: input.unwrap_or(base.input),
-        cached_input: cached.unwrap_or(base.cached_input),
-        output: output.unwrap_or(base.output),
-    })
+    let base = table.unwrap_or(Price::new(0, input.unwrap_or(0), 0, false));
+    Some(Price::new(
+        input.unwrap_or(base.input),
+        cached.unwrap_or(base.cached_input),
+        output.unwrap_or(base.output),
+        is_claude(vendor, &spec.model),
+    ))
 }
 
 #[cfg(test)]

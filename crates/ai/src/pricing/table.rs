@@ -49,6 +49,13 @@ const fn row(
     output: i64,
     source: &'static str,
 ) -> PriceEntry {
+    // As `super::is_claude`: Anthropic's rows and Claude on Bedrock.
+    let claude = matches!(vendor.as_bytes(), b"anthropic") || contains(model, "claude");
+    let (cache_write, cache_write_long) = if claude {
+        ((input * 5 + 3) / 4, input * 2)
+    } else {
+        (input, input)
+    };
     PriceEntry {
         vendor,
         model,
@@ -56,10 +63,30 @@ const fn row(
             input,
             cached_input,
             output,
+            cache_write,
+            cache_write_long,
         },
         date: READ,
         source,
     }
+}
+
+/// Whether `hay` contains `needle` (`const`: the table is built at compile
+/// time).
+const fn contains(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let mut i = 0;
+    while i + n.len() <= h.len() {
+        let mut j = 0;
+        while j < n.len() && h[i + j] == n[j] {
+            j += 1;
+        }
+        if j == n.len() {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// `(vendor, base model id)` → price. Keys are lower case, without date or

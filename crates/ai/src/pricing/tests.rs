@@ -8,8 +8,7 @@ fn usage(prompt: u64, cached: u64, completion: u64) -> TokenUsage {
         prompt,
         completion,
         cached,
-        reasoning: 0,
-        estimated: false,
+        ..TokenUsage::default()
     }
 }
 
@@ -155,14 +154,7 @@ fn gemini_ids_as_configured_find_the_base_tier_price() {
     // `models/` prefix and `-latest` are dropped; case is ignored.
     let flash = lookup("gemini", "models/Gemini-2.5-Flash-latest").unwrap();
     assert_eq!(flash.model, "gemini-2.5-flash");
-    assert_eq!(
-        flash.price,
-        Price {
-            input: 300_000,
-            cached_input: 300_000,
-            output: 2_500_000,
-        }
-    );
+    assert_eq!(flash.price, Price::new(300_000, 300_000, 2_500_000, false));
     // 6,000 fresh + 4,000 cached (no confirmed cache price: billed as input)
     // + 2,000 out: 1800 + 1200 + 5000.
     assert_eq!(
@@ -292,4 +284,52 @@ fn a_cohere_deployment_finds_its_dated_row_and_aliases_stay_unpriced() {
         assert!(price(unpriced).is_none(), "{unpriced}");
     }
     assert!(lookup("openai", "command-a-03-2025").is_none());
+}
+
+#[test]
+fn cache_writes_are_billed_as_each_vendor_bills_them() {
+    // Claude: 1.25× input for a five-minute write, 2× for a one-hour one.
+    let sonnet = lookup("anthropic", "claude-sonnet-4-5").unwrap().price;
+    assert_eq!(
+        (sonnet.input, sonnet.cache_write, sonnet.cache_write_long),
+        (3_000_000, 3_750_000, 6_000_000)
+    );
+    // 10,000 prompt tokens: 2,000 read from the cache, 5,000 written (1,000
+    // of them for an hour), 3,000 plain; 100 out.
+    let used = TokenUsage {
+        prompt: 10_000,
+        cached: 2_000,
+        cache_write: 5_000,
+        cache_write_long: 1_000,
+        completion: 100,
+        ..TokenUsage::default()
+    };
+    let expected = 3_000 * 3 + 2_000 * 3 / 10 + 4_000 * 15 / 4 + 1_000 * 6 + 100 * 15;
+    assert_eq!(sonnet.cost(&used), Money::from_micros(expected));
+    // More written than the prompt holds (a provider's bad figure) bills no
+    // more than the whole prompt as writes.
+    let absurd = TokenUsage {
+        cache_write: 1_000_000,
+        cache_write_long: 1_000_000,
+        ..used
+    };
+    assert_eq!(
+        sonnet.cost(&absurd),
+        Money::from_micros(2_000 * 3 / 10 + 8_000 * 6 + 100 * 15)
+    );
+    // Claude on Bedrock is billed the same way; other models bill writes
+    // as input.
+    let haiku = lookup("bedrock", "anthropic.claude-3-haiku-20240307-v1:0")
+        .unwrap()
+        .price;
+    assert_eq!(haiku.cache_write, (haiku.input * 5 + 3) / 4);
+    let mini = lookup("openai", "gpt-4o-mini").unwrap().price;
+    assert_eq!(
+        (mini.cache_write, mini.cache_write_long),
+        (mini.input, mini.input)
+    );
+    // An override of the input price moves the write prices with it.
+    let d = spec("claude-sonnet-4-5", Some(2_000_000), None, None);
+    let p = deployment_price(Some("anthropic"), &d).unwrap();
+    assert_eq!((p.cache_write, p.cache_write_long), (2_500_000, 4_000_000));
 }

@@ -60,11 +60,14 @@ async fn capturing_server(answer: &'static str) -> (String, mpsc::UnboundedRecei
     (format!("http://{addr}/v1"), rx)
 }
 
+/// Model `m` on one provider of `kind` at `base_url`, deployed as
+/// `claude-sonnet-4-5` (so calls through Anthropic are priced).
 fn gateway_for(kind: &str, base_url: &str) -> AiGateway {
     let mut spec = sy_config::defaults().expect("defaults load");
     let providers =
         json!([{"name": "up", "kind": kind, "api_key": "sk-test", "base_url": base_url}]);
-    let models = json!([{"name": "m", "deployments": [{"provider": "up", "model": "real-model"}]}]);
+    let models =
+        json!([{"name": "m", "deployments": [{"provider": "up", "model": "claude-sonnet-4-5"}]}]);
     spec.providers
         .extend(serde_json::from_value::<Vec<sy_config::ProviderSpec>>(providers).unwrap());
     spec.models
@@ -91,7 +94,7 @@ async fn anthropic_clients_keep_their_breakpoints_at_anthropic() {
             {"type": "text", "text": "How do I reset it?"}
         ]}]
     });
-    let (status, _, body) =
+    let (status, headers, body) =
         call(&gw, &[], Method::POST, "/v1/messages", &request.to_string()).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     let sent = seen.recv().await.unwrap();
@@ -100,7 +103,13 @@ async fn anthropic_clients_keep_their_breakpoints_at_anthropic() {
         sent["messages"][0]["content"],
         request["messages"][0]["content"]
     );
-    assert_eq!(json_of(&body)["content"][0]["text"], "Reset it.");
+    let answer = json_of(&body);
+    assert_eq!(answer["content"][0]["text"], "Reset it.");
+    // The cache write is reported as Anthropic reports it, and billed at
+    // 1.25× input: 3 × $3/M + 1,200 × $3.75/M + 2 × $15/M.
+    assert_eq!(answer["usage"]["input_tokens"], 3);
+    assert_eq!(answer["usage"]["cache_creation_input_tokens"], 1200);
+    assert_eq!(header(&headers, "x-switchyard-cost-usd"), Some("0.004539"));
 }
 
 /// OpenAI SDK → gateway → Anthropic: a text part's `cache_control` (the

@@ -79,15 +79,18 @@ pub fn stop_reason(finish: Option<FinishReason>, extra: &Extra) -> (StopReason, 
     }
 }
 
-/// Anthropic usage from canonical usage: cached tokens move out of the
-/// input count into `cache_read_input_tokens`. Cache writes are not
-/// reported in the canonical form, so `cache_creation_input_tokens` is 0.
+/// Anthropic usage from canonical usage: cache reads and writes move out
+/// of the input count into `cache_read_input_tokens` and
+/// `cache_creation_input_tokens`, as Anthropic reports them.
 pub fn usage(usage: &Usage) -> MessageUsage {
     let tokens = usage.to_tokens();
     MessageUsage {
-        input_tokens: tokens.prompt.saturating_sub(tokens.cached),
+        input_tokens: tokens
+            .prompt
+            .saturating_sub(tokens.cached)
+            .saturating_sub(tokens.cache_write),
         output_tokens: tokens.completion,
-        cache_creation_input_tokens: Some(0),
+        cache_creation_input_tokens: Some(tokens.cache_write),
         cache_read_input_tokens: Some(tokens.cached),
     }
 }

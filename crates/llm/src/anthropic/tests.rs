@@ -253,8 +253,7 @@ fn usage(prompt: u64, completion: u64, cached: u64) -> Usage {
         prompt,
         completion,
         cached,
-        reasoning: 0,
-        estimated: false,
+        ..sy_core::TokenUsage::default()
     });
     u.normalize();
     u

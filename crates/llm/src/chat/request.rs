@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Extra;
-use super::message::{Message, Role};
+use super::message::{ContentPart, Message, MessageContent, Role};
 use super::tools::{Tool, ToolChoice};
 
 /// A Chat Completions request.
@@ -102,6 +102,19 @@ impl ChatRequest {
                 .as_ref()
                 .and_then(|o| o.include_usage)
                 .unwrap_or(false)
+    }
+
+    /// Whether the request marks prompt-caching breakpoints: a text part's
+    /// `cache_control`, or Anthropic's request-level one (automatic
+    /// placement). Such a call may be billed for cache writes.
+    pub fn asks_for_prompt_cache(&self) -> bool {
+        self.extra.contains_key("cache_control")
+            || self.messages.iter().any(|m| match &m.content {
+                Some(MessageContent::Parts(parts)) => parts.iter().any(
+                    |p| matches!(p, ContentPart::Text { extra, .. } if extra.contains_key("cache_control")),
+                ),
+                _ => false,
+            })
     }
 
     /// The effective completion token cap: `max_completion_tokens` wins over

@@ -3,7 +3,7 @@
 use sy_llm::ChatResponse;
 use sy_llm::Usage;
 use sy_llm::chat::{Choice, FinishReason, FunctionCall, ResponseMessage, Role, ToolCall};
-use sy_llm::usage::PromptTokensDetails;
+use sy_llm::usage::{CACHE_WRITE, CACHE_WRITE_LONG, PromptTokensDetails};
 
 use super::wire::{ErrorEnvelope, MessagesResponse, ResponseBlock, WireUsage};
 use super::{JSON_TOOL, NAME};
@@ -76,8 +76,9 @@ pub(super) fn finish_reason(stop_reason: Option<&str>, called_tools: bool) -> Fi
 /// `cache_read_input_tokens` and `cache_creation_input_tokens` are reported
 /// beside it, not inside. Canonical `prompt_tokens` includes cached tokens,
 /// so it is the sum of all three, and `cached_tokens` is the cache reads.
-/// Cache writes are kept as `prompt_tokens_details.cache_creation_tokens`
-/// (they cost more than plain input).
+/// Cache writes are kept as `prompt_tokens_details.cache_creation_tokens`,
+/// the one-hour ones among them also as `cache_creation_1h_tokens` (they
+/// cost more than plain input, the one-hour ones more again).
 pub(super) fn usage(wire: &WireUsage) -> Usage {
     let input = wire.input_tokens.unwrap_or(0);
     let read = wire.cache_read_input_tokens.unwrap_or(0);
@@ -86,10 +87,19 @@ pub(super) fn usage(wire: &WireUsage) -> Usage {
         cached_tokens: Some(read),
         extra: Default::default(),
     };
+    let long = wire
+        .cache_creation
+        .as_ref()
+        .and_then(|c| c.ephemeral_1h_input_tokens)
+        .unwrap_or(0)
+        .min(created);
     if created > 0 {
+        details.extra.insert(CACHE_WRITE.to_owned(), created.into());
+    }
+    if long > 0 {
         details
             .extra
-            .insert("cache_creation_tokens".to_owned(), created.into());
+            .insert(CACHE_WRITE_LONG.to_owned(), long.into());
     }
     let mut usage = Usage {
         prompt_tokens: input + read + created,

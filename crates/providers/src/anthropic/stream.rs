@@ -213,6 +213,9 @@ fn merge(usage: &mut WireUsage, update: WireUsage) {
     if update.cache_creation_input_tokens.is_some() {
         usage.cache_creation_input_tokens = update.cache_creation_input_tokens;
     }
+    if update.cache_creation.is_some() {
+        usage.cache_creation = update.cache_creation;
+    }
 }
 
 impl StreamDecoder for AnthropicStream {

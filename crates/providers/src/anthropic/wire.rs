@@ -149,6 +149,17 @@ pub(super) struct WireUsage {
     pub cache_creation_input_tokens: Option<u64>,
     #[serde(default)]
     pub cache_read_input_tokens: Option<u64>,
+    /// The writes by lifetime (`ephemeral_5m_input_tokens`,
+    /// `ephemeral_1h_input_tokens`), beside their total above.
+    #[serde(default)]
+    pub cache_creation: Option<WireCacheCreation>,
+}
+
+/// Cache writes by lifetime.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(super) struct WireCacheCreation {
+    #[serde(default)]
+    pub ephemeral_1h_input_tokens: Option<u64>,
 }
 
 /// A stream event's data, tagged by `type`.

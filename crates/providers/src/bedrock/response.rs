@@ -3,7 +3,7 @@
 use sy_llm::ChatResponse;
 use sy_llm::Usage;
 use sy_llm::chat::{Choice, FinishReason, FunctionCall, ResponseMessage, Role, ToolCall};
-use sy_llm::usage::PromptTokensDetails;
+use sy_llm::usage::{CACHE_WRITE, PromptTokensDetails};
 
 use super::wire::{ConverseResponse, ErrorBody, WireUsage};
 use super::{JSON_TOOL, NAME};
@@ -93,9 +93,7 @@ pub(super) fn usage(wire: &WireUsage) -> Usage {
         extra: Default::default(),
     };
     if written > 0 {
-        details
-            .extra
-            .insert("cache_creation_tokens".to_owned(), written.into());
+        details.extra.insert(CACHE_WRITE.to_owned(), written.into());
     }
     let mut usage = Usage {
         prompt_tokens: input + read + written,

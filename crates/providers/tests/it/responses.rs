@@ -3,7 +3,7 @@
 //! Input: `fixtures/responses/<provider>/<scenario>.json`, a response body
 //! as the provider documents it. Snapshot: `<scenario>.expected.json`.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::golden::{check, fixture, kind_named, read, report};
 
@@ -76,5 +76,47 @@ fn usage_conventions() {
         (tokens.prompt, tokens.cached, tokens.completion),
         (115, 100, 7)
     );
-    let _: Value = body;
+    // Writes are counted apart from reads, the one-hour ones among them.
+    assert_eq!((tokens.cache_write, tokens.cache_write_long), (5, 0));
+    let body = json!({
+        "id": "msg_2", "type": "message", "role": "assistant", "model": "claude",
+        "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn",
+        "usage": {"input_tokens": 10, "cache_read_input_tokens": 100,
+                  "cache_creation_input_tokens": 50, "output_tokens": 7,
+                  "cache_creation": {"ephemeral_5m_input_tokens": 20, "ephemeral_1h_input_tokens": 30}}
+    });
+    let tokens = kind_named("anthropic")
+        .adapter()
+        .chat_response(body.to_string().as_bytes())
+        .unwrap()
+        .usage
+        .unwrap()
+        .to_tokens();
+    assert_eq!(
+        (
+            tokens.prompt,
+            tokens.cached,
+            tokens.cache_write,
+            tokens.cache_write_long
+        ),
+        (160, 100, 50, 30)
+    );
+    // Bedrock reports writes too (no lifetimes).
+    let body = json!({
+        "output": {"message": {"role": "assistant", "content": [{"text": "hi"}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 10, "outputTokens": 7, "totalTokens": 0,
+                  "cacheReadInputTokens": 100, "cacheWriteInputTokens": 40}
+    });
+    let tokens = kind_named("bedrock")
+        .adapter()
+        .chat_response(body.to_string().as_bytes())
+        .unwrap()
+        .usage
+        .unwrap()
+        .to_tokens();
+    assert_eq!(
+        (tokens.prompt, tokens.cached, tokens.cache_write),
+        (150, 100, 40)
+    );
 }

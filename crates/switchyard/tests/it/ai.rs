@@ -77,6 +77,11 @@ async fn ai_calls_are_authenticated_and_logged_with_tokens_and_cost() {
         assert_eq!(ai["deployment"], "mock/mock-1");
         assert_eq!(ai["prompt_tokens"], prompt, "line {i}: {line}");
         assert_eq!(ai["completion_tokens"], completion, "line {i}: {line}");
+        assert_eq!(
+            (&ai["cached_tokens"], &ai["cache_write_tokens"]),
+            (&serde_json::json!(0), &serde_json::json!(0)),
+            "line {i}: {line}"
+        );
         assert_eq!(ai["estimated"], false);
         assert_eq!(ai["cost_usd"], cost_header.as_str(), "line {i}: {line}");
     }

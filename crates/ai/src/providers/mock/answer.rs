@@ -105,9 +105,8 @@ pub(crate) fn plan(request: &ChatRequest) -> Plan {
     let usage = TokenUsage {
         prompt: estimate::prompt_tokens(request),
         completion: per_choice * u64::from(n),
-        cached: 0,
-        reasoning: 0,
         estimated: true,
+        ..TokenUsage::default()
     };
     Plan { body, n, usage }
 }

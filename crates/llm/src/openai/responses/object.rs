@@ -118,8 +118,8 @@ impl OutputText {
 pub struct ResponseUsage {
     /// Prompt tokens, cached ones included.
     pub input_tokens: u64,
-    /// `{"cached_tokens": n, "cache_write_tokens": 0}` (cache writes are
-    /// not tracked; the SDK's type requires the field).
+    /// `{"cached_tokens": n, "cache_write_tokens": m}` (the SDK's type
+    /// requires both).
     pub input_tokens_details: Value,
     /// Generated tokens, reasoning ones included.
     pub output_tokens: u64,
@@ -134,7 +134,7 @@ impl ResponseUsage {
     pub fn from_tokens(tokens: &TokenUsage) -> ResponseUsage {
         ResponseUsage {
             input_tokens: tokens.prompt,
-            input_tokens_details: json!({"cached_tokens": tokens.cached, "cache_write_tokens": 0}),
+            input_tokens_details: json!({"cached_tokens": tokens.cached, "cache_write_tokens": tokens.cache_write}),
             output_tokens: tokens.completion,
             output_tokens_details: json!({"reasoning_tokens": tokens.reasoning}),
             total_tokens: tokens.total(),

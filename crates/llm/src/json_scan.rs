@@ -151,27 +151,20 @@ impl Scanner<'_> {
         loop {
             // A value starts here.
             match self.peek() {
-                Some(b'{') => {
+                Some(open @ (b'{' | b'[')) => {
+                    let object = open == b'{';
                     self.i += 1;
                     self.ws();
-                    if self.peek() == Some(b'}') {
+                    // `{}` and `[]` are whole values; anything else opens a
+                    // level.
+                    if self.peek() == Some(if object { b'}' } else { b']' }) {
                         self.i += 1;
                     } else {
-                        if !push(&mut levels, &mut depth, true) {
+                        if !push(&mut levels, &mut depth, object) {
                             return Err(self.error("nested too deeply"));
                         }
-                        self.key_and_colon()?;
-                        continue;
-                    }
-                }
-                Some(b'[') => {
-                    self.i += 1;
-                    self.ws();
-                    if self.peek() == Some(b']') {
-                        self.i += 1;
-                    } else {
-                        if !push(&mut levels, &mut depth, false) {
-                            return Err(self.error("nested too deeply"));
+                        if object {
+                            self.key_and_colon()?;
                         }
                         continue;
                     }

@@ -85,13 +85,7 @@ fn usage_conventions() {
                   "cache_creation_input_tokens": 50, "output_tokens": 7,
                   "cache_creation": {"ephemeral_5m_input_tokens": 20, "ephemeral_1h_input_tokens": 30}}
     });
-    let tokens = kind_named("anthropic")
-        .adapter()
-        .chat_response(body.to_string().as_bytes())
-        .unwrap()
-        .usage
-        .unwrap()
-        .to_tokens();
+    let tokens = tokens_of("anthropic", &body);
     assert_eq!(
         (
             tokens.prompt,
@@ -108,15 +102,20 @@ fn usage_conventions() {
         "usage": {"inputTokens": 10, "outputTokens": 7, "totalTokens": 0,
                   "cacheReadInputTokens": 100, "cacheWriteInputTokens": 40}
     });
-    let tokens = kind_named("bedrock")
+    let tokens = tokens_of("bedrock", &body);
+    assert_eq!(
+        (tokens.prompt, tokens.cached, tokens.cache_write),
+        (150, 100, 40)
+    );
+}
+
+/// The gateway's counts of a whole answer `body` from a provider of `kind`.
+fn tokens_of(kind: &str, body: &serde_json::Value) -> sy_core::TokenUsage {
+    kind_named(kind)
         .adapter()
         .chat_response(body.to_string().as_bytes())
         .unwrap()
         .usage
         .unwrap()
-        .to_tokens();
-    assert_eq!(
-        (tokens.prompt, tokens.cached, tokens.cache_write),
-        (150, 100, 40)
-    );
+        .to_tokens()
 }

@@ -89,6 +89,9 @@ async fn anthropic_clients_keep_their_breakpoints_at_anthropic() {
             {"type": "text", "text": "You answer questions about the manual."},
             {"type": "text", "text": "MANUAL: long text.", "cache_control": EPHEMERAL()}
         ],
+        "tools": [{"name": "lookup", "description": "Look a page up",
+                   "input_schema": {"type": "object", "properties": {"page": {"type": "integer"}}},
+                   "cache_control": EPHEMERAL()}],
         "messages": [{"role": "user", "content": [
             {"type": "text", "text": "Earlier turns.", "cache_control": EPHEMERAL()},
             {"type": "text", "text": "How do I reset it?"}
@@ -99,6 +102,7 @@ async fn anthropic_clients_keep_their_breakpoints_at_anthropic() {
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     let sent = seen.recv().await.unwrap();
     assert_eq!(sent["system"], request["system"]);
+    assert_eq!(sent["tools"], request["tools"]);
     assert_eq!(
         sent["messages"][0]["content"],
         request["messages"][0]["content"]
@@ -148,6 +152,7 @@ async fn breakpoints_reach_compatible_servers_and_not_openai() {
     let request = json!({
         "model": "m", "max_tokens": 64,
         "system": [{"type": "text", "text": "MANUAL: long text.", "cache_control": EPHEMERAL()}],
+        "tools": [{"name": "lookup", "input_schema": {"type": "object"}, "cache_control": EPHEMERAL()}],
         "messages": [{"role": "user", "content": "How do I reset it?"}]
     });
     for (kind, kept) in [("openai_compatible", true), ("openai", false)] {
@@ -171,5 +176,12 @@ async fn breakpoints_reach_compatible_servers_and_not_openai() {
             json!({"role": "system", "content": [part]}),
             "{kind}"
         );
+        assert_eq!(
+            sent["tools"][0].get("cache_control").is_some(),
+            kept,
+            "{kind}: {}",
+            sent["tools"]
+        );
+        assert_eq!(sent["tools"][0]["function"]["name"], "lookup", "{kind}");
     }
 }

@@ -167,7 +167,12 @@ fn translate_tools(request: &MessagesRequest) -> Result<Option<Vec<Tool>>, Reque
                 parameters: Some(schema.clone()),
                 strict: None,
             },
-            extra: Extra::new(),
+            // A prompt-caching breakpoint after the tool definitions.
+            extra: tool
+                .extra
+                .get("cache_control")
+                .map(|c| Extra::from_iter([("cache_control".to_owned(), c.clone())]))
+                .unwrap_or_default(),
         });
     }
     Ok(Some(out))

@@ -175,7 +175,7 @@ fn tools_and_tool_results() {
             "tools": [{"type": "function", "function": {
                 "name": "get_weather", "description": "Weather for a city",
                 "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
-            }}],
+            }, "cache_control": {"type": "ephemeral"}}],
             "tool_choice": "auto",
             "parallel_tool_calls": false,
             "messages": [

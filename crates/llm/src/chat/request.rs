@@ -105,10 +105,11 @@ impl ChatRequest {
     }
 
     /// Whether the request marks prompt-caching breakpoints: a text part's
-    /// `cache_control`, or Anthropic's request-level one (automatic
-    /// placement). Such a call may be billed for cache writes.
+    /// or a tool's `cache_control`, or Anthropic's request-level one
+    /// (automatic placement). Such a call may be billed for cache writes.
     pub fn asks_for_prompt_cache(&self) -> bool {
         self.extra.contains_key("cache_control")
+            || self.tools().iter().any(|t| t.extra.contains_key("cache_control"))
             || self.messages.iter().any(|m| match &m.content {
                 Some(MessageContent::Parts(parts)) => parts.iter().any(
                     |p| matches!(p, ContentPart::Text { extra, .. } if extra.contains_key("cache_control")),

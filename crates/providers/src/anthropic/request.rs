@@ -297,6 +297,7 @@ fn tools(req: &ChatRequest) -> Result<Tools, TranslateError> {
                 .parameters
                 .clone()
                 .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
+            cache_control: tool.extra.get("cache_control").cloned(),
         });
     }
     if tools.is_empty() {
@@ -333,6 +334,7 @@ fn json_tool(format: &ResponseFormat) -> Option<WireTool> {
             name: JSON_TOOL.to_owned(),
             description: Some("Respond with a JSON object.".to_owned()),
             input_schema: json!({"type": "object"}),
+            cache_control: None,
         }),
         ResponseFormat::JsonSchema { json_schema } => Some(WireTool {
             name: JSON_TOOL.to_owned(),
@@ -346,6 +348,7 @@ fn json_tool(format: &ResponseFormat) -> Option<WireTool> {
                 .schema
                 .clone()
                 .unwrap_or_else(|| json!({"type": "object"})),
+            cache_control: None,
         }),
     }
 }

@@ -89,6 +89,9 @@ pub(super) struct WireTool {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub input_schema: Value,
+    /// A prompt-caching breakpoint after the tool definitions so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<Value>,
 }
 
 /// `tool_choice`: `auto`, `any`, `none`, or `tool` with a name.

@@ -140,20 +140,24 @@ fn accept(stream: bool) -> HeaderValue {
 /// text part to mark a prompt-caching breakpoint for Anthropic models.
 const CACHE_CONTROL: &str = "cache_control";
 
-/// Whether some text part carries [`CACHE_CONTROL`].
+/// Whether some text part or tool carries [`CACHE_CONTROL`].
 pub(crate) fn has_cache_control(req: &ChatRequest) -> bool {
-    req.messages.iter().any(|m| match &m.content {
-        Some(MessageContent::Parts(parts)) => parts.iter().any(
-            |p| matches!(p, ContentPart::Text { extra, .. } if extra.contains_key(CACHE_CONTROL)),
-        ),
-        _ => false,
-    })
+    req.tools().iter().any(|t| t.extra.contains_key(CACHE_CONTROL))
+        || req.messages.iter().any(|m| match &m.content {
+            Some(MessageContent::Parts(parts)) => parts.iter().any(
+                |p| matches!(p, ContentPart::Text { extra, .. } if extra.contains_key(CACHE_CONTROL)),
+            ),
+            _ => false,
+        })
 }
 
-/// Remove [`CACHE_CONTROL`] from every text part, for servers that refuse
-/// it (OpenAI: "Unknown parameter") or have no use for it. Nothing is lost:
-/// OpenAI caches long prompt prefixes by itself.
+/// Remove [`CACHE_CONTROL`] from every text part and tool, for servers
+/// that refuse it (OpenAI: "Unknown parameter") or have no use for it.
+/// Nothing is lost: OpenAI caches long prompt prefixes by itself.
 pub(crate) fn drop_cache_control(body: &mut ChatRequest) {
+    for tool in body.tools.iter_mut().flatten() {
+        tool.extra.remove(CACHE_CONTROL);
+    }
     for message in &mut body.messages {
         if let Some(MessageContent::Parts(parts)) = &mut message.content {
             for part in parts {

@@ -89,6 +89,7 @@ async fn anthropic_clients_keep_their_breakpoints_at_anthropic() {
             {"type": "text", "text": "You answer questions about the manual."},
             {"type": "text", "text": "MANUAL: long text.", "cache_control": EPHEMERAL()}
         ],
+        "cache_control": EPHEMERAL(),
         "tools": [{"name": "lookup", "description": "Look a page up",
                    "input_schema": {"type": "object", "properties": {"page": {"type": "integer"}}},
                    "cache_control": EPHEMERAL()}],
@@ -103,6 +104,7 @@ async fn anthropic_clients_keep_their_breakpoints_at_anthropic() {
     let sent = seen.recv().await.unwrap();
     assert_eq!(sent["system"], request["system"]);
     assert_eq!(sent["tools"], request["tools"]);
+    assert_eq!(sent["cache_control"], EPHEMERAL(), "automatic caching");
     assert_eq!(
         sent["messages"][0]["content"],
         request["messages"][0]["content"]
@@ -150,7 +152,7 @@ async fn openai_clients_reach_anthropic_breakpoints() {
 #[tokio::test]
 async fn breakpoints_reach_compatible_servers_and_not_openai() {
     let request = json!({
-        "model": "m", "max_tokens": 64,
+        "model": "m", "max_tokens": 64, "cache_control": EPHEMERAL(),
         "system": [{"type": "text", "text": "MANUAL: long text.", "cache_control": EPHEMERAL()}],
         "tools": [{"name": "lookup", "input_schema": {"type": "object"}, "cache_control": EPHEMERAL()}],
         "messages": [{"role": "user", "content": "How do I reset it?"}]
@@ -183,5 +185,7 @@ async fn breakpoints_reach_compatible_servers_and_not_openai() {
             sent["tools"]
         );
         assert_eq!(sent["tools"][0]["function"]["name"], "lookup", "{kind}");
+        // Anthropic's automatic caching, asked at the top level.
+        assert_eq!(sent.get("cache_control").is_some(), kept, "{kind}: {sent}");
     }
 }

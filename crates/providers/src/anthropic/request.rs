@@ -13,8 +13,9 @@ use super::{JSON_TOOL, NAME};
 use crate::params::{Loss, is_off, strip, unsupported};
 use crate::{ProviderEndpoint, TranslateError};
 
-/// Anthropic's own parameters, passed through when sent as extra fields.
-const NATIVE: &[&str] = &["top_k", "thinking"];
+/// Anthropic's own parameters, passed through when sent as extra fields
+/// (`cache_control` at the top level: automatic prompt caching).
+const NATIVE: &[&str] = &["top_k", "thinking", "cache_control"];
 
 /// Extra fields whose loss changes the answer's shape.
 const SHAPE: &[(&str, Loss)] = &[

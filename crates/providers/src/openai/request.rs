@@ -140,9 +140,11 @@ fn accept(stream: bool) -> HeaderValue {
 /// text part to mark a prompt-caching breakpoint for Anthropic models.
 const CACHE_CONTROL: &str = "cache_control";
 
-/// Whether some text part or tool carries [`CACHE_CONTROL`].
+/// Whether the request (Anthropic's automatic caching), a tool or a text
+/// part carries [`CACHE_CONTROL`].
 pub(crate) fn has_cache_control(req: &ChatRequest) -> bool {
-    req.tools().iter().any(|t| t.extra.contains_key(CACHE_CONTROL))
+    req.extra.contains_key(CACHE_CONTROL)
+        || req.tools().iter().any(|t| t.extra.contains_key(CACHE_CONTROL))
         || req.messages.iter().any(|m| match &m.content {
             Some(MessageContent::Parts(parts)) => parts.iter().any(
                 |p| matches!(p, ContentPart::Text { extra, .. } if extra.contains_key(CACHE_CONTROL)),
@@ -151,10 +153,12 @@ pub(crate) fn has_cache_control(req: &ChatRequest) -> bool {
         })
 }
 
-/// Remove [`CACHE_CONTROL`] from every text part and tool, for servers
-/// that refuse it (OpenAI: "Unknown parameter") or have no use for it.
-/// Nothing is lost: OpenAI caches long prompt prefixes by itself.
+/// Remove [`CACHE_CONTROL`] from the request, every tool and every text
+/// part, for servers that refuse it (OpenAI: "Unknown parameter") or have
+/// no use for it. Nothing is lost: OpenAI caches long prompt prefixes by
+/// itself.
 pub(crate) fn drop_cache_control(body: &mut ChatRequest) {
+    body.extra.remove(CACHE_CONTROL);
     for tool in body.tools.iter_mut().flatten() {
         tool.extra.remove(CACHE_CONTROL);
     }

@@ -93,7 +93,10 @@ impl ProviderAdapter for Bedrock {
         req: &ChatRequest,
         model: &str,
     ) -> Result<http::Request<Bytes>, TranslateError> {
-        let body = request::build(endpoint, req)?;
+        // Claude and Nova take prompt-caching checkpoints; other models
+        // on Bedrock refuse them.
+        let id = model.to_ascii_lowercase();
+        let body = request::build(endpoint, req, id.contains("claude") || id.contains("nova"))?;
         let operation = if req.is_stream() {
             "converse-stream"
         } else {

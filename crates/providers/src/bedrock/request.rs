@@ -7,9 +7,9 @@ use sy_llm::chat::{
 };
 
 use super::wire::{
-    Block, ConverseRequest, Empty, ImageBlock, ImageSource, InferenceConfig, InputSchema,
-    NamedTool, SystemBlock, ToolConfig, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
-    WireMessage, WireTool, WireToolChoice,
+    Block, CachePoint, ConverseRequest, Empty, ImageBlock, ImageSource, InferenceConfig,
+    InputSchema, NamedTool, SystemBlock, ToolConfig, ToolResultBlock, ToolResultContent, ToolSpec,
+    ToolUseBlock, WireMessage, WireTool, WireToolChoice,
 };
 use super::{JSON_TOOL, NAME};
 use crate::params::{Loss, is_off, strip, unsupported};
@@ -33,9 +33,13 @@ const SHAPE: &[(&str, Loss)] = &[
     ("audio", Loss::Shape),
 ];
 
+/// `cache`: whether the model takes prompt-caching checkpoints (Claude and
+/// Nova do; others refuse them), which are then written where the client
+/// marked `cache_control`.
 pub(super) fn build(
     endpoint: &ProviderEndpoint,
     req: &ChatRequest,
+    cache: bool,
 ) -> Result<ConverseRequest, TranslateError> {
     let policy = endpoint.unsupported_params;
     let mut extra = req.extra.clone();
@@ -70,8 +74,8 @@ pub(super) fn build(
         unsupported(policy, NAME, "parallel_tool_calls", Loss::Hint)?;
     }
 
-    let (system, messages) = messages(&req.messages)?;
-    let mut tool_config = tools(req, &messages)?;
+    let (system, messages) = messages(&req.messages, cache)?;
+    let mut tool_config = tools(req, &messages, cache)?;
     if let Some(tool) = req.response_format.as_ref().and_then(json_tool) {
         if tool_config.is_some() {
             unsupported(policy, NAME, "response_format", Loss::Shape)?;
@@ -112,28 +116,57 @@ pub(super) fn build(
     })
 }
 
-/// The system blocks and the turns.
-fn messages(input: &[Message]) -> Result<(Vec<SystemBlock>, Vec<WireMessage>), TranslateError> {
+/// Whether a text part or tool marks a prompt-caching breakpoint.
+fn breakpoint(extra: &Extra) -> bool {
+    extra.contains_key("cache_control")
+}
+
+/// The system blocks and the turns; checkpoints after marked parts when
+/// `cache`.
+fn messages(
+    input: &[Message],
+    cache: bool,
+) -> Result<(Vec<SystemBlock>, Vec<WireMessage>), TranslateError> {
     let mut system = Vec::new();
     let mut turns: Vec<WireMessage> = Vec::new();
     for (i, message) in input.iter().enumerate() {
         let (role, content) = match message.role {
             Role::System | Role::Developer => {
+                let marked = match &message.content {
+                    Some(MessageContent::Parts(parts)) if cache => parts
+                        .iter()
+                        .any(|p| matches!(p, ContentPart::Text { extra, .. } if breakpoint(extra))),
+                    _ => false,
+                };
+                if marked && let Some(MessageContent::Parts(parts)) = &message.content {
+                    // Part by part, so the checkpoint follows its part.
+                    for part in parts {
+                        if let ContentPart::Text { text, extra } = part {
+                            if !text.is_empty() {
+                                system.push(SystemBlock::Text(text.clone()));
+                            }
+                            if breakpoint(extra) {
+                                system.push(SystemBlock::CachePoint(CachePoint::DEFAULT));
+                            }
+                        }
+                    }
+                    continue;
+                }
                 let text = message.text_content();
                 if !text.is_empty() {
-                    system.push(SystemBlock { text });
+                    system.push(SystemBlock::Text(text));
                 }
                 continue;
             }
-            Role::User => ("user", blocks(message.content.as_ref(), i)?),
-            Role::Assistant => ("assistant", assistant(message, i)?),
+            Role::User => ("user", blocks(message.content.as_ref(), i, cache)?),
+            Role::Assistant => ("assistant", assistant(message, i, cache)?),
             Role::Tool => {
-                let content = blocks(message.content.as_ref(), i)?
+                let content = blocks(message.content.as_ref(), i, false)?
                     .into_iter()
                     .filter_map(|block| match block {
                         Block::Text(text) => Some(ToolResultContent::Text(text)),
                         Block::Image(image) => Some(ToolResultContent::Image(image)),
-                        Block::ToolUse(_) | Block::ToolResult(_) => None,
+                        Block::ToolUse(_) | Block::ToolResult(_) | Block::CachePoint(_) => None,
                     })
                     .collect();
                 let result = Block::ToolResult(ToolResultBlock {
@@ -160,8 +193,13 @@ fn messages(input: &[Message]) -> Result<(Vec<SystemBlock>, Vec<WireMessage>), T
     Ok((system, turns))
 }
 
-/// User or tool content as blocks (a string is one text block).
-fn blocks(content: Option<&MessageContent>, i: usize) -> Result<Vec<Block>, TranslateError> {
+/// User or tool content as blocks (a string is one text block), with a
+/// checkpoint after each marked text part when `cache`.
+fn blocks(
+    content: Option<&MessageContent>,
+    i: usize,
+    cache: bool,
+) -> Result<Vec<Block>, TranslateError> {
     let parts = match content {
         None => return Ok(Vec::new()),
         Some(MessageContent::Text(text)) if text.is_empty() => return Ok(Vec::new()),
@@ -171,8 +209,14 @@ fn blocks(content: Option<&MessageContent>, i: usize) -> Result<Vec<Block>, Tran
     let mut out = Vec::with_capacity(parts.len());
     for (j, part) in parts.iter().enumerate() {
         match part {
-            ContentPart::Text { text, .. } if text.is_empty() => {}
-            ContentPart::Text { text, .. } => out.push(Block::Text(text.clone())),
+            ContentPart::Text { text, extra } => {
+                if !text.is_empty() {
+                    out.push(Block::Text(text.clone()));
+                }
+                if cache && breakpoint(extra) {
+                    out.push(Block::CachePoint(CachePoint::DEFAULT));
+                }
+            }
             ContentPart::ImageUrl { image_url } => {
                 out.push(Block::Image(image(&image_url.url, i, j)?));
             }
@@ -228,8 +272,8 @@ fn image(url: &str, i: usize, j: usize) -> Result<ImageBlock, TranslateError> {
 }
 
 /// An assistant turn: its text, then its tool calls as `toolUse` blocks.
-fn assistant(message: &Message, i: usize) -> Result<Vec<Block>, TranslateError> {
-    let mut out = blocks(message.content.as_ref(), i)?;
+fn assistant(message: &Message, i: usize, cache: bool) -> Result<Vec<Block>, TranslateError> {
+    let mut out = blocks(message.content.as_ref(), i, cache)?;
     for (k, call) in message.tool_calls.iter().flatten().enumerate() {
         let arguments = call.function.arguments.trim();
         let input = if arguments.is_empty() {
@@ -260,7 +304,11 @@ fn assistant(message: &Message, i: usize) -> Result<Vec<Block>, TranslateError> 
 /// left out, unless the conversation already holds tool calls (Bedrock
 /// then requires `toolConfig`), where the request is refused rather than
 /// letting the model call tools the client ruled out.
-fn tools(req: &ChatRequest, turns: &[WireMessage]) -> Result<Option<ToolConfig>, TranslateError> {
+fn tools(
+    req: &ChatRequest,
+    turns: &[WireMessage],
+    cache: bool,
+) -> Result<Option<ToolConfig>, TranslateError> {
     let mut tools = Vec::new();
     for (i, tool) in req.tools().iter().enumerate() {
         if tool.kind != "function" {
@@ -270,18 +318,19 @@ fn tools(req: &ChatRequest, turns: &[WireMessage]) -> Result<Option<ToolConfig>,
             });
         }
         let f = &tool.function;
-        tools.push(WireTool {
-            tool_spec: ToolSpec {
-                name: f.name.clone(),
-                description: f.description.clone(),
-                input_schema: InputSchema {
-                    json: f
-                        .parameters
-                        .clone()
-                        .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
-                },
+        tools.push(WireTool::ToolSpec(ToolSpec {
+            name: f.name.clone(),
+            description: f.description.clone(),
+            input_schema: InputSchema {
+                json: f
+                    .parameters
+                    .clone()
+                    .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
             },
-        });
+        }));
+        if cache && breakpoint(&tool.extra) {
+            tools.push(WireTool::CachePoint(CachePoint::DEFAULT));
+        }
     }
     if tools.is_empty() {
         return Ok(None);
@@ -331,11 +380,9 @@ fn json_tool(format: &ResponseFormat) -> Option<WireTool> {
                 .unwrap_or_else(|| json!({"type": "object"})),
         ),
     };
-    Some(WireTool {
-        tool_spec: ToolSpec {
-            name: JSON_TOOL.to_owned(),
-            description: Some(description),
-            input_schema: InputSchema { json: schema },
-        },
-    })
+    Some(WireTool::ToolSpec(ToolSpec {
+        name: JSON_TOOL.to_owned(),
+        description: Some(description),
+        input_schema: InputSchema { json: schema },
+    }))
 }

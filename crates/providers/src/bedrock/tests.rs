@@ -191,3 +191,49 @@ fn exceptions_are_classified_errors() {
     };
     assert_eq!(error.kind.as_str(), "invalid_request");
 }
+
+/// Breakpoints become `cachePoint` checkpoints after the system part, the
+/// message part and the tool they mark, for models that take them; other
+/// models get the same request without any.
+#[test]
+fn breakpoints_become_cache_points_for_models_that_take_them() {
+    let req: sy_llm::ChatRequest = serde_json::from_value(serde_json::json!({
+        "model": "m",
+        "messages": [
+            {"role": "system", "content": [
+                {"type": "text", "text": "Rules."},
+                {"type": "text", "text": "MANUAL", "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "Today is Monday."}
+            ]},
+            {"role": "user", "content": [
+                {"type": "text", "text": "Earlier turns.", "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "Reset?"}
+            ]}
+        ],
+        "tools": [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}},
+                   "cache_control": {"type": "ephemeral"}}]
+    }))
+    .unwrap();
+    let endpoint =
+        crate::ProviderEndpoint::new("b", "https://bedrock-runtime.us-east-1.amazonaws.com");
+    let point = serde_json::json!({"cachePoint": {"type": "default"}});
+    let body = serde_json::to_value(super::request::build(&endpoint, &req, true).unwrap()).unwrap();
+    assert_eq!(
+        body["system"],
+        serde_json::json!([{"text": "Rules."}, {"text": "MANUAL"}, point, {"text": "Today is Monday."}])
+    );
+    assert_eq!(
+        body["messages"][0]["content"],
+        serde_json::json!([{"text": "Earlier turns."}, point, {"text": "Reset?"}])
+    );
+    assert_eq!(body["toolConfig"]["tools"][1], point);
+    assert_eq!(body["toolConfig"]["tools"][0]["toolSpec"]["name"], "lookup");
+
+    let body =
+        serde_json::to_value(super::request::build(&endpoint, &req, false).unwrap()).unwrap();
+    assert_eq!(
+        body["system"],
+        serde_json::json!([{"text": "Rules.\nMANUAL\nToday is Monday."}])
+    );
+    assert!(!body.to_string().contains("cachePoint"), "{body}");
+}

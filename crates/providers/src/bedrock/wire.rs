@@ -25,10 +25,24 @@ pub(super) struct ConverseRequest {
     pub extra: Extra,
 }
 
-/// A system prompt block.
+/// A system prompt block: text, or a prompt-caching checkpoint after the
+/// blocks before it.
 #[derive(Debug, Serialize)]
-pub(super) struct SystemBlock {
-    pub text: String,
+#[serde(rename_all = "camelCase")]
+pub(super) enum SystemBlock {
+    Text(String),
+    CachePoint(CachePoint),
+}
+
+/// `{"type": "default"}`: Bedrock's one kind of prompt-caching checkpoint.
+#[derive(Debug, Serialize)]
+pub(super) struct CachePoint {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+impl CachePoint {
+    pub(super) const DEFAULT: CachePoint = CachePoint { kind: "default" };
 }
 
 /// One turn: `user` or `assistant`.
@@ -46,6 +60,7 @@ pub(super) enum Block {
     Image(ImageBlock),
     ToolUse(ToolUseBlock),
     ToolResult(ToolResultBlock),
+    CachePoint(CachePoint),
 }
 
 /// An inline image: base64 bytes and their format.
@@ -114,11 +129,13 @@ pub(super) struct ToolConfig {
     pub tool_choice: Option<WireToolChoice>,
 }
 
-/// `{"toolSpec": {...}}`.
+/// `{"toolSpec": {...}}`, or a prompt-caching checkpoint after the tools
+/// before it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct WireTool {
-    pub tool_spec: ToolSpec,
+pub(super) enum WireTool {
+    ToolSpec(ToolSpec),
+    CachePoint(CachePoint),
 }
 
 /// A tool definition.

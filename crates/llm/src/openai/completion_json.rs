@@ -23,6 +23,8 @@ use std::ops::Range;
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::de;
 
+use crate::chat::Extra;
+use crate::usage::{CompletionTokensDetails, PromptTokensDetails};
 use crate::{ChatResponse, Usage, json_scan};
 
 /// A whole Chat Completions response body, kept as received.
@@ -201,29 +203,43 @@ impl ChatCompletionJson {
     }
 }
 
-/// `usage` read without serde when it is the common flat object: the
-/// three counts as unsigned integers, each once, and the two details
-/// absent or `null`. Anything else (details, extensions, a count missing
-/// or repeated) is `None`, and serde reads it, errors included.
+/// `usage` read without serde in its common shapes: the three counts as
+/// unsigned integers, and each of the two details absent, `null`, or an
+/// object of unsigned integers (OpenAI's own answers carry both), every
+/// member once and no key written with escapes. Anything else is `None`,
+/// and serde reads it, errors included; the tests hold the two to the
+/// same result.
 fn flat_usage(value: &[u8]) -> Option<Usage> {
     let mut counts = [None::<u64>; 3];
+    // Per details member: unseen, `null`, or its typed count and others.
+    let mut details: [Option<Option<Detail>>; 2] = [None, None];
     let mut flat = true;
     let walked = json_scan::members_of(value, |m| {
         let key = value.get(m.key).unwrap_or_default();
-        let number = value.get(m.value.clone()).unwrap_or_default();
-        let slot = match key {
-            b"prompt_tokens" => 0,
-            b"completion_tokens" => 1,
-            b"total_tokens" => 2,
-            b"prompt_tokens_details" | b"completion_tokens_details" if number == b"null" => {
-                return Ok(());
-            }
+        let member = value.get(m.value.clone()).unwrap_or_default();
+        let (slot, typed): (usize, &str) = match key {
+            b"prompt_tokens" => (0, ""),
+            b"completion_tokens" => (1, ""),
+            b"total_tokens" => (2, ""),
+            b"prompt_tokens_details" => (3, "cached_tokens"),
+            b"completion_tokens_details" => (4, "reasoning_tokens"),
             _ => {
                 flat = false;
                 return Ok(());
             }
         };
-        match (counts.get_mut(slot), json_scan::unsigned(number)) {
+        if let Some(detail) = slot.checked_sub(3).and_then(|d| details.get_mut(d)) {
+            match (detail.is_some(), member) {
+                (false, b"null") => *detail = Some(None),
+                (false, _) => match counts_of(member, typed) {
+                    Some(read) => *detail = Some(Some(read)),
+                    None => flat = false,
+                },
+                (true, _) => flat = false,
+            }
+            return Ok(());
+        }
+        match (counts.get_mut(slot), json_scan::unsigned(member)) {
             (Some(count @ None), Some(n)) => *count = Some(n),
             _ => flat = false,
         }
@@ -237,12 +253,53 @@ fn flat_usage(value: &[u8]) -> Option<Usage> {
     else {
         return None;
     };
+    let [prompt_details, completion_details] = details;
     (walked.is_ok() && flat).then(|| Usage {
         prompt_tokens,
         completion_tokens,
         total_tokens,
-        ..Usage::default()
+        prompt_tokens_details: prompt_details.flatten().map(|(cached_tokens, extra)| {
+            PromptTokensDetails {
+                cached_tokens,
+                extra,
+            }
+        }),
+        completion_tokens_details: completion_details
+            .flatten()
+            .map(|(reasoning_tokens, extra)| CompletionTokensDetails {
+                reasoning_tokens,
+                extra,
+            }),
+        extra: Extra::new(),
     })
+}
+
+/// A details object read: its typed count, and its other members.
+type Detail = (Option<u64>, Extra);
+
+/// A details object whose members are all unsigned integers, each once,
+/// keys without escapes: the member named `typed`, and the others.
+fn counts_of(object: &[u8], typed: &str) -> Option<Detail> {
+    let mut typed_count = None;
+    let mut others = Extra::new();
+    let mut ok = true;
+    let walked = json_scan::members_of(object, |m| {
+        let key = object.get(m.key).unwrap_or_default();
+        let n = json_scan::unsigned(object.get(m.value).unwrap_or_default());
+        match (std::str::from_utf8(key), n) {
+            (Ok(k), Some(n)) if !k.contains('\\') => {
+                let repeated = if k == typed {
+                    typed_count.replace(n).is_some()
+                } else {
+                    others.insert(k.to_owned(), n.into()).is_some()
+                };
+                ok &= !repeated;
+            }
+            _ => ok = false,
+        }
+        Ok(())
+    });
+    (walked.is_ok() && ok).then_some((typed_count, others))
 }
 
 /// `value` as JSON (strings escaped); writing to a growable buffer of

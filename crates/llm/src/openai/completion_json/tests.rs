@@ -132,6 +132,10 @@ fn flat_usage_is_read_without_serde_and_as_serde_reads_it() {
         r#"{"prompt_tokens":17,"completion_tokens":20,"total_tokens":37}"#,
         r#"{ "total_tokens" : 0 , "prompt_tokens":5,"completion_tokens":2 }"#,
         r#"{"prompt_tokens":1,"completion_tokens":0,"total_tokens":1,"prompt_tokens_details":null,"completion_tokens_details":null}"#,
+        // OpenAI's own answers.
+        r#"{"prompt_tokens":19,"completion_tokens":10,"total_tokens":29,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}"#,
+        r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":4}}"#,
+        r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":{},"completion_tokens_details":{"audio_tokens":1}}"#,
     ];
     for text in flat {
         let fast = flat_usage(text.as_bytes());
@@ -141,7 +145,13 @@ fn flat_usage_is_read_without_serde_and_as_serde_reads_it() {
     // Left to serde: details, extensions, a repeated or missing count,
     // a count that is not an unsigned integer.
     for text in [
-        r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":4}}"#,
+        r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":4.0}}"#,
+        r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":null}}"#,
+        r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":1,"cached_tokens":2}}"#,
+        r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":{"a":1,"a":2}}"#,
+        r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":{"c\u0061ched_tokens":1}}"#,
+        r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":null,"prompt_tokens_details":null}"#,
+        r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"completion_tokens_details":[]}"#,
         r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"x":1}"#,
         r#"{"prompt_tokens":9,"prompt_tokens":8,"completion_tokens":3,"total_tokens":12}"#,
         r#"{"prompt_tokens":9,"completion_tokens":3}"#,
@@ -151,6 +161,9 @@ fn flat_usage_is_read_without_serde_and_as_serde_reads_it() {
     ] {
         assert_eq!(flat_usage(text.as_bytes()), None, "{text}");
     }
+    // Serde's verdict on the ones left to it, for the record: a repeated
+    // member is an error, a null count is none.
+    assert!(serde_json::from_str::<Usage>(r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":null,"prompt_tokens_details":null}"#).is_err());
     // Through the scan, the fallback keeps serde's verdict on each.
     let answer = |usage: &str| format!(r#"{{"choices":[],"usage":{usage}}}"#);
     assert_eq!(

@@ -118,6 +118,38 @@ async fn anthropic_clients_keep_their_breakpoints_at_anthropic() {
     assert_eq!(header(&headers, "x-switchyard-cost-usd"), Some("0.004539"));
 }
 
+/// An agent marks its latest tool result: the breakpoint stays on the
+/// `tool_result` block (Anthropic refuses one inside its content).
+#[tokio::test]
+async fn a_tool_results_breakpoint_stays_on_the_result() {
+    let (url, mut seen) = capturing_server(ANTHROPIC_ANSWER).await;
+    let gw = gateway_for("anthropic", &url);
+    let request = json!({
+        "model": "m", "max_tokens": 64,
+        "tools": [{"name": "lookup", "input_schema": {"type": "object"}}],
+        "messages": [
+            {"role": "user", "content": "Look page 4 up."},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {"page": 4}}
+            ]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "Page 4: reset with the pin.",
+                 "cache_control": EPHEMERAL()}
+            ]}
+        ]
+    });
+    let (status, _, body) =
+        call(&gw, &[], Method::POST, "/v1/messages", &request.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let sent = seen.recv().await.unwrap();
+    assert_eq!(
+        sent["messages"][2]["content"],
+        json!([{"type": "tool_result", "tool_use_id": "toolu_1",
+                "content": [{"type": "text", "text": "Page 4: reset with the pin."}],
+                "cache_control": EPHEMERAL()}])
+    );
+}
+
 /// OpenAI SDK → gateway → Anthropic: a text part's `cache_control` (the
 /// form OpenRouter and LiteLLM accept) becomes the block's.
 #[tokio::test]

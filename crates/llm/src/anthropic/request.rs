@@ -216,6 +216,7 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
                 tool_use_id,
                 content,
                 is_error,
+                cache_control,
             } => {
                 let mut texts = Vec::new();
                 match content {
@@ -236,7 +237,12 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
                 if is_error.unwrap_or(false) {
                     text = format!("Error: {text}");
                 }
-                let mut tool = Message::text(Role::Tool, text);
+                let mut tool = Message::text(Role::Tool, "");
+                // A breakpoint rides on the result's text part.
+                tool.content = Some(match cache_control {
+                    Some(c) => MessageContent::Parts(vec![text_part(&text, Some(c))]),
+                    None => MessageContent::Text(text),
+                });
                 tool.tool_call_id = Some(tool_use_id.clone());
                 out.push(tool);
             }

@@ -182,6 +182,10 @@ pub enum InputBlock {
         /// Whether the tool failed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         is_error: Option<bool>,
+        /// A prompt-caching breakpoint, kept as sent (agents mark the
+        /// latest tool result).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
     /// Earlier extended thinking, echoed back by the client. Only Anthropic
     /// models can read it; translation drops it.

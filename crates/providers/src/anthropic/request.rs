@@ -109,9 +109,24 @@ fn messages(input: &[Message]) -> Result<(Option<WireContent>, Vec<WireMessage>)
             Role::User => ("user", content(message.content.as_ref(), i)?),
             Role::Assistant => ("assistant", assistant(message, i)?),
             Role::Tool => {
+                // A breakpoint on the result's text moves onto the result.
+                let mut content = content(message.content.as_ref(), i)?;
+                let mut cache_control = None;
+                if let WireContent::Blocks(blocks) = &mut content {
+                    for block in blocks {
+                        if let Block::Text {
+                            cache_control: c, ..
+                        } = block
+                            && let Some(c) = c.take()
+                        {
+                            cache_control = Some(c);
+                        }
+                    }
+                }
                 let result = Block::ToolResult {
                     tool_use_id: message.tool_call_id.clone().unwrap_or_default(),
-                    content: content(message.content.as_ref(), i)?,
+                    content,
+                    cache_control,
                 };
                 ("user", WireContent::Blocks(vec![result]))
             }

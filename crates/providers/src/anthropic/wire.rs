@@ -71,6 +71,10 @@ pub(super) enum Block {
     ToolResult {
         tool_use_id: String,
         content: WireContent,
+        /// A prompt-caching breakpoint: on the result itself, as Anthropic
+        /// refuses one inside a result's content.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
 }
 

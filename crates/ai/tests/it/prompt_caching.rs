@@ -135,6 +135,12 @@ async fn a_tool_results_breakpoint_stays_on_the_result() {
             {"role": "user", "content": [
                 {"type": "tool_result", "tool_use_id": "toolu_1", "content": "Page 4: reset with the pin.",
                  "cache_control": EPHEMERAL()}
+            ]},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "toolu_2", "name": "lookup", "input": {"page": 5}}
+            ]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_2", "cache_control": EPHEMERAL()}
             ]}
         ]
     });
@@ -147,6 +153,12 @@ async fn a_tool_results_breakpoint_stays_on_the_result() {
         json!([{"type": "tool_result", "tool_use_id": "toolu_1",
                 "content": [{"type": "text", "text": "Page 4: reset with the pin."}],
                 "cache_control": EPHEMERAL()}])
+    );
+    // An empty result keeps its breakpoint too.
+    assert_eq!(sent["messages"][4]["content"][0]["tool_use_id"], "toolu_2");
+    assert_eq!(
+        sent["messages"][4]["content"][0]["cache_control"],
+        EPHEMERAL()
     );
 }
 

@@ -109,17 +109,25 @@ fn messages(input: &[Message]) -> Result<(Option<WireContent>, Vec<WireMessage>)
             Role::User => ("user", content(message.content.as_ref(), i)?),
             Role::Assistant => ("assistant", assistant(message, i)?),
             Role::Tool => {
-                // A breakpoint on the result's text moves onto the result.
+                // A breakpoint on the result's text (empty text included)
+                // moves onto the result.
+                let cache_control = match &message.content {
+                    Some(MessageContent::Parts(parts)) => {
+                        parts.iter().rev().find_map(|p| match p {
+                            ContentPart::Text { extra, .. } => extra.get("cache_control").cloned(),
+                            _ => None,
+                        })
+                    }
+                    _ => None,
+                };
                 let mut content = content(message.content.as_ref(), i)?;
-                let mut cache_control = None;
                 if let WireContent::Blocks(blocks) = &mut content {
                     for block in blocks {
                         if let Block::Text {
                             cache_control: c, ..
                         } = block
-                            && let Some(c) = c.take()
                         {
-                            cache_control = Some(c);
+                            *c = None;
                         }
                     }
                 }

@@ -32,8 +32,8 @@ use super::wire::{
     TextOrBlocks, ToolChoice as AnthropicToolChoice, ToolResultBlock,
 };
 use crate::chat::{
-    ChatRequest, ContentPart, Extra, FunctionCall, FunctionDefinition, FunctionName, ImageUrl,
-    Message, MessageContent, NamedToolChoice, Role, Stop, StreamOptions, Tool, ToolCall,
+    CACHE_CONTROL, ChatRequest, ContentPart, Extra, FunctionCall, FunctionDefinition, FunctionName,
+    ImageUrl, Message, MessageContent, NamedToolChoice, Role, Stop, StreamOptions, Tool, ToolCall,
     ToolChoice, ToolChoiceMode,
 };
 
@@ -131,7 +131,7 @@ fn system_message(system: &TextOrBlocks<SystemBlock>) -> Option<Message> {
 fn text_part(text: &str, cache_control: Option<&Value>) -> ContentPart {
     let mut extra = Extra::new();
     if let Some(c) = cache_control {
-        extra.insert("cache_control".to_owned(), c.clone());
+        extra.insert(CACHE_CONTROL.to_owned(), c.clone());
     }
     ContentPart::Text {
         text: text.to_owned(),
@@ -170,8 +170,8 @@ fn translate_tools(request: &MessagesRequest) -> Result<Option<Vec<Tool>>, Reque
             // A prompt-caching breakpoint after the tool definitions.
             extra: tool
                 .extra
-                .get("cache_control")
-                .map(|c| Extra::from_iter([("cache_control".to_owned(), c.clone())]))
+                .get(CACHE_CONTROL)
+                .map(|c| Extra::from_iter([(CACHE_CONTROL.to_owned(), c.clone())]))
                 .unwrap_or_default(),
         });
     }

@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Extra;
 use super::message::{ContentPart, Message, MessageContent, Role};
 use super::tools::{Tool, ToolChoice};
+use super::{CACHE_CONTROL, Extra};
 
 /// A Chat Completions request.
 ///
@@ -108,11 +108,11 @@ impl ChatRequest {
     /// or a tool's `cache_control`, or Anthropic's request-level one
     /// (automatic placement). Such a call may be billed for cache writes.
     pub fn asks_for_prompt_cache(&self) -> bool {
-        self.extra.contains_key("cache_control")
-            || self.tools().iter().any(|t| t.extra.contains_key("cache_control"))
+        self.extra.contains_key(CACHE_CONTROL)
+            || self.tools().iter().any(|t| t.extra.contains_key(CACHE_CONTROL))
             || self.messages.iter().any(|m| match &m.content {
                 Some(MessageContent::Parts(parts)) => parts.iter().any(
-                    |p| matches!(p, ContentPart::Text { extra, .. } if extra.contains_key("cache_control")),
+                    |p| matches!(p, ContentPart::Text { extra, .. } if extra.contains_key(CACHE_CONTROL)),
                 ),
                 _ => false,
             })

@@ -3,7 +3,8 @@
 use serde_json::{Value, json};
 use sy_llm::ChatRequest;
 use sy_llm::chat::{
-    ContentPart, Extra, Message, MessageContent, ResponseFormat, Role, ToolChoice, ToolChoiceMode,
+    CACHE_CONTROL, ContentPart, Extra, Message, MessageContent, ResponseFormat, Role, ToolChoice,
+    ToolChoiceMode,
 };
 
 use super::wire::{
@@ -15,7 +16,7 @@ use crate::{ProviderEndpoint, TranslateError};
 
 /// Anthropic's own parameters, passed through when sent as extra fields
 /// (`cache_control` at the top level: automatic prompt caching).
-const NATIVE: &[&str] = &["top_k", "thinking", "cache_control"];
+const NATIVE: &[&str] = &["top_k", "thinking", CACHE_CONTROL];
 
 /// Extra fields whose loss changes the answer's shape.
 const SHAPE: &[(&str, Loss)] = &[
@@ -112,12 +113,7 @@ fn messages(input: &[Message]) -> Result<(Option<WireContent>, Vec<WireMessage>)
                 // A breakpoint on the result's text (empty text included)
                 // moves onto the result.
                 let cache_control = match &message.content {
-                    Some(MessageContent::Parts(parts)) => {
-                        parts.iter().rev().find_map(|p| match p {
-                            ContentPart::Text { extra, .. } => extra.get("cache_control").cloned(),
-                            _ => None,
-                        })
-                    }
+                    Some(MessageContent::Parts(parts)) => parts.iter().rev().find_map(breakpoint),
                     _ => None,
                 };
                 let mut content = content(message.content.as_ref(), i)?;
@@ -150,15 +146,19 @@ fn messages(input: &[Message]) -> Result<(Option<WireContent>, Vec<WireMessage>)
     Ok((system_prompt(&system), turns))
 }
 
+/// A text part's prompt-caching breakpoint, if it marks one.
+fn breakpoint(part: &ContentPart) -> Option<Value> {
+    match part {
+        ContentPart::Text { extra, .. } => extra.get(CACHE_CONTROL).cloned(),
+        _ => None,
+    }
+}
+
 /// The system and developer messages as Anthropic's `system`: their texts
 /// joined into one string, or, when a text part carries `cache_control`,
 /// one text block per part (and per string message) with its breakpoint,
 /// empty texts left out as Anthropic refuses them.
 fn system_prompt(messages: &[&Message]) -> Option<WireContent> {
-    let breakpoint = |part: &ContentPart| match part {
-        ContentPart::Text { extra, .. } => extra.get("cache_control").cloned(),
-        _ => None,
-    };
     let cached = messages.iter().any(|m| match &m.content {
         Some(MessageContent::Parts(parts)) => parts.iter().any(|p| breakpoint(p).is_some()),
         _ => false,
@@ -230,9 +230,9 @@ fn content(content: Option<&MessageContent>, i: usize) -> Result<WireContent, Tr
     for (j, part) in parts.iter().enumerate() {
         match part {
             ContentPart::Text { text, .. } if text.is_empty() => {}
-            ContentPart::Text { text, extra } => blocks.push(Block::Text {
+            ContentPart::Text { text, .. } => blocks.push(Block::Text {
                 text: text.clone(),
-                cache_control: extra.get("cache_control").cloned(),
+                cache_control: breakpoint(part),
             }),
             ContentPart::ImageUrl { image_url } => blocks.push(Block::Image {
                 source: image_source(&image_url.url, i, j)?,
@@ -321,7 +321,7 @@ fn tools(req: &ChatRequest) -> Result<Tools, TranslateError> {
                 .parameters
                 .clone()
                 .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
-            cache_control: tool.extra.get("cache_control").cloned(),
+            cache_control: tool.extra.get(CACHE_CONTROL).cloned(),
         });
     }
     if tools.is_empty() {

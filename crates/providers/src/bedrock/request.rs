@@ -3,7 +3,8 @@
 use serde_json::{Value, json};
 use sy_llm::ChatRequest;
 use sy_llm::chat::{
-    ContentPart, Extra, Message, MessageContent, ResponseFormat, Role, ToolChoice, ToolChoiceMode,
+    CACHE_CONTROL, ContentPart, Extra, Message, MessageContent, ResponseFormat, Role, ToolChoice,
+    ToolChoiceMode,
 };
 
 use super::wire::{
@@ -118,7 +119,7 @@ pub(super) fn build(
 
 /// Whether a text part or tool marks a prompt-caching breakpoint.
 fn breakpoint(extra: &Extra) -> bool {
-    extra.contains_key("cache_control")
+    extra.contains_key(CACHE_CONTROL)
 }
 
 /// The system blocks and the turns; checkpoints after marked parts when

@@ -76,7 +76,7 @@ impl ProviderAdapter for OpenAi {
     ) -> Result<http::Request<Bytes>, TranslateError> {
         // OpenAI refuses a text part's `cache_control`; compatible servers
         // in front of Anthropic models (OpenRouter, LiteLLM) take it.
-        let json = if self.official && request::has_cache_control(req) {
+        let json = if self.official && req.asks_for_prompt_cache() {
             let mut body = request::body(req, model, true);
             request::drop_cache_control(&mut body);
             serde_json::to_vec(&body)

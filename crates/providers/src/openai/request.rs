@@ -5,7 +5,7 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, header};
 use serde::Serialize;
 use sy_llm::ChatRequest;
-use sy_llm::chat::{ContentPart, Extra, MessageContent, Role, StreamOptions};
+use sy_llm::chat::{CACHE_CONTROL, ContentPart, Extra, MessageContent, Role, StreamOptions};
 
 use crate::{ProviderEndpoint, TranslateError};
 
@@ -134,23 +134,6 @@ fn accept(stream: bool) -> HeaderValue {
     } else {
         HeaderValue::from_static("application/json")
     }
-}
-
-/// The member OpenAI-compatible gateways (OpenRouter, LiteLLM) accept on a
-/// text part to mark a prompt-caching breakpoint for Anthropic models.
-const CACHE_CONTROL: &str = "cache_control";
-
-/// Whether the request (Anthropic's automatic caching), a tool or a text
-/// part carries [`CACHE_CONTROL`].
-pub(crate) fn has_cache_control(req: &ChatRequest) -> bool {
-    req.extra.contains_key(CACHE_CONTROL)
-        || req.tools().iter().any(|t| t.extra.contains_key(CACHE_CONTROL))
-        || req.messages.iter().any(|m| match &m.content {
-            Some(MessageContent::Parts(parts)) => parts.iter().any(
-                |p| matches!(p, ContentPart::Text { extra, .. } if extra.contains_key(CACHE_CONTROL)),
-            ),
-            _ => false,
-        })
 }
 
 /// Remove [`CACHE_CONTROL`] from the request, every tool and every text

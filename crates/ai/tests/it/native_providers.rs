@@ -67,17 +67,6 @@ async fn answer(
     socket.flush().await.unwrap();
 }
 
-fn gateway_for(kind: &str, base_url: &str) -> AiGateway {
-    let mut spec = sy_config::defaults().expect("defaults load");
-    let providers = json!([{"name": "up", "kind": kind, "api_key": "sk-test", "base_url": base_url, "timeout": "5s"}]);
-    let models = json!([{"name": "m", "deployments": [{"provider": "up", "model": "real-model"}]}]);
-    spec.providers
-        .extend(serde_json::from_value::<Vec<sy_config::ProviderSpec>>(providers).unwrap());
-    spec.models
-        .extend(serde_json::from_value::<Vec<sy_config::ModelSpec>>(models).unwrap());
-    AiGateway::compile(&spec).expect("gateway compiles")
-}
-
 async fn stream_chunks(gw: &AiGateway, request: Value) -> Vec<Value> {
     let (status, headers, frames) = call_frames(
         gw,
@@ -126,7 +115,7 @@ fn gemini_reply(head: &str, _body: &Value) -> (&'static str, String) {
 #[tokio::test]
 async fn gemini_whole_and_streamed_answers_come_back_openai_shaped() {
     let (url, seen) = server(gemini_reply).await;
-    let gw = gateway_for("gemini", &format!("{url}/v1beta"));
+    let gw = gateway_on("gemini", &format!("{url}/v1beta"), "real-model");
     let (status, _, body) = chat(
         &gw,
         json!({"model": "m", "messages": [
@@ -253,7 +242,7 @@ fn cohere_reply(_head: &str, body: &Value) -> (&'static str, String) {
 #[tokio::test]
 async fn cohere_whole_and_streamed_answers_come_back_openai_shaped() {
     let (url, seen) = server(cohere_reply).await;
-    let gw = gateway_for("cohere", &url);
+    let gw = gateway_on("cohere", &url, "real-model");
     let (status, _, body) = chat(
         &gw,
         json!({"model": "m", "messages": user("json please"), "top_p": 0.5,

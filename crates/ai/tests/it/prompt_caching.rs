@@ -4,10 +4,6 @@
 
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
-use sy_ai::AiGateway;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 
 use crate::support::*;
 
@@ -15,65 +11,9 @@ const ANTHROPIC_ANSWER: &str = r#"{"id":"msg_up","type":"message","role":"assist
 
 const OPENAI_ANSWER: &str = r#"{"id":"up","object":"chat.completion","created":1,"model":"real-model","choices":[{"index":0,"message":{"role":"assistant","content":"Reset it."},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#;
 
-/// A server that answers every request with `answer` (JSON) and sends the
-/// JSON body it received on the channel.
-async fn capturing_server(answer: &'static str) -> (String, mpsc::UnboundedReceiver<Value>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let mut seen = Vec::new();
-                let mut buf = [0u8; 16 * 1024];
-                let body = loop {
-                    let n = socket.read(&mut buf).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    seen.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&seen).into_owned();
-                    let Some(end) = text.find("\r\n\r\n") else {
-                        continue;
-                    };
-                    let length = text[..end]
-                        .to_ascii_lowercase()
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:").map(str::to_owned))
-                        .and_then(|v| v.trim().parse::<usize>().ok())
-                        .unwrap_or(0);
-                    if seen.len() >= end + 4 + length {
-                        break seen[end + 4..end + 4 + length].to_vec();
-                    }
-                };
-                let _ = tx.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    answer.len()
-                );
-                let _ = socket.write_all(head.as_bytes()).await;
-                let _ = socket.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    (format!("http://{addr}/v1"), rx)
-}
-
-/// Model `m` on one provider of `kind` at `base_url`, deployed as
-/// `claude-sonnet-4-5` (so calls through Anthropic are priced).
-fn gateway_for(kind: &str, base_url: &str) -> AiGateway {
-    let mut spec = sy_config::defaults().expect("defaults load");
-    let providers =
-        json!([{"name": "up", "kind": kind, "api_key": "sk-test", "base_url": base_url}]);
-    let models =
-        json!([{"name": "m", "deployments": [{"provider": "up", "model": "claude-sonnet-4-5"}]}]);
-    spec.providers
-        .extend(serde_json::from_value::<Vec<sy_config::ProviderSpec>>(providers).unwrap());
-    spec.models
-        .extend(serde_json::from_value::<Vec<sy_config::ModelSpec>>(models).unwrap());
-    AiGateway::compile(&spec).expect("gateway compiles")
-}
+/// The deployment's model id: priced, so calls through Anthropic carry a
+/// cost.
+const CLAUDE: &str = "claude-sonnet-4-5";
 
 const EPHEMERAL: fn() -> Value = || json!({"type": "ephemeral"});
 
@@ -82,7 +22,7 @@ const EPHEMERAL: fn() -> Value = || json!({"type": "ephemeral"});
 #[tokio::test]
 async fn anthropic_clients_keep_their_breakpoints_at_anthropic() {
     let (url, mut seen) = capturing_server(ANTHROPIC_ANSWER).await;
-    let gw = gateway_for("anthropic", &url);
+    let gw = gateway_on("anthropic", &url, CLAUDE);
     let request = json!({
         "model": "m", "max_tokens": 64,
         "system": [
@@ -123,7 +63,7 @@ async fn anthropic_clients_keep_their_breakpoints_at_anthropic() {
 #[tokio::test]
 async fn a_tool_results_breakpoint_stays_on_the_result() {
     let (url, mut seen) = capturing_server(ANTHROPIC_ANSWER).await;
-    let gw = gateway_for("anthropic", &url);
+    let gw = gateway_on("anthropic", &url, CLAUDE);
     let request = json!({
         "model": "m", "max_tokens": 64,
         "tools": [{"name": "lookup", "input_schema": {"type": "object"}}],
@@ -167,7 +107,7 @@ async fn a_tool_results_breakpoint_stays_on_the_result() {
 #[tokio::test]
 async fn openai_clients_reach_anthropic_breakpoints() {
     let (url, mut seen) = capturing_server(ANTHROPIC_ANSWER).await;
-    let gw = gateway_for("anthropic", &url);
+    let gw = gateway_on("anthropic", &url, CLAUDE);
     let (status, _, body) = chat(
         &gw,
         json!({"model": "m", "messages": [
@@ -203,7 +143,7 @@ async fn breakpoints_reach_compatible_servers_and_not_openai() {
     });
     for (kind, kept) in [("openai_compatible", true), ("openai", false)] {
         let (url, mut seen) = capturing_server(OPENAI_ANSWER).await;
-        let gw = gateway_for(kind, &url);
+        let gw = gateway_on(kind, &url, CLAUDE);
         let (status, _, body) =
             call(&gw, &[], Method::POST, "/v1/messages", &request.to_string()).await;
         assert_eq!(

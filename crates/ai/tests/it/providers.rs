@@ -10,23 +10,11 @@ use tokio::net::TcpListener;
 
 use crate::support::*;
 
-/// A gateway with model `m` on one provider of `kind` at `base_url`.
-fn gateway_for(kind: &str, base_url: &str) -> AiGateway {
-    let mut spec = sy_config::defaults().expect("defaults load");
-    let providers = json!([{"name": "up", "kind": kind, "api_key": "sk-test", "base_url": base_url, "timeout": "5s"}]);
-    let models = json!([{"name": "m", "deployments": [{"provider": "up", "model": "real-model"}]}]);
-    spec.providers
-        .extend(serde_json::from_value::<Vec<sy_config::ProviderSpec>>(providers).unwrap());
-    spec.models
-        .extend(serde_json::from_value::<Vec<sy_config::ModelSpec>>(models).unwrap());
-    AiGateway::compile(&spec).expect("gateway compiles")
-}
-
 async fn anthropic() -> (sy_testkit::MockHandle, AiGateway) {
     let mock = MockUpstream::start(MockOptions::named("claude"))
         .await
         .unwrap();
-    let gw = gateway_for("anthropic", &format!("{}/v1", mock.url()));
+    let gw = gateway_on("anthropic", &format!("{}/v1", mock.url()), "real-model");
     (mock, gw)
 }
 
@@ -241,7 +229,11 @@ async fn openai_compatible_passes_through() {
         MockUpstream::start(MockOptions::named("vllm").chat_stream(3, std::time::Duration::ZERO))
             .await
             .unwrap();
-    let gw = gateway_for("openai_compatible", &format!("{}/v1", mock.url()));
+    let gw = gateway_on(
+        "openai_compatible",
+        &format!("{}/v1", mock.url()),
+        "real-model",
+    );
     let (status, _, body) = chat(&gw, json!({"model": "m", "messages": user("hi")})).await;
     assert_eq!(status, StatusCode::OK);
     let got = json_of(&body);
@@ -290,7 +282,7 @@ async fn cut_stream_server() -> String {
 
 #[tokio::test]
 async fn connection_reset_mid_stream_ends_with_an_error_event() {
-    let gw = gateway_for("anthropic", &cut_stream_server().await);
+    let gw = gateway_on("anthropic", &cut_stream_server().await, "real-model");
     let request = json!({"model": "m", "messages": user("hi"), "stream": true});
     let (status, _, frames) = call_frames(
         &gw,
@@ -336,47 +328,9 @@ async fn missing_base_url_fails_compilation() {
     );
 }
 
-/// A server answering every request with `200` and `body` as JSON, one
-/// request per connection.
-async fn fixed_answer_server(body: &'static str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                // Read the head, then the body its Content-Length announces.
-                let mut seen = Vec::new();
-                let mut buf = [0u8; 16 * 1024];
-                loop {
-                    let n = socket.read(&mut buf).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    seen.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&seen).to_ascii_lowercase();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let length = text[..end]
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .and_then(|v| v.trim().parse::<usize>().ok())
-                            .unwrap_or(0);
-                        if seen.len() >= end + 4 + length {
-                            break;
-                        }
-                    }
-                }
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    format!("http://{addr}/v1")
+/// The base URL of an upstream answering every request with `body`.
+async fn answering(body: &'static str) -> String {
+    capturing_server(body).await.0
 }
 
 /// What an OpenAI-compatible server wrote reaches an OpenAI client as
@@ -386,7 +340,7 @@ async fn fixed_answer_server(body: &'static str) -> String {
 #[tokio::test]
 async fn same_dialect_answers_keep_the_providers_bytes() {
     const ANSWER: &str = r#"{"id":"up-1","object":"chat.completion","created":1,"model":"real-model","choices":[{"index":0,"message":{"role":"assistant","content":"Bonjour","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":11,"completion_tokens":2,"total_tokens":0},"service_tier":"flex","x_vendor":{"score":1.50e1}}"#;
-    let gw = gateway_for("openai_compatible", &fixed_answer_server(ANSWER).await);
+    let gw = gateway_on("openai_compatible", &answering(ANSWER).await, "real-model");
     let (status, headers, body) = chat(&gw, json!({"model": "m", "messages": user("hi")})).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     let text = String::from_utf8(body.to_vec()).unwrap();
@@ -422,7 +376,11 @@ async fn same_dialect_answers_keep_the_providers_bytes() {
 #[tokio::test]
 async fn same_dialect_answers_without_usage_or_frame() {
     const NO_USAGE: &str = r#"{"id":"x","object":"chat.completion","created":1,"model":"r","choices":[{"index":0,"message":{"role":"assistant","content":"one two three"},"finish_reason":"stop"}]}"#;
-    let gw = gateway_for("openai_compatible", &fixed_answer_server(NO_USAGE).await);
+    let gw = gateway_on(
+        "openai_compatible",
+        &answering(NO_USAGE).await,
+        "real-model",
+    );
     let (status, headers, body) = chat(&gw, json!({"model": "m", "messages": user("hi")})).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -435,7 +393,11 @@ async fn same_dialect_answers_without_usage_or_frame() {
     );
 
     const NOT_CHAT: &str = r#"{"object":"list","data":[]}"#;
-    let gw = gateway_for("openai_compatible", &fixed_answer_server(NOT_CHAT).await);
+    let gw = gateway_on(
+        "openai_compatible",
+        &answering(NOT_CHAT).await,
+        "real-model",
+    );
     let (status, _, body) = chat(&gw, json!({"model": "m", "messages": user("hi")})).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(

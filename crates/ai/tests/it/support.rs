@@ -7,6 +7,9 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sy_ai::AiGateway;
 use sy_llm::sse::{SseDecoder, SseEvent};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 
 pub const REQUEST_ID: &str = "0190b0c1-test";
 
@@ -29,6 +32,64 @@ pub fn gateway() -> AiGateway {
     spec.models
         .extend(serde_json::from_value::<Vec<sy_config::ModelSpec>>(models).unwrap());
     AiGateway::compile(&spec).expect("gateway compiles")
+}
+
+/// The defaults plus model `m` on one provider `up` of `kind` at
+/// `base_url`, deployed as `model`.
+pub fn gateway_on(kind: &str, base_url: &str, model: &str) -> AiGateway {
+    let mut spec = sy_config::defaults().expect("defaults load");
+    let providers = json!([{"name": "up", "kind": kind, "api_key": "sk-test", "base_url": base_url, "timeout": "5s"}]);
+    let models = json!([{"name": "m", "deployments": [{"provider": "up", "model": model}]}]);
+    spec.providers
+        .extend(serde_json::from_value::<Vec<sy_config::ProviderSpec>>(providers).unwrap());
+    spec.models
+        .extend(serde_json::from_value::<Vec<sy_config::ModelSpec>>(models).unwrap());
+    AiGateway::compile(&spec).expect("gateway compiles")
+}
+
+/// A server that answers every request with `answer` (JSON) and sends the
+/// JSON body it received on the channel.
+pub async fn capturing_server(answer: &'static str) -> (String, mpsc::UnboundedReceiver<Value>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 16 * 1024];
+                let body = loop {
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&seen).into_owned();
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length = text[..end]
+                        .to_ascii_lowercase()
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:").map(str::to_owned))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if seen.len() >= end + 4 + length {
+                        break seen[end + 4..end + 4 + length].to_vec();
+                    }
+                };
+                let _ = tx.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    answer.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (format!("http://{addr}/v1"), rx)
 }
 
 /// Call the gateway; return the status, headers and the whole body.

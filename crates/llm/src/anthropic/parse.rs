@@ -31,7 +31,7 @@ pub fn parse_count_tokens_request(body: &[u8]) -> Result<MessagesRequest, Reques
 }
 
 fn parse(body: &[u8], endpoint: Endpoint) -> Result<MessagesRequest, RequestError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| RequestError {
+    let value: Value = crate::from_json(body).map_err(|e| RequestError {
         message: format!("The request body is not valid JSON: {e}"),
     })?;
     let Value::Object(map) = &value else {

@@ -59,7 +59,7 @@ impl ChatResponse {
     /// (`total_tokens` recomputed: some compatible servers omit it or send
     /// zero).
     pub fn from_openai_json(body: &[u8]) -> Result<ChatResponse, serde_json::Error> {
-        let mut response: ChatResponse = serde_json::from_slice(body)?;
+        let mut response: ChatResponse = crate::from_json(body)?;
         if let Some(usage) = response.usage.as_mut() {
             usage.normalize();
         }

@@ -85,7 +85,7 @@ impl RequestError {
 /// field on the way, for an error most requests never have, cost about as
 /// much as the decoding itself.
 pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, RequestError> {
-    if let Ok(request) = serde_json::from_slice::<ChatRequest>(body)
+    if let Ok(request) = crate::from_json::<ChatRequest>(body)
         && !request.messages.is_empty()
     {
         check_rules(&request)?;

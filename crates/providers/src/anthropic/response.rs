@@ -15,7 +15,7 @@ pub(super) const REASONING: &str = "reasoning_content";
 
 pub(super) fn parse(body: &[u8]) -> Result<ChatResponse, TranslateError> {
     let wire: MessagesResponse =
-        serde_json::from_slice(body).map_err(|e| TranslateError::malformed(NAME, e))?;
+        sy_llm::from_json(body).map_err(|e| TranslateError::malformed(NAME, e))?;
     let mut text = String::new();
     let mut thinking = String::new();
     let mut calls = Vec::new();

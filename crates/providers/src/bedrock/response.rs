@@ -18,7 +18,7 @@ pub(super) const REASONING: &str = "reasoning_content";
 /// left empty for the endpoint to fill.
 pub(super) fn parse(body: &[u8]) -> Result<ChatResponse, TranslateError> {
     let wire: ConverseResponse =
-        serde_json::from_slice(body).map_err(|e| TranslateError::malformed(NAME, e))?;
+        sy_llm::from_json(body).map_err(|e| TranslateError::malformed(NAME, e))?;
     let mut text = String::new();
     let mut reasoning = String::new();
     let mut calls = Vec::new();

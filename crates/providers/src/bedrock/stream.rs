@@ -106,7 +106,7 @@ fn header<'m>(message: &'m Message, name: &str) -> Option<&'m str> {
 }
 
 fn payload<T: DeserializeOwned>(message: &Message) -> Result<T, TranslateError> {
-    serde_json::from_slice(message.payload()).map_err(|e| TranslateError::malformed(NAME, e))
+    sy_llm::from_json(message.payload()).map_err(|e| TranslateError::malformed(NAME, e))
 }
 
 impl BedrockStream {

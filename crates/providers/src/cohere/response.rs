@@ -13,7 +13,7 @@ pub(super) const REASONING: &str = "reasoning_content";
 
 pub(super) fn parse(body: &[u8]) -> Result<ChatResponse, TranslateError> {
     let wire: WireResponse =
-        serde_json::from_slice(body).map_err(|e| TranslateError::malformed(NAME, e))?;
+        sy_llm::from_json(body).map_err(|e| TranslateError::malformed(NAME, e))?;
     let finish = finish_reason(wire.finish_reason.as_deref(), None)?;
     let mut text = String::new();
     let mut thinking = wire.message.tool_plan.clone().unwrap_or_default();

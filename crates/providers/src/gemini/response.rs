@@ -22,7 +22,7 @@ pub(super) fn call_id(k: usize) -> String {
 
 pub(super) fn parse(body: &[u8]) -> Result<ChatResponse, TranslateError> {
     let wire: GenerateResponse =
-        serde_json::from_slice(body).map_err(|e| TranslateError::malformed(NAME, e))?;
+        sy_llm::from_json(body).map_err(|e| TranslateError::malformed(NAME, e))?;
     let blocked = wire
         .prompt_feedback
         .as_ref()

@@ -26,7 +26,7 @@ pub(crate) fn parse(
     provider: &'static str,
     body: &[u8],
 ) -> Result<EmbeddingsResponse, TranslateError> {
-    serde_json::from_slice(body).map_err(|e| TranslateError::malformed(provider, e))
+    sy_llm::from_json(body).map_err(|e| TranslateError::malformed(provider, e))
 }
 
 #[cfg(test)]

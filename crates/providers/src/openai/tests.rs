@@ -13,6 +13,7 @@ fn the_spliced_body_equals_the_copied_one() {
         r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#,
         r#"{"model":"bench-model","messages":[{"role":"system","content":"be \"terse\""},{"role":"user","content":"héllo\n"}],"max_tokens":32}"#,
         r#"{"model":"a\"b\\c","messages":[{"role":"user","content":"x"}],"stream":true}"#,
+        r#"{"model":"\u0001\\\"\u001f","messages":[{"role":"user","content":"x"}]}"#,
         r#"{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":true}}"#,
         r#"{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":false,"x":1}}"#,
         r#"{"model":"m","messages":[{"role":"user","content":"x"}],"stream":false,"metadata":{"k":"v"},"service_tier":"flex"}"#,

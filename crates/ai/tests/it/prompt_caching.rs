@@ -173,3 +173,38 @@ async fn breakpoints_reach_compatible_servers_and_not_openai() {
         assert_eq!(sent.get("cache_control").is_some(), kept, "{kind}: {sent}");
     }
 }
+
+/// Anthropic SDK → gateway → Claude on Bedrock: an hour-long breakpoint
+/// becomes an hour-long checkpoint, and the hour's writes that Bedrock
+/// reports in `cacheDetails` are billed at twice the input price, the
+/// five minutes' at 1.25 times.
+#[tokio::test]
+async fn bedrock_checkpoints_keep_their_lifetime_and_bill_it() {
+    const ANSWER: &str = r#"{"output":{"message":{"role":"assistant","content":[{"text":"Reset it."}]}},"stopReason":"end_turn","usage":{"inputTokens":4,"outputTokens":8,"totalTokens":12,"cacheReadInputTokens":0,"cacheWriteInputTokens":2800,"cacheDetails":[{"ttl":"1h","inputTokens":2000},{"ttl":"5m","inputTokens":800}]}}"#;
+    let (url, mut seen) = capturing_server(ANSWER).await;
+    let gw = gateway_on("bedrock", &url, "anthropic.claude-3-haiku-20240307-v1:0");
+    let hour = json!({"type": "ephemeral", "ttl": "1h"});
+    let request = json!({
+        "model": "m", "max_tokens": 64,
+        "system": [{"type": "text", "text": "MANUAL: long text.", "cache_control": hour}],
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "Earlier turns.", "cache_control": EPHEMERAL()},
+            {"type": "text", "text": "How do I reset it?"}
+        ]}]
+    });
+    let (status, headers, body) =
+        call(&gw, &[], Method::POST, "/v1/messages", &request.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let sent = seen.recv().await.unwrap();
+    assert_eq!(
+        sent["system"],
+        json!([{"text": "MANUAL: long text."}, {"cachePoint": {"type": "default", "ttl": "1h"}}])
+    );
+    assert_eq!(
+        sent["messages"][0]["content"][1],
+        json!({"cachePoint": {"type": "default"}})
+    );
+    assert_eq!(json_of(&body)["usage"]["cache_creation_input_tokens"], 2800);
+    // $0.25/M input: 4 × 0.25 + 800 × 0.3125 + 2,000 × 0.50 + 8 × $1.25/M.
+    assert_eq!(header(&headers, "x-switchyard-cost-usd"), Some("0.001261"));
+}

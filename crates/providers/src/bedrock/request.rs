@@ -122,6 +122,27 @@ fn breakpoint(extra: &Extra) -> bool {
     extra.contains_key(CACHE_CONTROL)
 }
 
+/// The checkpoint for a breakpoint (a `cache_control` value), if there is
+/// one. Its `ttl` is carried when Bedrock takes it (`5m`, `1h`), so a client
+/// paying for an hour gets an hour; any other lifetime is left out, and
+/// Bedrock's five minutes apply, rather than the request being refused.
+///
+/// Bedrock refuses a checkpoint with a longer lifetime than one before it
+/// (in the order `toolConfig`, `system`, `messages`). The lifetimes are the
+/// client's, as at Anthropic, which has the same rule: they are passed on
+/// as written, neither reordered nor shortened.
+fn checkpoint(cache_control: Option<&Value>) -> Option<CachePoint> {
+    let ttl = cache_control?.get("ttl").and_then(Value::as_str);
+    Some(CachePoint {
+        kind: "default",
+        ttl: match ttl {
+            Some("5m") => Some("5m"),
+            Some("1h") => Some("1h"),
+            _ => None,
+        },
+    })
+}
+
 /// The system blocks and the turns; checkpoints after marked parts when
 /// `cache`.
 fn messages(
@@ -146,8 +167,8 @@ fn messages(
                             if !text.is_empty() {
                                 system.push(SystemBlock::Text(text.clone()));
                             }
-                            if breakpoint(extra) {
-                                system.push(SystemBlock::CachePoint(CachePoint::DEFAULT));
+                            if let Some(point) = checkpoint(extra.get(CACHE_CONTROL)) {
+                                system.push(SystemBlock::CachePoint(point));
                             }
                         }
                     }
@@ -214,8 +235,8 @@ fn blocks(
                 if !text.is_empty() {
                     out.push(Block::Text(text.clone()));
                 }
-                if cache && breakpoint(extra) {
-                    out.push(Block::CachePoint(CachePoint::DEFAULT));
+                if cache && let Some(point) = checkpoint(extra.get(CACHE_CONTROL)) {
+                    out.push(Block::CachePoint(point));
                 }
             }
             ContentPart::ImageUrl { image_url } => {
@@ -329,8 +350,8 @@ fn tools(
                     .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
             },
         }));
-        if cache && breakpoint(&tool.extra) {
-            tools.push(WireTool::CachePoint(CachePoint::DEFAULT));
+        if cache && let Some(point) = checkpoint(tool.extra.get(CACHE_CONTROL)) {
+            tools.push(WireTool::CachePoint(point));
         }
     }
     if tools.is_empty() {

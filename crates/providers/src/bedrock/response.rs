@@ -3,7 +3,7 @@
 use sy_llm::ChatResponse;
 use sy_llm::Usage;
 use sy_llm::chat::{Choice, FinishReason, FunctionCall, ResponseMessage, Role, ToolCall};
-use sy_llm::usage::{CACHE_WRITE, PromptTokensDetails};
+use sy_llm::usage::{CACHE_WRITE, CACHE_WRITE_LONG, PromptTokensDetails};
 
 use super::wire::{ConverseResponse, ErrorBody, WireUsage};
 use super::{JSON_TOOL, NAME};
@@ -83,17 +83,32 @@ pub(super) fn finish_reason(stop_reason: Option<&str>, called_tools: bool) -> Fi
 /// it, not inside (its `totalTokens` is ignored and recomputed). Canonical
 /// `prompt_tokens` includes cached tokens, so it is the sum of all three,
 /// and `cached_tokens` is the cache reads; cache writes are kept as
-/// `prompt_tokens_details.cache_creation_tokens`.
+/// `prompt_tokens_details.cache_creation_tokens`, and those `cacheDetails`
+/// gives a one-hour lifetime also as `cache_creation_1h_tokens` (Claude's
+/// cost twice the input price, the five-minute ones 1.25 times), as the
+/// Anthropic adapter reports them.
 pub(super) fn usage(wire: &WireUsage) -> Usage {
     let input = wire.input_tokens.unwrap_or(0);
     let read = wire.cache_read_input_tokens.unwrap_or(0);
     let written = wire.cache_write_input_tokens.unwrap_or(0);
+    let long = wire
+        .cache_details
+        .iter()
+        .flatten()
+        .filter(|d| d.ttl == "1h")
+        .fold(0u64, |sum, d| sum.saturating_add(d.input_tokens))
+        .min(written);
     let mut details = PromptTokensDetails {
         cached_tokens: Some(read),
         extra: Default::default(),
     };
     if written > 0 {
         details.extra.insert(CACHE_WRITE.to_owned(), written.into());
+    }
+    if long > 0 {
+        details
+            .extra
+            .insert(CACHE_WRITE_LONG.to_owned(), long.into());
     }
     let mut usage = Usage {
         prompt_tokens: input + read + written,

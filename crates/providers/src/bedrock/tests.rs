@@ -237,3 +237,76 @@ fn breakpoints_become_cache_points_for_models_that_take_them() {
     );
     assert!(!body.to_string().contains("cachePoint"), "{body}");
 }
+
+/// A breakpoint's lifetime reaches its checkpoint when Bedrock knows it
+/// (`5m`, `1h`), wherever the checkpoint is; an unknown one, or none, is
+/// left out (Bedrock's default), and lifetimes are kept in the client's
+/// order even where Bedrock will refuse it.
+#[test]
+fn breakpoint_lifetimes_reach_their_cache_points() {
+    let hour = serde_json::json!({"type": "ephemeral", "ttl": "1h"});
+    let req: sy_llm::ChatRequest = serde_json::from_value(serde_json::json!({
+        "model": "m",
+        "messages": [
+            {"role": "system", "content": [
+                {"type": "text", "text": "MANUAL", "cache_control": hour}
+            ]},
+            {"role": "user", "content": [
+                {"type": "text", "text": "A", "cache_control": {"type": "ephemeral", "ttl": "5m"}},
+                {"type": "text", "text": "B", "cache_control": {"type": "ephemeral", "ttl": "10m"}},
+                {"type": "text", "text": "C", "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "D", "cache_control": hour}
+            ]}
+        ],
+        "tools": [{"type": "function", "function": {"name": "lookup"}, "cache_control": hour}]
+    }))
+    .unwrap();
+    let endpoint =
+        crate::ProviderEndpoint::new("b", "https://bedrock-runtime.us-east-1.amazonaws.com");
+    let body = serde_json::to_value(super::request::build(&endpoint, &req, true).unwrap()).unwrap();
+    let point = |ttl: Option<&str>| match ttl {
+        Some(ttl) => serde_json::json!({"cachePoint": {"type": "default", "ttl": ttl}}),
+        None => serde_json::json!({"cachePoint": {"type": "default"}}),
+    };
+    assert_eq!(body["toolConfig"]["tools"][1], point(Some("1h")));
+    assert_eq!(
+        body["system"],
+        serde_json::json!([{"text": "MANUAL"}, point(Some("1h"))])
+    );
+    assert_eq!(
+        body["messages"][0]["content"],
+        serde_json::json!([
+            {"text": "A"}, point(Some("5m")),
+            {"text": "B"}, point(None),
+            {"text": "C"}, point(None),
+            {"text": "D"}, point(Some("1h"))
+        ])
+    );
+}
+
+/// The stream's closing usage splits cache writes by lifetime as the
+/// whole answer does: `cacheDetails`' one-hour writes are the long ones.
+#[test]
+fn stream_usage_counts_one_hour_writes_apart() {
+    let metadata = r#"{"usage":{"inputTokens":10,"outputTokens":5,"totalTokens":0,"cacheReadInputTokens":0,"cacheWriteInputTokens":1500,"cacheDetails":[{"ttl":"1h","inputTokens":1000},{"ttl":"5m","inputTokens":500}]},"metrics":{"latencyMs":1}}"#;
+    let bytes = [
+        frame("event", "messageStart", r#"{"role":"assistant"}"#),
+        frame(
+            "event",
+            "contentBlockDelta",
+            r#"{"contentBlockIndex":0,"delta":{"text":"Hi."}}"#,
+        ),
+        frame("event", "messageStop", r#"{"stopReason":"end_turn"}"#),
+        frame("event", "metadata", metadata),
+    ]
+    .concat();
+    let mut decoder = BedrockStream::default();
+    let mut chunks = decoder.push(&bytes).unwrap();
+    chunks.extend(decoder.finish().unwrap());
+    let usage = chunks.last().and_then(|c| c.usage.clone()).unwrap();
+    let tokens = usage.to_tokens();
+    assert_eq!(
+        (tokens.prompt, tokens.cache_write, tokens.cache_write_long),
+        (1510, 1500, 1000)
+    );
+}

@@ -34,15 +34,15 @@ pub(super) enum SystemBlock {
     CachePoint(CachePoint),
 }
 
-/// `{"type": "default"}`: Bedrock's one kind of prompt-caching checkpoint.
+/// `{"type": "default"}`, Bedrock's one kind of prompt-caching checkpoint,
+/// with the lifetime the client asked for (`"ttl": "5m"` or `"1h"`); without
+/// one Bedrock keeps the entry five minutes.
 #[derive(Debug, Serialize)]
 pub(super) struct CachePoint {
     #[serde(rename = "type")]
     pub kind: &'static str,
-}
-
-impl CachePoint {
-    pub(super) const DEFAULT: CachePoint = CachePoint { kind: "default" };
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<&'static str>,
 }
 
 /// One turn: `user` or `assistant`.
@@ -249,6 +249,21 @@ pub(super) struct WireUsage {
     pub cache_read_input_tokens: Option<u64>,
     #[serde(default)]
     pub cache_write_input_tokens: Option<u64>,
+    /// The writes by lifetime, beside their total above (absent or empty
+    /// when nothing was written).
+    #[serde(default)]
+    pub cache_details: Option<Vec<WireCacheDetail>>,
+}
+
+/// `{"ttl": "5m" | "1h", "inputTokens": n}`: tokens written to the cache
+/// for one lifetime.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct WireCacheDetail {
+    #[serde(default)]
+    pub ttl: String,
+    #[serde(default)]
+    pub input_tokens: u64,
 }
 
 /// `contentBlockStart` payload.

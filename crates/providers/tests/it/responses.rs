@@ -95,7 +95,8 @@ fn usage_conventions() {
         ),
         (160, 100, 50, 30)
     );
-    // Bedrock reports writes too (no lifetimes).
+    // Bedrock reports writes too, by lifetime in `cacheDetails` when it
+    // has them.
     let body = json!({
         "output": {"message": {"role": "assistant", "content": [{"text": "hi"}]}},
         "stopReason": "end_turn",
@@ -104,8 +105,30 @@ fn usage_conventions() {
     });
     let tokens = tokens_of("bedrock", &body);
     assert_eq!(
-        (tokens.prompt, tokens.cached, tokens.cache_write),
-        (150, 100, 40)
+        (
+            tokens.prompt,
+            tokens.cached,
+            tokens.cache_write,
+            tokens.cache_write_long
+        ),
+        (150, 100, 40, 0)
+    );
+    let body = json!({
+        "output": {"message": {"role": "assistant", "content": [{"text": "hi"}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 10, "outputTokens": 7, "totalTokens": 0,
+                  "cacheReadInputTokens": 100, "cacheWriteInputTokens": 40,
+                  "cacheDetails": [{"ttl": "1h", "inputTokens": 30}, {"ttl": "5m", "inputTokens": 10}]}
+    });
+    let tokens = tokens_of("bedrock", &body);
+    assert_eq!(
+        (
+            tokens.prompt,
+            tokens.cached,
+            tokens.cache_write,
+            tokens.cache_write_long
+        ),
+        (150, 100, 40, 30)
     );
 }
 

@@ -58,6 +58,30 @@ async fn anthropic_clients_keep_their_breakpoints_at_anthropic() {
     assert_eq!(header(&headers, "x-switchyard-cost-usd"), Some("0.004539"));
 }
 
+/// A client caching a screenshot marks the image: the breakpoint reaches
+/// Anthropic on the image block, where the client put it.
+#[tokio::test]
+async fn an_images_breakpoint_reaches_anthropic_on_the_image() {
+    let (url, mut seen) = capturing_server(ANTHROPIC_ANSWER).await;
+    let gw = gateway_on("anthropic", &url, CLAUDE);
+    let request = json!({
+        "model": "m", "max_tokens": 64,
+        "messages": [{"role": "user", "content": [
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBOR"},
+             "cache_control": EPHEMERAL()},
+            {"type": "text", "text": "What changed since this screenshot?"}
+        ]}]
+    });
+    let (status, _, body) =
+        call(&gw, &[], Method::POST, "/v1/messages", &request.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let sent = seen.recv().await.unwrap();
+    assert_eq!(
+        sent["messages"][0]["content"],
+        request["messages"][0]["content"]
+    );
+}
+
 /// An agent marks its latest tool result: the breakpoint stays on the
 /// `tool_result` block (Anthropic refuses one inside its content).
 #[tokio::test]
@@ -131,15 +155,19 @@ async fn openai_clients_reach_anthropic_breakpoints() {
 }
 
 /// Anthropic SDK → gateway → an OpenAI-compatible server: the breakpoints
-/// ride on text parts; to OpenAI itself they are left out (it refuses
-/// them), with the text intact.
+/// ride on text and image parts; to OpenAI itself they are left out (it
+/// refuses them), with the text and the image intact.
 #[tokio::test]
 async fn breakpoints_reach_compatible_servers_and_not_openai() {
     let request = json!({
         "model": "m", "max_tokens": 64, "cache_control": EPHEMERAL(),
         "system": [{"type": "text", "text": "MANUAL: long text.", "cache_control": EPHEMERAL()}],
         "tools": [{"name": "lookup", "input_schema": {"type": "object"}, "cache_control": EPHEMERAL()}],
-        "messages": [{"role": "user", "content": "How do I reset it?"}]
+        "messages": [{"role": "user", "content": [
+            {"type": "image", "source": {"type": "url", "url": "https://example.com/panel.png"},
+             "cache_control": EPHEMERAL()},
+            {"type": "text", "text": "How do I reset it?"}
+        ]}]
     });
     for (kind, kept) in [("openai_compatible", true), ("openai", false)] {
         let (url, mut seen) = capturing_server(OPENAI_ANSWER).await;
@@ -162,6 +190,12 @@ async fn breakpoints_reach_compatible_servers_and_not_openai() {
             json!({"role": "system", "content": [part]}),
             "{kind}"
         );
+        let mut image =
+            json!({"type": "image_url", "image_url": {"url": "https://example.com/panel.png"}});
+        if kept {
+            image["cache_control"] = EPHEMERAL();
+        }
+        assert_eq!(sent["messages"][1]["content"][0], image, "{kind}");
         assert_eq!(
             sent["tools"][0].get("cache_control").is_some(),
             kept,

@@ -5,8 +5,10 @@
 //!   `system` message;
 //! - message blocks: `text` → text parts, `image` → `image_url` parts
 //!   (base64 as a `data:` URL), `document` → a `file` part (PDF) or a text
-//!   part (plain text); a content list holding a single text part collapses
-//!   to a plain string, which every provider accepts;
+//!   part (plain text); a text or image block's `cache_control` (a
+//!   prompt-caching breakpoint) rides on its part; a content list holding a
+//!   single text part collapses to a plain string, which every provider
+//!   accepts;
 //! - assistant `tool_use` blocks → the message's `tool_calls` (input object
 //!   re-encoded as the arguments text);
 //! - user `tool_result` blocks → one `tool` message each, placed before the
@@ -129,14 +131,17 @@ fn system_message(system: &TextOrBlocks<SystemBlock>) -> Option<Message> {
 
 /// A text part, with its prompt-caching breakpoint when it has one.
 fn text_part(text: &str, cache_control: Option<&Value>) -> ContentPart {
-    let mut extra = Extra::new();
-    if let Some(c) = cache_control {
-        extra.insert(CACHE_CONTROL.to_owned(), c.clone());
-    }
     ContentPart::Text {
         text: text.to_owned(),
-        extra,
+        extra: breakpoint(cache_control),
     }
+}
+
+/// A part's members: its prompt-caching breakpoint, if it has one.
+fn breakpoint(cache_control: Option<&Value>) -> Extra {
+    cache_control
+        .map(|c| Extra::from_iter([(CACHE_CONTROL.to_owned(), c.clone())]))
+        .unwrap_or_default()
 }
 
 fn translate_tools(request: &MessagesRequest) -> Result<Option<Vec<Tool>>, RequestError> {
@@ -168,11 +173,7 @@ fn translate_tools(request: &MessagesRequest) -> Result<Option<Vec<Tool>>, Reque
                 strict: None,
             },
             // A prompt-caching breakpoint after the tool definitions.
-            extra: tool
-                .extra
-                .get(CACHE_CONTROL)
-                .map(|c| Extra::from_iter([(CACHE_CONTROL.to_owned(), c.clone())]))
-                .unwrap_or_default(),
+            extra: breakpoint(tool.extra.get(CACHE_CONTROL)),
         });
     }
     Ok(Some(out))
@@ -202,7 +203,10 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
                 text,
                 cache_control,
             } => parts.push(text_part(text, cache_control.as_ref())),
-            InputBlock::Image { source } => parts.push(image_part(source)),
+            InputBlock::Image {
+                source,
+                cache_control,
+            } => parts.push(image_part(source, cache_control.as_ref())),
             InputBlock::Document { source } => parts.push(document_part(source)),
             InputBlock::ToolUse { id, name, input } => calls.push(ToolCall {
                 id: id.clone(),
@@ -227,7 +231,7 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
                             match item {
                                 ToolResultBlock::Text { text } => texts.push(text),
                                 ToolResultBlock::Image { source } => {
-                                    result_images.push(image_part(source));
+                                    result_images.push(image_part(source, None));
                                 }
                             }
                         }
@@ -275,7 +279,9 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
     });
 }
 
-fn image_part(source: &ImageSource) -> ContentPart {
+/// An image part, with its prompt-caching breakpoint (on the part, as a
+/// text part's) when it has one.
+fn image_part(source: &ImageSource, cache_control: Option<&Value>) -> ContentPart {
     let url = match source {
         ImageSource::Base64 { media_type, data } => format!("data:{media_type};base64,{data}"),
         ImageSource::Url { url } => url.clone(),
@@ -286,6 +292,7 @@ fn image_part(source: &ImageSource) -> ContentPart {
             detail: None,
             extra: Extra::new(),
         },
+        extra: breakpoint(cache_control),
     }
 }
 

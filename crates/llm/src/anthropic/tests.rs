@@ -123,6 +123,28 @@ fn images_and_documents() {
     );
 }
 
+/// An image block's prompt-caching breakpoint rides on its part, beside
+/// `image_url` as on a text part, and the request is seen to ask for a
+/// cache.
+#[test]
+fn an_image_blocks_breakpoint_rides_on_its_part() {
+    let body = json!({
+        "model": "m", "max_tokens": 1,
+        "messages": [{"role": "user", "content": [
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBOR"},
+             "cache_control": {"type": "ephemeral", "ttl": "1h"}},
+            {"type": "text", "text": "Describe it."}
+        ]}]
+    });
+    assert_eq!(
+        canonical(body.clone())["messages"][0]["content"][0],
+        json!({"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBOR"},
+               "cache_control": {"type": "ephemeral", "ttl": "1h"}})
+    );
+    let parsed = parse_messages_request(body.to_string().as_bytes()).unwrap();
+    assert!(to_chat_request(&parsed).unwrap().asks_for_prompt_cache());
+}
+
 #[test]
 fn single_text_block_collapses_to_a_string() {
     let got = canonical(json!({

@@ -2,10 +2,11 @@
 //! gets back, and the stream events.
 //!
 //! Request types are typed as far as translation needs; unknown top-level
-//! fields ride in `extra`. Inside blocks, a text block's `cache_control`
-//! (a prompt-caching breakpoint) is kept, so a call that ends at Anthropic
-//! still caches; other unknown fields (`citations`) are ignored, since no
-//! other provider can act on them.
+//! fields ride in `extra`. Inside blocks, the `cache_control` (a
+//! prompt-caching breakpoint) of a text, image or tool result block is
+//! kept, so a call that ends at Anthropic still caches; other unknown
+//! fields (`citations`) are ignored, since no other provider can act on
+//! them.
 
 use serde::de::{self, DeserializeOwned, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -157,6 +158,9 @@ pub enum InputBlock {
     Image {
         /// Where the image is.
         source: ImageSource,
+        /// A prompt-caching breakpoint, kept as sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
     /// A document (PDF or plain text).
     Document {

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Extra;
 use super::tools::ToolCall;
+use super::{CACHE_CONTROL, Extra};
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -169,6 +169,13 @@ pub enum ContentPart {
     ImageUrl {
         /// Where the image is (an `https:` or `data:` URL).
         image_url: ImageUrl,
+        /// Members of the part beside `image_url` (`cache_control`, as on a
+        /// text part), passed on to providers that speak OpenAI's format.
+        /// A breakpoint belongs here rather than inside `image_url`: that
+        /// object describes the image, and OpenAI-compatible servers look
+        /// for `cache_control` on the part, as they do on a text part.
+        #[serde(flatten)]
+        extra: Extra,
     },
     /// Any other part (`input_audio`, `file`, ...), kept whole, `type`
     /// included, so it passes through.
@@ -182,6 +189,18 @@ impl ContentPart {
         ContentPart::Text {
             text: text.into(),
             extra: Extra::new(),
+        }
+    }
+
+    /// The part's prompt-caching breakpoint ([`CACHE_CONTROL`]), if it
+    /// marks one. Only text and image parts are read: other parts pass on
+    /// whole, to the servers that take them as they are.
+    pub fn cache_control(&self) -> Option<&serde_json::Value> {
+        match self {
+            ContentPart::Text { extra, .. } | ContentPart::ImageUrl { extra, .. } => {
+                extra.get(CACHE_CONTROL)
+            }
+            ContentPart::Other(_) => None,
         }
     }
 }
@@ -209,9 +228,15 @@ impl<'de> Deserialize<'de> for ContentPart {
                 None => Err(D::Error::missing_field("text")),
             },
             Some("image_url") => match part.remove("image_url") {
-                Some(value) => ImageUrl::deserialize(value)
-                    .map(|image_url| ContentPart::ImageUrl { image_url })
-                    .map_err(|e| D::Error::custom(format!("in the part's `image_url`: {e}"))),
+                Some(value) => {
+                    let image_url = ImageUrl::deserialize(value)
+                        .map_err(|e| D::Error::custom(format!("in the part's `image_url`: {e}")))?;
+                    part.remove("type");
+                    Ok(ContentPart::ImageUrl {
+                        image_url,
+                        extra: part,
+                    })
+                }
                 None => Err(D::Error::missing_field("image_url")),
             },
             _ => Ok(ContentPart::Other(part)),

@@ -26,7 +26,8 @@ pub use tools::{
 /// JSON object used to carry fields the gateway does not act on.
 pub type Extra = serde_json::Map<String, serde_json::Value>;
 
-/// The member that marks a prompt-caching breakpoint, on a text part, a
-/// tool, or (Anthropic's automatic caching) the request: kept in each one's
-/// [`Extra`], written or left out by each provider's adapter.
+/// The member that marks a prompt-caching breakpoint, on a text or image
+/// part ([`ContentPart::cache_control`]), a tool, or (Anthropic's automatic
+/// caching) the request: kept in each one's [`Extra`], written or left out
+/// by each provider's adapter.
 pub const CACHE_CONTROL: &str = "cache_control";

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::message::{ContentPart, Message, MessageContent, Role};
+use super::message::{Message, MessageContent, Role};
 use super::tools::{Tool, ToolChoice};
 use super::{CACHE_CONTROL, Extra};
 
@@ -104,16 +104,20 @@ impl ChatRequest {
                 .unwrap_or(false)
     }
 
-    /// Whether the request marks prompt-caching breakpoints: a text part's
-    /// or a tool's `cache_control`, or Anthropic's request-level one
-    /// (automatic placement). Such a call may be billed for cache writes.
+    /// Whether the request marks prompt-caching breakpoints: a text or
+    /// image part's or a tool's `cache_control`, or Anthropic's
+    /// request-level one (automatic placement). Such a call may be billed
+    /// for cache writes.
     pub fn asks_for_prompt_cache(&self) -> bool {
         self.extra.contains_key(CACHE_CONTROL)
-            || self.tools().iter().any(|t| t.extra.contains_key(CACHE_CONTROL))
+            || self
+                .tools()
+                .iter()
+                .any(|t| t.extra.contains_key(CACHE_CONTROL))
             || self.messages.iter().any(|m| match &m.content {
-                Some(MessageContent::Parts(parts)) => parts.iter().any(
-                    |p| matches!(p, ContentPart::Text { extra, .. } if extra.contains_key(CACHE_CONTROL)),
-                ),
+                Some(MessageContent::Parts(parts)) => {
+                    parts.iter().any(|p| p.cache_control().is_some())
+                }
                 _ => false,
             })
     }

@@ -60,11 +60,45 @@ fn request_round_trip_keeps_unknown_fields() {
             assert!(matches!(&parts[0], ContentPart::Text { text, extra }
                 if text == "What is this?" && extra.len() == 1 && extra.contains_key("cache_control")));
             // The image's own unknown member is kept beside its typed ones.
-            assert!(matches!(&parts[1], ContentPart::ImageUrl { image_url }
+            assert!(matches!(&parts[1], ContentPart::ImageUrl { image_url, .. }
                 if image_url.detail.as_deref() == Some("low") && image_url.extra.contains_key("x_future")));
         }
         other => panic!("unexpected content {other:?}"),
     }
+}
+
+/// An image part's own members (`cache_control`) sit beside `image_url`,
+/// apart from the image's, and come back there; its breakpoint asks for a
+/// prompt cache as a text part's does.
+#[test]
+fn an_image_parts_breakpoint_stays_on_the_part() {
+    let body = json!({"model": "m", "messages": [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"},
+         "cache_control": {"type": "ephemeral"}},
+        {"type": "text", "text": "What is this?"}
+    ]}]});
+    let req: ChatRequest = round_trip(body);
+    match &req.messages[0].content {
+        Some(MessageContent::Parts(parts)) => {
+            assert!(
+                matches!(&parts[0], ContentPart::ImageUrl { image_url, extra }
+                if image_url.extra.is_empty() && extra.len() == 1)
+            );
+            assert_eq!(
+                parts[0].cache_control(),
+                Some(&json!({"type": "ephemeral"}))
+            );
+            assert_eq!(parts[1].cache_control(), None);
+        }
+        other => panic!("unexpected content {other:?}"),
+    }
+    assert!(req.asks_for_prompt_cache());
+    let plain: ChatRequest = round_trip(
+        json!({"model": "m", "messages": [{"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"}}
+        ]}]}),
+    );
+    assert!(!plain.asks_for_prompt_cache());
 }
 
 #[test]

@@ -174,7 +174,7 @@ fn message_tokens_with(encoding: Encoding, message: &Message, model: &str) -> u6
             for part in parts {
                 tokens += match part {
                     ContentPart::Text { text, .. } => count_with(encoding, text),
-                    ContentPart::ImageUrl { image_url } => {
+                    ContentPart::ImageUrl { image_url, .. } => {
                         image::image_tokens(model, &image_url.url, image_url.detail.as_deref())
                     }
                     ContentPart::Other(_) => 0,

@@ -121,6 +121,9 @@ fn messages(input: &[Message]) -> Result<(Option<WireContent>, Vec<WireMessage>)
                     for block in blocks {
                         if let Block::Text {
                             cache_control: c, ..
+                        }
+                        | Block::Image {
+                            cache_control: c, ..
                         } = block
                         {
                             *c = None;
@@ -146,12 +149,9 @@ fn messages(input: &[Message]) -> Result<(Option<WireContent>, Vec<WireMessage>)
     Ok((system_prompt(&system), turns))
 }
 
-/// A text part's prompt-caching breakpoint, if it marks one.
+/// A text or image part's prompt-caching breakpoint, if it marks one.
 fn breakpoint(part: &ContentPart) -> Option<Value> {
-    match part {
-        ContentPart::Text { extra, .. } => extra.get(CACHE_CONTROL).cloned(),
-        _ => None,
-    }
+    part.cache_control().cloned()
 }
 
 /// The system and developer messages as Anthropic's `system`: their texts
@@ -159,8 +159,12 @@ fn breakpoint(part: &ContentPart) -> Option<Value> {
 /// one text block per part (and per string message) with its breakpoint,
 /// empty texts left out as Anthropic refuses them.
 fn system_prompt(messages: &[&Message]) -> Option<WireContent> {
+    // Images have no place in `system`: only a text part's breakpoint
+    // counts.
     let cached = messages.iter().any(|m| match &m.content {
-        Some(MessageContent::Parts(parts)) => parts.iter().any(|p| breakpoint(p).is_some()),
+        Some(MessageContent::Parts(parts)) => parts.iter().any(
+            |p| matches!(p, ContentPart::Text { extra, .. } if extra.contains_key(CACHE_CONTROL)),
+        ),
         _ => false,
     });
     if !cached {
@@ -234,8 +238,9 @@ fn content(content: Option<&MessageContent>, i: usize) -> Result<WireContent, Tr
                 text: text.clone(),
                 cache_control: breakpoint(part),
             }),
-            ContentPart::ImageUrl { image_url } => blocks.push(Block::Image {
+            ContentPart::ImageUrl { image_url, .. } => blocks.push(Block::Image {
                 source: image_source(&image_url.url, i, j)?,
+                cache_control: breakpoint(part),
             }),
             ContentPart::Other(_) => {
                 return Err(TranslateError::Unsupported {

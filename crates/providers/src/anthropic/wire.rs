@@ -62,6 +62,10 @@ pub(super) enum Block {
     },
     Image {
         source: ImageSource,
+        /// A prompt-caching breakpoint, given on an OpenAI-format image
+        /// part beside `image_url`, as on a text part.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
     ToolUse {
         id: String,

@@ -21,11 +21,12 @@
 //! `guardrailConfig`, `performanceConfig`, ...) pass through.
 //!
 //! Prompt caching: for models that take checkpoints (Claude, Nova), a
-//! breakpoint (`cache_control`) on a system or message text part or on a
-//! tool becomes a `cachePoint` block right after it, carrying the
-//! breakpoint's `ttl` when Bedrock knows it (`5m`, `1h`). Bedrock refuses
-//! lifetimes that grow along `toolConfig` → `system` → `messages`; the
-//! client chose them and they are sent as chosen, as to Anthropic.
+//! breakpoint (`cache_control`) on a system or message text part, on a
+//! message's image or on a tool becomes a `cachePoint` block right after
+//! it, carrying the breakpoint's `ttl` when Bedrock knows it (`5m`, `1h`).
+//! Bedrock refuses lifetimes that grow along `toolConfig` → `system` →
+//! `messages`; the client chose them and they are sent as chosen, as to
+//! Anthropic.
 //!
 //! JSON output: the Converse API has no JSON mode, so `response_format`
 //! `json_object` / `json_schema` is emulated, as for Anthropic, with a

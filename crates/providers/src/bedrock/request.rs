@@ -216,7 +216,7 @@ fn messages(
 }
 
 /// User or tool content as blocks (a string is one text block), with a
-/// checkpoint after each marked text part when `cache`.
+/// checkpoint after each marked text or image part when `cache`.
 fn blocks(
     content: Option<&MessageContent>,
     i: usize,
@@ -231,15 +231,12 @@ fn blocks(
     let mut out = Vec::with_capacity(parts.len());
     for (j, part) in parts.iter().enumerate() {
         match part {
-            ContentPart::Text { text, extra } => {
+            ContentPart::Text { text, .. } => {
                 if !text.is_empty() {
                     out.push(Block::Text(text.clone()));
                 }
-                if cache && let Some(point) = checkpoint(extra.get(CACHE_CONTROL)) {
-                    out.push(Block::CachePoint(point));
-                }
             }
-            ContentPart::ImageUrl { image_url } => {
+            ContentPart::ImageUrl { image_url, .. } => {
                 out.push(Block::Image(image(&image_url.url, i, j)?));
             }
             ContentPart::Other(_) => {
@@ -248,6 +245,9 @@ fn blocks(
                     provider: NAME,
                 });
             }
+        }
+        if cache && let Some(point) = checkpoint(part.cache_control()) {
+            out.push(Block::CachePoint(point));
         }
     }
     Ok(out)

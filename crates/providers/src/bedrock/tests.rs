@@ -310,3 +310,36 @@ fn stream_usage_counts_one_hour_writes_apart() {
         (1510, 1500, 1000)
     );
 }
+
+/// A marked image gets its checkpoint right after it, for models that take
+/// them, as a marked text part does; other models get the image alone.
+#[test]
+fn an_image_breakpoint_becomes_a_cache_point_after_the_image() {
+    let req: sy_llm::ChatRequest = serde_json::from_value(serde_json::json!({
+        "model": "m",
+        "messages": [{"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBOR"},
+             "cache_control": {"type": "ephemeral", "ttl": "1h"}},
+            {"type": "text", "text": "Describe it."}
+        ]}]
+    }))
+    .unwrap();
+    let endpoint =
+        crate::ProviderEndpoint::new("b", "https://bedrock-runtime.us-east-1.amazonaws.com");
+    let image = serde_json::json!({"image": {"format": "png", "source": {"bytes": "iVBOR"}}});
+    let body = serde_json::to_value(super::request::build(&endpoint, &req, true).unwrap()).unwrap();
+    assert_eq!(
+        body["messages"][0]["content"],
+        serde_json::json!([
+            image,
+            {"cachePoint": {"type": "default", "ttl": "1h"}},
+            {"text": "Describe it."}
+        ])
+    );
+    let body =
+        serde_json::to_value(super::request::build(&endpoint, &req, false).unwrap()).unwrap();
+    assert_eq!(
+        body["messages"][0]["content"],
+        serde_json::json!([image, {"text": "Describe it."}])
+    );
+}

@@ -149,7 +149,7 @@ fn content(content: Option<&MessageContent>, i: usize) -> Result<Value, Translat
     for (j, part) in parts.iter().enumerate() {
         match part {
             ContentPart::Text { text, .. } => out.push(json!({"type": "text", "text": text})),
-            ContentPart::ImageUrl { image_url } => {
+            ContentPart::ImageUrl { image_url, .. } => {
                 let mut image = json!({"url": image_url.url});
                 if let Some(detail) = &image_url.detail {
                     image["detail"] = Value::String(detail.clone());

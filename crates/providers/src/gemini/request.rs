@@ -157,7 +157,7 @@ fn parts(content: Option<&MessageContent>, i: usize) -> Result<Vec<Part>, Transl
         match item {
             ContentPart::Text { text: t, .. } if t.is_empty() => {}
             ContentPart::Text { text: t, .. } => out.push(text(t.clone())),
-            ContentPart::ImageUrl { image_url } => out.push(image(&image_url.url, i, j)?),
+            ContentPart::ImageUrl { image_url, .. } => out.push(image(&image_url.url, i, j)?),
             ContentPart::Other(_) => {
                 return Err(TranslateError::Unsupported {
                     param: format!("messages[{i}].content[{j}].type"),

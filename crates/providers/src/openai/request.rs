@@ -171,9 +171,9 @@ fn accept(stream: bool) -> HeaderValue {
 }
 
 /// Remove [`CACHE_CONTROL`] from the request, every tool and every text
-/// part, for servers that refuse it (OpenAI: "Unknown parameter") or have
-/// no use for it. Nothing is lost: OpenAI caches long prompt prefixes by
-/// itself.
+/// and image part, for servers that refuse it (OpenAI: "Unknown
+/// parameter") or have no use for it. Nothing is lost: OpenAI caches long
+/// prompt prefixes by itself.
 pub(crate) fn drop_cache_control(body: &mut ChatRequest) {
     body.extra.remove(CACHE_CONTROL);
     for tool in body.tools.iter_mut().flatten() {
@@ -182,7 +182,8 @@ pub(crate) fn drop_cache_control(body: &mut ChatRequest) {
     for message in &mut body.messages {
         if let Some(MessageContent::Parts(parts)) = &mut message.content {
             for part in parts {
-                if let ContentPart::Text { extra, .. } = part {
+                if let ContentPart::Text { extra, .. } | ContentPart::ImageUrl { extra, .. } = part
+                {
                     extra.remove(CACHE_CONTROL);
                 }
             }

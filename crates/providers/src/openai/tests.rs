@@ -35,9 +35,9 @@ fn the_spliced_body_equals_the_copied_one() {
     }
 }
 
-/// A text part's `cache_control` reaches compatible servers (OpenRouter and
-/// LiteLLM map it to Anthropic's breakpoints) and not OpenAI, which refuses
-/// it; the part's other members reach both.
+/// A text or image part's `cache_control` reaches compatible servers
+/// (OpenRouter and LiteLLM map it to Anthropic's breakpoints) and not
+/// OpenAI, which refuses it; the part's other members reach both.
 #[test]
 fn cache_control_goes_to_compatible_servers_only() {
     use crate::{ProviderAdapter, ProviderEndpoint};
@@ -45,23 +45,32 @@ fn cache_control_goes_to_compatible_servers_only() {
     let req: ChatRequest = serde_json::from_str(
         r#"{"model":"m","messages":[{"role":"user","content":[
             {"type":"text","text":"long","cache_control":{"type":"ephemeral"},"x_hint":1},
+            {"type":"image_url","image_url":{"url":"https://example.com/a.png"},"cache_control":{"type":"ephemeral"}},
             {"type":"text","text":"short"}]}]}"#,
     )
     .expect("a valid request");
     let endpoint = ProviderEndpoint::new("p", "http://127.0.0.1:9/v1");
-    let part = |adapter: super::OpenAi| {
+    let parts = |adapter: super::OpenAi| {
         let request = adapter
             .chat_request(&endpoint, &req, "real")
             .expect("translates");
         let body: serde_json::Value = serde_json::from_slice(request.body()).expect("JSON");
-        body["messages"][0]["content"][0].clone()
+        body["messages"][0]["content"].clone()
     };
+    let image =
+        serde_json::json!({"type":"image_url","image_url":{"url":"https://example.com/a.png"}});
+    let mut marked = image.clone();
+    marked["cache_control"] = serde_json::json!({"type":"ephemeral"});
+    let compatible = parts(super::OpenAi::COMPATIBLE);
     assert_eq!(
-        part(super::OpenAi::COMPATIBLE),
+        compatible[0],
         serde_json::json!({"type":"text","text":"long","cache_control":{"type":"ephemeral"},"x_hint":1})
     );
+    assert_eq!(compatible[1], marked);
+    let official = parts(super::OpenAi::OFFICIAL);
     assert_eq!(
-        part(super::OpenAi::OFFICIAL),
+        official[0],
         serde_json::json!({"type":"text","text":"long","x_hint":1})
     );
+    assert_eq!(official[1], image);
 }

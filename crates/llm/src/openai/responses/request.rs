@@ -296,6 +296,7 @@ fn content_part(part: &Value, path: &str) -> Result<ContentPart, RequestError> {
                         .map(str::to_owned),
                     extra: Map::new(),
                 },
+                extra: Map::new(),
             }),
             None => Err(unsupported(
                 &format!("{path}.image_url"),

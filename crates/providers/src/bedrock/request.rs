@@ -196,7 +196,19 @@ fn messages(
                     content,
                     status: None,
                 });
-                ("user", vec![result])
+                // A checkpoint cannot sit inside a tool result: a marked
+                // part of one puts it right after the result, as the
+                // Anthropic adapter moves it onto the result block.
+                let point = match &message.content {
+                    Some(MessageContent::Parts(parts)) if cache => parts
+                        .iter()
+                        .rev()
+                        .find_map(|p| checkpoint(p.cache_control())),
+                    _ => None,
+                };
+                let mut turn = vec![result];
+                turn.extend(point.map(Block::CachePoint));
+                ("user", turn)
             }
             Role::Function => {
                 return Err(TranslateError::Unsupported {

@@ -90,14 +90,16 @@ pub(super) fn finish_reason(stop_reason: Option<&str>, called_tools: bool) -> Fi
 pub(super) fn usage(wire: &WireUsage) -> Usage {
     let input = wire.input_tokens.unwrap_or(0);
     let read = wire.cache_read_input_tokens.unwrap_or(0);
-    let written = wire.cache_write_input_tokens.unwrap_or(0);
-    let long = wire
-        .cache_details
-        .iter()
-        .flatten()
-        .filter(|d| d.ttl == "1h")
-        .fold(0u64, |sum, d| sum.saturating_add(d.input_tokens))
-        .min(written);
+    // The total is optional on the wire: writes reported only by lifetime
+    // still count (and bill), never fewer than their breakdown says.
+    let (mut detailed, mut long) = (0u64, 0u64);
+    for d in wire.cache_details.iter().flatten() {
+        detailed = detailed.saturating_add(d.input_tokens);
+        if d.ttl == "1h" {
+            long = long.saturating_add(d.input_tokens);
+        }
+    }
+    let written = wire.cache_write_input_tokens.unwrap_or(0).max(detailed);
     let mut details = PromptTokensDetails {
         cached_tokens: Some(read),
         extra: Default::default(),

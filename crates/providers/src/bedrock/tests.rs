@@ -343,3 +343,70 @@ fn an_image_breakpoint_becomes_a_cache_point_after_the_image() {
         serde_json::json!([image, {"text": "Describe it."}])
     );
 }
+
+/// Writes reported only by lifetime (the total is optional on the wire)
+/// still count, and a total below its breakdown is raised to it, so no
+/// written token goes unbilled.
+#[test]
+fn cache_writes_count_when_only_their_breakdown_is_given() {
+    let tokens = |wire: &str| {
+        let wire: super::wire::WireUsage = serde_json::from_str(wire).unwrap();
+        let t = super::response::usage(&wire).to_tokens();
+        (t.prompt, t.cache_write, t.cache_write_long)
+    };
+    let details = r#""cacheDetails":[{"ttl":"1h","inputTokens":30},{"ttl":"5m","inputTokens":10}]"#;
+    assert_eq!(
+        tokens(&format!(
+            r#"{{"inputTokens":5,"outputTokens":1,{details}}}"#
+        )),
+        (45, 40, 30)
+    );
+    assert_eq!(
+        tokens(&format!(
+            r#"{{"inputTokens":5,"outputTokens":1,"cacheWriteInputTokens":20,{details}}}"#
+        )),
+        (45, 40, 30)
+    );
+    assert_eq!(
+        tokens(r#"{"inputTokens":5,"outputTokens":1,"cacheWriteInputTokens":20}"#),
+        (25, 20, 0)
+    );
+}
+
+/// A tool result's breakpoint becomes a checkpoint right after the result
+/// block (none can sit inside it), for models that take them; two results
+/// answering one turn share the user turn, each followed by its own.
+#[test]
+fn a_tool_results_breakpoint_follows_the_result() {
+    let req: sy_llm::ChatRequest = serde_json::from_value(serde_json::json!({
+        "model": "m",
+        "messages": [
+            {"role": "user", "content": "Look both up."},
+            {"role": "assistant", "tool_calls": [
+                {"id": "a", "type": "function", "function": {"name": "f", "arguments": "{}"}},
+                {"id": "b", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "a", "content": [
+                {"type": "text", "text": "long result", "cache_control": {"type": "ephemeral"}}]},
+            {"role": "tool", "tool_call_id": "b", "content": "short"}
+        ]
+    }))
+    .unwrap();
+    let endpoint =
+        crate::ProviderEndpoint::new("b", "https://bedrock-runtime.us-east-1.amazonaws.com");
+    let result = |id: &str, text: &str| serde_json::json!({"toolResult": {"toolUseId": id, "content": [{"text": text}]}});
+    let body = serde_json::to_value(super::request::build(&endpoint, &req, true).unwrap()).unwrap();
+    assert_eq!(
+        body["messages"][2]["content"],
+        serde_json::json!([
+            result("a", "long result"),
+            {"cachePoint": {"type": "default"}},
+            result("b", "short")
+        ])
+    );
+    let body =
+        serde_json::to_value(super::request::build(&endpoint, &req, false).unwrap()).unwrap();
+    assert_eq!(
+        body["messages"][2]["content"],
+        serde_json::json!([result("a", "long result"), result("b", "short")])
+    );
+}

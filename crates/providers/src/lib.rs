@@ -78,6 +78,22 @@ pub trait ProviderAdapter: Send + Sync {
         model: &str,
     ) -> Result<http::Request<Bytes>, TranslateError>;
 
+    /// [`ProviderAdapter::chat_request`] for `req` as decoded from
+    /// `source`, a client's body in OpenAI's format that nothing has
+    /// changed since. An adapter whose upstream takes that format may send
+    /// the client's bytes with only the model replaced rather than encode
+    /// `req` again; by default `source` is not used.
+    fn chat_request_as_sent(
+        &self,
+        endpoint: &ProviderEndpoint,
+        req: &ChatRequest,
+        source: &[u8],
+        model: &str,
+    ) -> Result<http::Request<Bytes>, TranslateError> {
+        let _ = source;
+        self.chat_request(endpoint, req, model)
+    }
+
     /// Translate a whole successful (2xx) response body.
     fn chat_response(&self, body: &[u8]) -> Result<ChatResponse, TranslateError>;
 

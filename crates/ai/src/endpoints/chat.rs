@@ -36,10 +36,19 @@ pub(crate) async fn handle(
         model: request.model.clone(),
     };
     // Model lookup, routing and the provider call, shared with the other
-    // dialects.
+    // dialects. `body` is what `request` was decoded from, unchanged: an
+    // upstream of OpenAI's format is sent it with only the model replaced.
     let Called {
         info, meter, reply, ..
-    } = upstream::call_model(gateway, allowed, &request, false, AnswerForm::OpenAiJson).await?;
+    } = upstream::call_model(
+        gateway,
+        allowed,
+        &request,
+        Some(body),
+        false,
+        AnswerForm::OpenAiJson,
+    )
+    .await?;
 
     let mut response = match reply {
         ProviderReply::Complete(answer) => complete(*answer, &stamp, &meter),

@@ -37,7 +37,15 @@ pub(crate) async fn handle(
     };
     let Called {
         info, meter, reply, ..
-    } = upstream::call_model(gateway, allowed, &request, false, AnswerForm::Canonical).await?;
+    } = upstream::call_model(
+        gateway,
+        allowed,
+        &request,
+        None,
+        false,
+        AnswerForm::Canonical,
+    )
+    .await?;
     let mut response = match reply.decode(&info.deployment)? {
         Decoded::Complete(answer) => {
             let tokens = match &answer.usage {

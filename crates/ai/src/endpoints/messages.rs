@@ -47,6 +47,7 @@ pub(crate) async fn handle(
         gateway,
         allowed,
         &request,
+        None,
         request.is_stream(),
         AnswerForm::Canonical,
     )

@@ -34,7 +34,15 @@ pub(crate) async fn handle(
     let stamp = Stamp::new(request_id, unix_now(), request.model.clone());
     let Called {
         info, meter, reply, ..
-    } = upstream::call_model(gateway, allowed, &request, false, AnswerForm::Canonical).await?;
+    } = upstream::call_model(
+        gateway,
+        allowed,
+        &request,
+        None,
+        false,
+        AnswerForm::Canonical,
+    )
+    .await?;
     let mut response = match reply.decode(&info.deployment)? {
         Decoded::Complete(answer) => {
             let tokens = match &answer.usage {

@@ -58,13 +58,14 @@ pub(crate) async fn call_model(
     gateway: &AiGateway,
     allowed: &Caller<'_>,
     request: &Arc<ChatRequest>,
+    source: Option<&[u8]>,
     count_prompt: bool,
     form: AnswerForm,
 ) -> Result<Called, AiError> {
     let asked = allowed.model(&gateway.registry, &request.model)?;
     // Token, spend and model limits, before any provider is called.
     let quota = crate::quota::reserve(gateway, allowed, asked, request).await?;
-    match walk(gateway, asked, request, count_prompt, form).await {
+    match walk(gateway, asked, request, source, count_prompt, form).await {
         Ok(mut called) => {
             called.meter.quota = quota.clone();
             called.info.quota = quota;
@@ -83,11 +84,13 @@ async fn walk(
     gateway: &AiGateway,
     asked: &Model,
     request: &Arc<ChatRequest>,
+    source: Option<&[u8]>,
     count_prompt: bool,
     form: AnswerForm,
 ) -> Result<Called, AiError> {
     let mut run = Run {
         request,
+        source,
         form,
         counts: Vec::new(),
         attempts: 0,
@@ -181,6 +184,9 @@ fn call_headers<F: SetField + ?Sized>(fields: &mut F, info: &AiCallInfo) {
 /// One call's walk through deployments and models.
 struct Run<'r> {
     request: &'r Arc<ChatRequest>,
+    /// The client's bytes `request` was decoded from, when the endpoint
+    /// passes them on ([`crate::providers::Provider::chat`]).
+    source: Option<&'r [u8]>,
     /// The forms of a whole answer the endpoint takes.
     form: AnswerForm,
     /// Prompt counts by provider model id (vocabularies differ).
@@ -368,7 +374,9 @@ impl<'r> Run<'r> {
             self.attempts += 1;
             let in_flight = d.state.enter();
             let started = Instant::now();
-            let call = d.provider.chat(self.request, &d.model, self.form);
+            let call = d
+                .provider
+                .chat(self.request, self.source, &d.model, self.form);
             let result = match routing.timeout {
                 None => call.await,
                 Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
@@ -426,6 +434,7 @@ impl<'r> Run<'r> {
     fn fresh(&self) -> Run<'r> {
         Run {
             request: self.request,
+            source: self.source,
             form: self.form,
             counts: Vec::new(),
             attempts: 0,

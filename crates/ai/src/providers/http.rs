@@ -118,13 +118,17 @@ impl HttpProvider {
     async fn call(
         &self,
         req: &ChatRequest,
+        source: Option<&[u8]>,
         model: &str,
         form: AnswerForm,
     ) -> Result<ProviderReply, AiError> {
-        let upstream = self
-            .adapter
-            .chat_request(&self.endpoint, req, model)
-            .map_err(|e| self.translate_error(e))?;
+        let upstream = match source {
+            Some(source) => self
+                .adapter
+                .chat_request_as_sent(&self.endpoint, req, source, model),
+            None => self.adapter.chat_request(&self.endpoint, req, model),
+        }
+        .map_err(|e| self.translate_error(e))?;
         let (parts, bytes) = upstream.into_parts();
         let request = http::Request::from_parts(parts, sy_http::full(bytes));
         let deadline = tokio::time::Instant::now() + self.timeout;
@@ -274,10 +278,11 @@ impl Provider for HttpProvider {
     fn chat<'a>(
         &'a self,
         request: &'a ChatRequest,
+        source: Option<&'a [u8]>,
         deployment_model: &'a str,
         form: AnswerForm,
     ) -> BoxFuture<'a, Result<ProviderReply, AiError>> {
-        Box::pin(self.call(request, deployment_model, form))
+        Box::pin(self.call(request, source, deployment_model, form))
     }
 
     fn embeddings<'a>(

@@ -103,10 +103,14 @@ impl ProviderReply {
 ///   stream.
 pub trait Provider: Send + Sync {
     /// Answer `request` with the provider's model `deployment_model`; a
-    /// whole answer in one of the forms `form` allows.
+    /// whole answer in one of the forms `form` allows. `source`, when
+    /// given, is the client's OpenAI-format body `request` was decoded from
+    /// and is unchanged since (see
+    /// [`sy_providers::ProviderAdapter::chat_request_as_sent`]).
     fn chat<'a>(
         &'a self,
         request: &'a ChatRequest,
+        source: Option<&'a [u8]>,
         deployment_model: &'a str,
         form: AnswerForm,
     ) -> BoxFuture<'a, Result<ProviderReply, AiError>>;

@@ -1,6 +1,7 @@
 //! Real HTTP providers against in-process mock servers on loopback: the
 //! client speaks OpenAI, the upstream speaks its own wire format.
 
+use http::Method;
 use http::StatusCode;
 use serde_json::{Value, json};
 use sy_ai::AiGateway;
@@ -253,6 +254,56 @@ async fn openai_compatible_passes_through() {
     let events = events(&frames);
     assert!(events.iter().all(|e| !e.data.contains("\"usage\"")));
     assert_eq!(events.last().unwrap().data, "[DONE]");
+}
+
+const POST: Method = Method::POST;
+
+const OPENAI_ANSWER: &str = r#"{"id":"up","object":"chat.completion","created":1,"model":"real-model","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#;
+
+/// An OpenAI-format upstream gets the client's own bytes with only the
+/// model replaced (member order, spacing, numbers as written, unknown
+/// members), wherever the model stands; a body that must change in more
+/// than its model is encoded from the decoded request instead.
+#[tokio::test]
+async fn openai_format_upstreams_get_the_clients_bytes() {
+    let (url, mut seen) = capturing_raw(OPENAI_ANSWER).await;
+    let gw = gateway_on("openai_compatible", &url, "real \"model\"");
+    let sent = |client: &str| client.replace(r#""model": "m""#, r#""model": "real \"model\"""#);
+    for client in [
+        r#"{"messages": [{"role": "user", "content": "hi", "model": "not this"}], "temperature": 1, "x_vendor": {"k": [1.50]}, "model": "m"}"#,
+        r#"{"model": "m", "messages":[{"role":"user","content":"h\u00e9"}], "max_tokens" : 5 }"#,
+    ] {
+        let (status, _, _) = call(&gw, &[], POST, "/v1/chat/completions", client).await;
+        assert_eq!(status, StatusCode::OK);
+        let upstream = seen.recv().await.unwrap();
+        assert_eq!(String::from_utf8(upstream).unwrap(), sent(client));
+    }
+    // (The fixed answer is no stream: only what was sent matters here.)
+    let client = r#"{"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": true, "stream_options": {"include_usage": true}}"#;
+    let _ = call_frames(&gw, &[], POST, "/v1/chat/completions", client).await;
+    let upstream = seen.recv().await.unwrap();
+    assert_eq!(String::from_utf8(upstream).unwrap(), sent(client));
+    // Stream usage must be turned on: the body is encoded again.
+    let client =
+        r#"{"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": true}"#;
+    let _ = call_frames(&gw, &[], POST, "/v1/chat/completions", client).await;
+    let upstream: Value = serde_json::from_slice(&seen.recv().await.unwrap()).unwrap();
+    assert_eq!(upstream["model"], "real \"model\"");
+    assert_eq!(upstream["stream_options"], json!({"include_usage": true}));
+}
+
+/// OpenAI itself refuses `cache_control`: a request marking a breakpoint
+/// is encoded without it rather than sent as the client wrote it.
+#[tokio::test]
+async fn openai_gets_no_breakpoint_even_from_the_clients_bytes() {
+    let (url, mut seen) = capturing_raw(OPENAI_ANSWER).await;
+    let gw = gateway_on("openai", &url, "gpt-4o");
+    let client = r#"{"model": "m", "messages": [{"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]}]}"#;
+    let (status, _, _) = call(&gw, &[], POST, "/v1/chat/completions", client).await;
+    assert_eq!(status, StatusCode::OK);
+    let upstream = String::from_utf8(seen.recv().await.unwrap()).unwrap();
+    assert!(!upstream.contains("cache_control"), "{upstream}");
+    assert!(upstream.contains(r#""model":"gpt-4o""#), "{upstream}");
 }
 
 /// A one-shot server that answers 200 with the start of an Anthropic

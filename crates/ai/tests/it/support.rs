@@ -50,6 +50,21 @@ pub fn gateway_on(kind: &str, base_url: &str, model: &str) -> AiGateway {
 /// A server that answers every request with `answer` (JSON) and sends the
 /// JSON body it received on the channel.
 pub async fn capturing_server(answer: &'static str) -> (String, mpsc::UnboundedReceiver<Value>) {
+    capturing_with(answer, |body| {
+        serde_json::from_slice(body).unwrap_or(Value::Null)
+    })
+    .await
+}
+
+/// [`capturing_server`] sending the bytes of each body as they came.
+pub async fn capturing_raw(answer: &'static str) -> (String, mpsc::UnboundedReceiver<Vec<u8>>) {
+    capturing_with(answer, <[u8]>::to_vec).await
+}
+
+async fn capturing_with<T: Send + 'static>(
+    answer: &'static str,
+    seen_as: fn(&[u8]) -> T,
+) -> (String, mpsc::UnboundedReceiver<T>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = mpsc::unbounded_channel();
@@ -79,7 +94,7 @@ pub async fn capturing_server(answer: &'static str) -> (String, mpsc::UnboundedR
                         break seen[end + 4..end + 4 + length].to_vec();
                     }
                 };
-                let _ = tx.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                let _ = tx.send(seen_as(&body));
                 let head = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                     answer.len()

@@ -9,6 +9,7 @@ mod completion_json;
 mod completions;
 mod embeddings;
 mod error;
+mod model_swap;
 mod models;
 mod parse;
 pub mod responses;
@@ -19,5 +20,6 @@ pub use completions::{
 };
 pub use embeddings::parse_embeddings_request;
 pub use error::{ErrorBody, ErrorDetail, error_type_for_status};
+pub use model_swap::with_model;
 pub use models::{ModelList, ModelObject};
 pub use parse::{RequestError, parse_chat_request};

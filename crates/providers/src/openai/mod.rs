@@ -93,6 +93,33 @@ impl ProviderAdapter for OpenAi {
         )
     }
 
+    /// The client's bytes with the deployment's model, unless the body
+    /// must change in more than its model (a breakpoint OpenAI refuses,
+    /// stream usage to turn on).
+    fn chat_request_as_sent(
+        &self,
+        endpoint: &ProviderEndpoint,
+        req: &ChatRequest,
+        source: &[u8],
+        model: &str,
+    ) -> Result<http::Request<Bytes>, TranslateError> {
+        let refused = self.official && req.asks_for_prompt_cache();
+        let as_sent = !refused && !request::usage_forced(req, true);
+        match as_sent
+            .then(|| sy_llm::openai::with_model(source, model))
+            .flatten()
+        {
+            Some(json) => request::post_json(
+                &endpoint.url("/chat/completions"),
+                auth::bearer(endpoint).into_iter().collect(),
+                endpoint,
+                json,
+                req.is_stream(),
+            ),
+            None => self.chat_request(endpoint, req, model),
+        }
+    }
+
     fn chat_response(&self, body: &[u8]) -> Result<ChatResponse, TranslateError> {
         response::parse(self.name(), body)
     }

@@ -37,10 +37,7 @@ pub(crate) fn body_json(
 ) -> Result<Vec<u8>, serde_json::Error> {
     /// Room for most chat requests at once (the buffer grows past it).
     const FIRST_CAPACITY: usize = 1024;
-    let usage_forced = req.is_stream()
-        && usage_option
-        && req.stream_options.as_ref().and_then(|o| o.include_usage) != Some(true);
-    if !usage_forced {
+    if !usage_forced(req, usage_option) {
         const HEAD: &[u8] = b"{\"model\":";
         let mut whole = Vec::with_capacity(FIRST_CAPACITY);
         serde_json::to_writer(&mut whole, req)?;
@@ -57,6 +54,14 @@ pub(crate) fn body_json(
     let mut whole = Vec::with_capacity(FIRST_CAPACITY);
     serde_json::to_writer(&mut whole, &body(req, model, usage_option))?;
     Ok(whole)
+}
+
+/// Whether [`body`] turns `stream_options.include_usage` on: the body then
+/// differs from the client's in more than its model.
+pub(crate) fn usage_forced(req: &ChatRequest, usage_option: bool) -> bool {
+    req.is_stream()
+        && usage_option
+        && req.stream_options.as_ref().and_then(|o| o.include_usage) != Some(true)
 }
 
 /// Replace `len` bytes at `at` by `with`, moving the tail once

@@ -96,6 +96,7 @@ impl Provider for MockProvider {
     fn chat<'a>(
         &'a self,
         request: &'a ChatRequest,
+        _source: Option<&'a [u8]>,
         deployment_model: &'a str,
         _form: AnswerForm,
     ) -> BoxFuture<'a, Result<ProviderReply, AiError>> {

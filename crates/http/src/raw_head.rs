@@ -274,20 +274,33 @@ fn byte_ok(b: &u8) -> bool {
 
 /// [`byte_ok`] for every byte of `v`, eight at a time: a word with no byte
 /// below 0x20 (tabs included) and none equal to 0x7f is fine as a whole,
-/// and only a word with one is checked byte by byte.
+/// and only a word with one is checked byte by byte. The bytes after the
+/// last whole word are checked as the value's last eight (overlapping the
+/// word before), and a value shorter than a word padded with spaces: a
+/// byte-by-byte tail cost as much as all the words of a typical value.
 fn value_ok(v: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // Exact for "some byte is below n" with n <= 0x80 (Hacker's Delight).
     let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS != 0;
-    let mut words = v.chunks_exact(8);
-    for word in &mut words {
-        let x = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or_default());
-        if (below(x, 0x20) || below(x ^ (ONES * 0x7f), 1)) && !word.iter().all(byte_ok) {
-            return false;
+    let word_ok = |word: [u8; 8]| {
+        let x = u64::from_le_bytes(word);
+        !(below(x, 0x20) || below(x ^ (ONES * 0x7f), 1)) || word.iter().all(byte_ok)
+    };
+    let Some(last) = v.len().checked_sub(8) else {
+        let mut word = [b' '; 8];
+        if let Some(head) = word.get_mut(..v.len()) {
+            head.copy_from_slice(v);
         }
-    }
-    words.remainder().iter().all(byte_ok)
+        return word_ok(word);
+    };
+    let mut words = v.chunks_exact(8);
+    let whole = words.all(|w| word_ok(<[u8; 8]>::try_from(w).unwrap_or_default()));
+    whole
+        && (words.remainder().is_empty()
+            || v.get(last..)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                .is_some_and(word_ok))
 }
 
 /// `(name, value, offset of the value)` of one `name: value\r\n` line.
@@ -458,7 +471,7 @@ mod tests {
     #[test]
     fn values_are_checked_as_byte_by_byte() {
         // Every byte value at every offset of a word and of the tail.
-        for len in [1, 7, 8, 9, 16, 23] {
+        for len in [1, 2, 7, 8, 9, 15, 16, 23] {
             for at in 0..len {
                 for b in 0..=255u8 {
                     let mut v = vec![b'a'; len];

@@ -283,6 +283,15 @@ async fn openai_format_upstreams_get_the_clients_bytes() {
     let _ = call_frames(&gw, &[], POST, "/v1/chat/completions", client).await;
     let upstream = seen.recv().await.unwrap();
     assert_eq!(String::from_utf8(upstream).unwrap(), sent(client));
+    // A repeated `model` (decoded leniently, the last one kept) cannot be
+    // swapped alone: the body is encoded again, with the one model.
+    let client = r#"{"model": "x", "messages": [{"role": "user", "content": "hi"}], "model": "m"}"#;
+    let (status, _, _) = call(&gw, &[], POST, "/v1/chat/completions", client).await;
+    assert_eq!(status, StatusCode::OK);
+    let upstream = String::from_utf8(seen.recv().await.unwrap()).unwrap();
+    assert_eq!(upstream.matches("\"model\"").count(), 1, "{upstream}");
+    let upstream: Value = serde_json::from_str(&upstream).unwrap();
+    assert_eq!(upstream["model"], "real \"model\"");
     // Stream usage must be turned on: the body is encoded again.
     let client =
         r#"{"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": true}"#;

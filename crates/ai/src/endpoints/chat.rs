@@ -28,7 +28,8 @@ pub(crate) async fn handle(
     body: &[u8],
     request_id: &str,
 ) -> Result<Response<Body>, AiError> {
-    let request = Arc::new(openai::parse_chat_request(body)?);
+    let (request, source) = openai::parse_chat_request_with_source(body)?;
+    let request = Arc::new(request);
     let stamp = Stamp {
         // Concatenated, not `format!`: this runs on every answer.
         id: ["chatcmpl-", request_id].concat(),
@@ -36,15 +37,15 @@ pub(crate) async fn handle(
         model: request.model.clone(),
     };
     // Model lookup, routing and the provider call, shared with the other
-    // dialects. `body` is what `request` was decoded from, unchanged: an
-    // upstream of OpenAI's format is sent it with only the model replaced.
+    // dialects. `source` is the body when `request` says exactly what it
+    // says: an upstream of OpenAI's format is sent it, model replaced.
     let Called {
         info, meter, reply, ..
     } = upstream::call_model(
         gateway,
         allowed,
         &request,
-        Some(body),
+        source,
         false,
         AnswerForm::OpenAiJson,
     )

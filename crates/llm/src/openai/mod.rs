@@ -22,4 +22,4 @@ pub use embeddings::parse_embeddings_request;
 pub use error::{ErrorBody, ErrorDetail, error_type_for_status};
 pub use model_swap::with_model;
 pub use models::{ModelList, ModelObject};
-pub use parse::{RequestError, parse_chat_request};
+pub use parse::{RequestError, parse_chat_request, parse_chat_request_with_source};

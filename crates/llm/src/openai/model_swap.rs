@@ -4,36 +4,33 @@
 //! Why: decoding a request is needed to route, count and check it, but
 //! encoding the decoded request again for an OpenAI-compatible upstream
 //! only reproduced the client's bytes (~2.5k instructions for a short chat
-//! request). Finding the one member to change (a walk over the body that
-//! builds nothing) and copying the rest around it costs a fraction.
+//! request). Finding the one member to change (a walk over the body up to
+//! it that builds nothing) and copying the rest around it costs a fraction.
 
 use crate::json_scan::{self, ScanError};
 
-/// `source`, a JSON object that was decoded successfully, with the value
-/// of its top-level `model` member replaced by `model`. `None` when there
-/// is not exactly one such member as written (a key spelled with escapes;
-/// a repeated key, which the lenient decoder reads as its last value; a
-/// value that is not a string): the caller encodes the decoded request
-/// instead.
+/// `source`, a JSON object decoded strictly (its `model` member once: see
+/// [`super::parse_chat_request_with_source`]), with the value of its
+/// top-level `model` member replaced by `model`. The walk stops there: the
+/// rest was checked by the decoder, and walking it cost as much as the
+/// encoding this replaces. `None` when the member cannot be found as
+/// written (a key spelled with escapes, a value that is not a string): the
+/// caller encodes the decoded request instead.
 pub fn with_model(source: &[u8], model: &str) -> Option<Vec<u8>> {
-    /// Stops the walk at a second `model`: the body is encoded instead.
-    const REPEATED: ScanError = ScanError {
-        what: "`model` repeated",
+    /// Stops the walk once the member is found.
+    const FOUND: ScanError = ScanError {
+        what: "found",
         at: 0,
     };
     let mut value = None;
-    json_scan::members_of(source, |m| {
-        if source.get(m.key) != Some(b"model".as_slice()) {
-            return Ok(());
+    let walked = json_scan::members_of(source, |m| {
+        if source.get(m.key) == Some(b"model".as_slice()) {
+            value = Some(m.value);
+            return Err(FOUND);
         }
-        if value.is_some() {
-            return Err(REPEATED);
-        }
-        value = Some(m.value);
         Ok(())
-    })
-    .ok()?;
-    let value = value?;
+    });
+    let value = value.filter(|_| walked == Err(FOUND))?;
     let (head, rest) = (source.get(..value.start)?, source.get(value.end..)?);
     if source.get(value.start) != Some(&b'"') {
         return None;
@@ -78,17 +75,24 @@ mod tests {
         );
     }
 
+    /// A repeated `model` (which the lenient pass reads as its last value)
+    /// gives no source to swap in, so one member is never swapped alone;
+    /// a strictly decoded body is its own source.
+    #[test]
+    fn only_a_strictly_decoded_body_is_a_source() {
+        use crate::openai::parse_chat_request_with_source as parse;
+        let repeated = br#"{"model":"a","messages":[{"role":"user","content":"x"}],"model":"b"}"#;
+        let (request, source) = parse(repeated).unwrap();
+        assert_eq!((request.model.as_str(), source), ("b", None));
+        let once = br#"{"model":"a","messages":[{"role":"user","content":"x"}]}"#;
+        assert_eq!(parse(once).unwrap().1, Some(once.as_slice()));
+    }
+
     /// A member the scan cannot see as written is left to the encoder.
     #[test]
     fn a_model_not_written_plainly_is_not_swapped() {
         assert_eq!(swapped(r#"{"mod\u0065l":"v","messages":[]}"#, "m"), None);
         assert_eq!(swapped(r#"{"model":null,"messages":[]}"#, "m"), None);
-        // A repeated key: the decoder kept the last, so no one member may
-        // be swapped alone.
-        assert_eq!(
-            swapped(r#"{"model":"a","messages":[],"model":"b"}"#, "m"),
-            None
-        );
         assert_eq!(swapped(r#"{"messages":[]}"#, "m"), None);
         assert_eq!(swapped(r#"["model"]"#, "m"), None);
     }

@@ -85,13 +85,25 @@ impl RequestError {
 /// field on the way, for an error most requests never have, cost about as
 /// much as the decoding itself.
 pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, RequestError> {
+    parse_chat_request_with_source(body).map(|(request, _)| request)
+}
+
+/// [`parse_chat_request`], with `body` given back as the request's source
+/// when it was decoded strictly: each typed member once (a repeated one is
+/// an error there), so the body says what the request says and may be sent
+/// on with only its model replaced ([`super::with_model`]). A body read by
+/// the lenient second pass, which takes a repeated member's last value,
+/// has no source.
+pub fn parse_chat_request_with_source(
+    body: &[u8],
+) -> Result<(ChatRequest, Option<&[u8]>), RequestError> {
     if let Ok(request) = crate::from_json::<ChatRequest>(body)
         && !request.messages.is_empty()
     {
         check_rules(&request)?;
-        return Ok(request);
+        return Ok((request, Some(body)));
     }
-    parse_explained(body)
+    parse_explained(body).map(|request| (request, None))
 }
 
 /// The checks in order, each with OpenAI's error (see the module docs).

@@ -216,7 +216,7 @@ mod tests {
             String::from_utf8(body.to_vec()).unwrap(),
             concat!(
                 "event: message_start\n",
-                r#"data: {"type":"message_start","message":{"id":"msg_r","type":"message","role":"assistant","model":"public","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":10,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}}"#,
+                r#"data: {"type":"message_start","message":{"id":"msg_r","type":"message","role":"assistant","model":"public","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":10,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"cache_creation":{"ephemeral_1h_input_tokens":0,"ephemeral_5m_input_tokens":0}}}}"#,
                 "\n\n",
                 "event: content_block_start\n",
                 r#"data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,

@@ -55,6 +55,10 @@ async fn anthropic_clients_keep_their_breakpoints_at_anthropic() {
     // 1.25× input: 3 × $3/M + 1,200 × $3.75/M + 2 × $15/M.
     assert_eq!(answer["usage"]["input_tokens"], 3);
     assert_eq!(answer["usage"]["cache_creation_input_tokens"], 1200);
+    assert_eq!(
+        answer["usage"]["cache_creation"],
+        json!({"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 1200})
+    );
     assert_eq!(header(&headers, "x-switchyard-cost-usd"), Some("0.004539"));
 }
 
@@ -238,7 +242,13 @@ async fn bedrock_checkpoints_keep_their_lifetime_and_bill_it() {
         sent["messages"][0]["content"][1],
         json!({"cachePoint": {"type": "default"}})
     );
-    assert_eq!(json_of(&body)["usage"]["cache_creation_input_tokens"], 2800);
+    let usage = &json_of(&body)["usage"];
+    assert_eq!(usage["cache_creation_input_tokens"], 2800);
+    // The split by lifetime, as Anthropic reports it.
+    assert_eq!(
+        usage["cache_creation"],
+        json!({"ephemeral_1h_input_tokens": 2000, "ephemeral_5m_input_tokens": 800})
+    );
     // $0.25/M input: 4 × 0.25 + 800 × 0.3125 + 2,000 × 0.50 + 8 × $1.25/M.
     assert_eq!(header(&headers, "x-switchyard-cost-usd"), Some("0.001261"));
 }

@@ -9,7 +9,9 @@
 use serde_json::Value;
 
 use super::STOP_SEQUENCE_KEY;
-use super::wire::{MESSAGE_TYPE, MessageResponse, MessageUsage, ResponseBlock, StopReason};
+use super::wire::{
+    CacheCreation, MESSAGE_TYPE, MessageResponse, MessageUsage, ResponseBlock, StopReason,
+};
 use crate::chat::{ChatResponse, Extra, FinishReason};
 use crate::usage::Usage;
 
@@ -81,7 +83,8 @@ pub fn stop_reason(finish: Option<FinishReason>, extra: &Extra) -> (StopReason, 
 
 /// Anthropic usage from canonical usage: cache reads and writes move out
 /// of the input count into `cache_read_input_tokens` and
-/// `cache_creation_input_tokens`, as Anthropic reports them.
+/// `cache_creation_input_tokens`, as Anthropic reports them, the writes
+/// also split by lifetime (`cache_creation`).
 pub fn usage(usage: &Usage) -> MessageUsage {
     let tokens = usage.to_tokens();
     MessageUsage {
@@ -92,6 +95,10 @@ pub fn usage(usage: &Usage) -> MessageUsage {
         output_tokens: tokens.completion,
         cache_creation_input_tokens: Some(tokens.cache_write),
         cache_read_input_tokens: Some(tokens.cached),
+        cache_creation: Some(CacheCreation {
+            ephemeral_1h_input_tokens: tokens.cache_write_long,
+            ephemeral_5m_input_tokens: tokens.cache_write.saturating_sub(tokens.cache_write_long),
+        }),
     }
 }
 

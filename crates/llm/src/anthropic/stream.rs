@@ -17,8 +17,8 @@ use bytes::Bytes;
 
 use super::response::{stop_reason, usage as message_usage};
 use super::wire::{
-    BlockDelta, DeltaUsage, MESSAGE_TYPE, MessageDeltaBody, MessageResponse, MessageUsage,
-    ResponseBlock, StopReason, StreamEvent,
+    BlockDelta, CacheCreation, DeltaUsage, MESSAGE_TYPE, MessageDeltaBody, MessageResponse,
+    MessageUsage, ResponseBlock, StopReason, StreamEvent,
 };
 use super::{ErrorBody, ErrorDetail};
 use crate::chat::{ChatChunk, ToolCallDelta};
@@ -89,6 +89,7 @@ impl StreamEncoder {
                     output_tokens: 0,
                     cache_creation_input_tokens: Some(0),
                     cache_read_input_tokens: Some(0),
+                    cache_creation: Some(CacheCreation::default()),
                 },
             },
         }]

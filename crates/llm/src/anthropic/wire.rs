@@ -399,6 +399,19 @@ pub struct MessageUsage {
     /// Input tokens read from the prompt cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_read_input_tokens: Option<u64>,
+    /// The cache writes by lifetime (they sum to
+    /// `cache_creation_input_tokens`), billed differently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_creation: Option<CacheCreation>,
+}
+
+/// Input tokens written to the prompt cache, by the entry's lifetime.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheCreation {
+    /// Written to one-hour entries.
+    pub ephemeral_1h_input_tokens: u64,
+    /// Written to five-minute entries.
+    pub ephemeral_5m_input_tokens: u64,
 }
 
 /// One event of a streamed answer. The SSE `event:` field repeats `type`.

@@ -311,7 +311,9 @@ fn text_response() {
             "content": [{"type": "text", "text": "Hello!"}],
             "stop_reason": "end_turn", "stop_sequence": null,
             "usage": {"input_tokens": 20, "output_tokens": 7,
-                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 10}
+                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 10,
+                      "cache_creation": {"ephemeral_1h_input_tokens": 0,
+                                         "ephemeral_5m_input_tokens": 0}}
         })
     );
 }
@@ -483,7 +485,9 @@ fn text_stream_exact_events() {
                 "id": "msg_s", "type": "message", "role": "assistant", "model": "claude-x",
                 "content": [], "stop_reason": null, "stop_sequence": null,
                 "usage": {"input_tokens": 12, "output_tokens": 0,
-                          "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}}),
+                          "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
+                          "cache_creation": {"ephemeral_1h_input_tokens": 0,
+                                             "ephemeral_5m_input_tokens": 0}}}}),
             json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
             json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hel"}}),
             json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "lo"}}),

@@ -193,14 +193,30 @@ impl ContentPart {
     }
 
     /// The part's prompt-caching breakpoint ([`CACHE_CONTROL`]), if it
-    /// marks one. Only text and image parts are read: other parts pass on
-    /// whole, to the servers that take them as they are.
+    /// marks one, on a part of any type: a server that refuses the member
+    /// must not get it on a `file` part either.
     pub fn cache_control(&self) -> Option<&serde_json::Value> {
+        self.members().get(CACHE_CONTROL)
+    }
+
+    /// The part's members beside its typed ones (all of them, `type`
+    /// included, for a part of another type).
+    fn members(&self) -> &Extra {
         match self {
-            ContentPart::Text { extra, .. } | ContentPart::ImageUrl { extra, .. } => {
-                extra.get(CACHE_CONTROL)
-            }
-            ContentPart::Other(_) => None,
+            ContentPart::Text { extra, .. } | ContentPart::ImageUrl { extra, .. } => extra,
+            ContentPart::Other(part) => part,
+        }
+    }
+
+    /// [`ContentPart::cache_control`] taken off the part.
+    pub fn take_cache_control(&mut self) -> Option<serde_json::Value> {
+        self.members_mut().remove(CACHE_CONTROL)
+    }
+
+    fn members_mut(&mut self) -> &mut Extra {
+        match self {
+            ContentPart::Text { extra, .. } | ContentPart::ImageUrl { extra, .. } => extra,
+            ContentPart::Other(part) => part,
         }
     }
 }

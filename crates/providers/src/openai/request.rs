@@ -5,7 +5,7 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, header};
 use serde::Serialize;
 use sy_llm::ChatRequest;
-use sy_llm::chat::{CACHE_CONTROL, ContentPart, Extra, MessageContent, Role, StreamOptions};
+use sy_llm::chat::{CACHE_CONTROL, Extra, MessageContent, Role, StreamOptions};
 
 use crate::{ProviderEndpoint, TranslateError};
 
@@ -175,9 +175,9 @@ fn accept(stream: bool) -> HeaderValue {
     }
 }
 
-/// Remove [`CACHE_CONTROL`] from the request, every tool and every text
-/// and image part, for servers that refuse it (OpenAI: "Unknown
-/// parameter") or have no use for it. Nothing is lost: OpenAI caches long
+/// Remove [`CACHE_CONTROL`] from the request, every tool and every part,
+/// for servers that refuse it (OpenAI: "Unknown parameter") or have no use
+/// for it. Nothing is lost: OpenAI caches long
 /// prompt prefixes by itself.
 pub(crate) fn drop_cache_control(body: &mut ChatRequest) {
     body.extra.remove(CACHE_CONTROL);
@@ -187,10 +187,7 @@ pub(crate) fn drop_cache_control(body: &mut ChatRequest) {
     for message in &mut body.messages {
         if let Some(MessageContent::Parts(parts)) = &mut message.content {
             for part in parts {
-                if let ContentPart::Text { extra, .. } | ContentPart::ImageUrl { extra, .. } = part
-                {
-                    extra.remove(CACHE_CONTROL);
-                }
+                part.take_cache_control();
             }
         }
     }

@@ -46,7 +46,8 @@ fn cache_control_goes_to_compatible_servers_only() {
         r#"{"model":"m","messages":[{"role":"user","content":[
             {"type":"text","text":"long","cache_control":{"type":"ephemeral"},"x_hint":1},
             {"type":"image_url","image_url":{"url":"https://example.com/a.png"},"cache_control":{"type":"ephemeral"}},
-            {"type":"text","text":"short"}]}]}"#,
+            {"type":"text","text":"short"},
+            {"type":"file","file":{"file_id":"file-1"},"cache_control":{"type":"ephemeral"}}]}]}"#,
     )
     .expect("a valid request");
     let endpoint = ProviderEndpoint::new("p", "http://127.0.0.1:9/v1");
@@ -73,4 +74,14 @@ fn cache_control_goes_to_compatible_servers_only() {
         serde_json::json!({"type":"text","text":"long","x_hint":1})
     );
     assert_eq!(official[1], image);
+    let file = serde_json::json!({"type":"file","file":{"file_id":"file-1"}});
+    let mut marked_file = file.clone();
+    marked_file["cache_control"] = serde_json::json!({"type":"ephemeral"});
+    assert_eq!((&compatible[3], &official[3]), (&marked_file, &file));
+    // A file part's breakpoint alone marks the request too (so OpenAI's
+    // body is re-encoded without it rather than sent as the client wrote).
+    let only_file: ChatRequest = serde_json::from_value(serde_json::json!(
+        {"model": "m", "messages": [{"role": "user", "content": [marked_file]}]}))
+    .expect("a valid request");
+    assert!(only_file.asks_for_prompt_cache());
 }

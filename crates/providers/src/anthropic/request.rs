@@ -162,9 +162,9 @@ fn system_prompt(messages: &[&Message]) -> Option<WireContent> {
     // Images have no place in `system`: only a text part's breakpoint
     // counts.
     let cached = messages.iter().any(|m| match &m.content {
-        Some(MessageContent::Parts(parts)) => parts.iter().any(
-            |p| matches!(p, ContentPart::Text { extra, .. } if extra.contains_key(CACHE_CONTROL)),
-        ),
+        Some(MessageContent::Parts(parts)) => parts
+            .iter()
+            .any(|p| matches!(p, ContentPart::Text { .. }) && p.cache_control().is_some()),
         _ => false,
     });
     if !cached {

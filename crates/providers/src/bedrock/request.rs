@@ -117,11 +117,6 @@ pub(super) fn build(
     })
 }
 
-/// Whether a text part or tool marks a prompt-caching breakpoint.
-fn breakpoint(extra: &Extra) -> bool {
-    extra.contains_key(CACHE_CONTROL)
-}
-
 /// The checkpoint for a breakpoint (a `cache_control` value), if there is
 /// one. Its `ttl` is carried when Bedrock takes it (`5m`, `1h`), so a client
 /// paying for an hour gets an hour; any other lifetime is left out, and
@@ -155,19 +150,19 @@ fn messages(
         let (role, content) = match message.role {
             Role::System | Role::Developer => {
                 let marked = match &message.content {
-                    Some(MessageContent::Parts(parts)) if cache => parts
-                        .iter()
-                        .any(|p| matches!(p, ContentPart::Text { extra, .. } if breakpoint(extra))),
+                    Some(MessageContent::Parts(parts)) if cache => parts.iter().any(|p| {
+                        matches!(p, ContentPart::Text { .. }) && p.cache_control().is_some()
+                    }),
                     _ => false,
                 };
                 if marked && let Some(MessageContent::Parts(parts)) = &message.content {
                     // Part by part, so the checkpoint follows its part.
                     for part in parts {
-                        if let ContentPart::Text { text, extra } = part {
+                        if let ContentPart::Text { text, .. } = part {
                             if !text.is_empty() {
                                 system.push(SystemBlock::Text(text.clone()));
                             }
-                            if let Some(point) = checkpoint(extra.get(CACHE_CONTROL)) {
+                            if let Some(point) = checkpoint(part.cache_control()) {
                                 system.push(SystemBlock::CachePoint(point));
                             }
                         }

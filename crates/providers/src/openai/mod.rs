@@ -40,6 +40,8 @@ pub(crate) use auth::bearer;
 /// OpenAI's public API.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
+const NAME: &str = "openai";
+
 /// The OpenAI adapter.
 #[derive(Debug, Clone, Copy)]
 pub struct OpenAi {
@@ -51,9 +53,41 @@ impl OpenAi {
     pub const OFFICIAL: OpenAi = OpenAi { official: true };
     /// For any OpenAI-compatible server (base URL required).
     pub const COMPATIBLE: OpenAi = OpenAi { official: false };
-}
 
-const NAME: &str = "openai";
+    /// OpenAI refuses a part's `cache_control`; compatible servers in
+    /// front of Anthropic models (OpenRouter, LiteLLM) take it.
+    fn drops_breakpoints(&self, req: &ChatRequest) -> bool {
+        self.official && req.asks_for_prompt_cache()
+    }
+
+    /// `req` encoded for this server, with the deployment's `model`.
+    fn encoded(&self, req: &ChatRequest, model: &str) -> Result<Vec<u8>, TranslateError> {
+        if self.drops_breakpoints(req) {
+            let mut body = request::body(req, model, true);
+            request::drop_cache_control(&mut body);
+            serde_json::to_vec(&body)
+        } else {
+            request::body_json(req, model, true)
+        }
+        .map_err(request::unencodable)
+    }
+
+    /// The `POST` of `json` to the chat endpoint with the key.
+    fn post(
+        &self,
+        endpoint: &ProviderEndpoint,
+        req: &ChatRequest,
+        json: Vec<u8>,
+    ) -> Result<http::Request<Bytes>, TranslateError> {
+        request::post_json(
+            &endpoint.url("/chat/completions"),
+            auth::bearer(endpoint).into_iter().collect(),
+            endpoint,
+            json,
+            req.is_stream(),
+        )
+    }
+}
 
 impl ProviderAdapter for OpenAi {
     fn name(&self) -> &'static str {
@@ -74,23 +108,7 @@ impl ProviderAdapter for OpenAi {
         req: &ChatRequest,
         model: &str,
     ) -> Result<http::Request<Bytes>, TranslateError> {
-        // OpenAI refuses a text part's `cache_control`; compatible servers
-        // in front of Anthropic models (OpenRouter, LiteLLM) take it.
-        let json = if self.official && req.asks_for_prompt_cache() {
-            let mut body = request::body(req, model, true);
-            request::drop_cache_control(&mut body);
-            serde_json::to_vec(&body)
-        } else {
-            request::body_json(req, model, true)
-        }
-        .map_err(request::unencodable)?;
-        request::post_json(
-            &endpoint.url("/chat/completions"),
-            auth::bearer(endpoint).into_iter().collect(),
-            endpoint,
-            json,
-            req.is_stream(),
-        )
+        self.post(endpoint, req, self.encoded(req, model)?)
     }
 
     /// The client's bytes with the deployment's model, unless the body
@@ -103,21 +121,15 @@ impl ProviderAdapter for OpenAi {
         source: &[u8],
         model: &str,
     ) -> Result<http::Request<Bytes>, TranslateError> {
-        let refused = self.official && req.asks_for_prompt_cache();
-        let as_sent = !refused && !request::usage_forced(req, true);
-        match as_sent
+        let as_sent = !self.drops_breakpoints(req) && !request::usage_forced(req, true);
+        let json = match as_sent
             .then(|| sy_llm::openai::with_model(source, model))
             .flatten()
         {
-            Some(json) => request::post_json(
-                &endpoint.url("/chat/completions"),
-                auth::bearer(endpoint).into_iter().collect(),
-                endpoint,
-                json,
-                req.is_stream(),
-            ),
-            None => self.chat_request(endpoint, req, model),
-        }
+            Some(json) => json,
+            None => self.encoded(req, model)?,
+        };
+        self.post(endpoint, req, json)
     }
 
     fn chat_response(&self, body: &[u8]) -> Result<ChatResponse, TranslateError> {

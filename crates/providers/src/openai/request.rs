@@ -27,9 +27,9 @@ pub(crate) fn body(req: &ChatRequest, model: &str, usage_option: bool) -> ChatRe
 }
 
 /// [`body`] as JSON, without copying the request when only `model`
-/// changes: the request is encoded as it is and its leading `model`
-/// member replaced in place. A clone of every message was a cost of every
-/// call, and so were a second buffer and the growth of the first.
+/// changes: the request is encoded as it is and its `model` swapped in the
+/// bytes ([`sy_llm::openai::with_model`], as for a client's own body). A
+/// clone of every message was a cost of every call.
 pub(crate) fn body_json(
     req: &ChatRequest,
     model: &str,
@@ -38,17 +38,10 @@ pub(crate) fn body_json(
     /// Room for most chat requests at once (the buffer grows past it).
     const FIRST_CAPACITY: usize = 1024;
     if !usage_forced(req, usage_option) {
-        const HEAD: &[u8] = b"{\"model\":";
         let mut whole = Vec::with_capacity(FIRST_CAPACITY);
         serde_json::to_writer(&mut whole, req)?;
-        // `model` is the first field `ChatRequest` encodes; should that
-        // ever change, the request is copied as before.
-        if let Some(asked) = whole.get(HEAD.len()..).and_then(encoded_string_len)
-            && whole.starts_with(HEAD)
-        {
-            let replacement = serde_json::to_vec(model)?;
-            replace_range(&mut whole, HEAD.len(), asked, &replacement);
-            return Ok(whole);
+        if let Some(swapped) = sy_llm::openai::with_model(&whole, model) {
+            return Ok(swapped);
         }
     }
     let mut whole = Vec::with_capacity(FIRST_CAPACITY);
@@ -62,38 +55,6 @@ pub(crate) fn usage_forced(req: &ChatRequest, usage_option: bool) -> bool {
     req.is_stream()
         && usage_option
         && req.stream_options.as_ref().and_then(|o| o.include_usage) != Some(true)
-}
-
-/// Replace `len` bytes at `at` by `with`, moving the tail once
-/// (`Vec::splice` cost several times as much for this one range).
-fn replace_range(bytes: &mut Vec<u8>, at: usize, len: usize, with: &[u8]) {
-    let tail = at + len;
-    let old_len = bytes.len();
-    if with.len() > len {
-        bytes.resize(old_len + with.len() - len, 0);
-    }
-    bytes.copy_within(tail..old_len, at + with.len());
-    bytes.truncate(old_len + with.len() - len);
-    if let Some(place) = bytes.get_mut(at..at + with.len()) {
-        place.copy_from_slice(with);
-    }
-}
-
-/// The length of the JSON string `serde_json` wrote at the start of
-/// `bytes`, quotes included: its only escapes are a backslash and one
-/// character or `u` and four hex digits, none of them a quote.
-fn encoded_string_len(bytes: &[u8]) -> Option<usize> {
-    if bytes.first() != Some(&b'"') {
-        return None;
-    }
-    let mut at = 1;
-    loop {
-        match bytes.get(at)? {
-            b'"' => return Some(at + 1),
-            b'\\' => at += 2,
-            _ => at += 1,
-        }
-    }
 }
 
 /// A JSON `POST` to `url` with the auth header, the configured extra

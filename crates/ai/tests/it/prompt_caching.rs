@@ -17,6 +17,19 @@ const CLAUDE: &str = "claude-sonnet-4-5";
 
 const EPHEMERAL: fn() -> Value = || json!({"type": "ephemeral"});
 
+/// `request` sent to `/v1/messages`: the answer (which must be a 200) and
+/// the body the upstream received.
+async fn messages(
+    gw: &sy_ai::AiGateway,
+    request: &Value,
+    seen: &mut tokio::sync::mpsc::UnboundedReceiver<Value>,
+) -> (http::HeaderMap, bytes::Bytes, Value) {
+    let (status, headers, body) =
+        call(gw, &[], Method::POST, "/v1/messages", &request.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    (headers, body, seen.recv().await.unwrap())
+}
+
 /// Anthropic SDK → gateway → Anthropic: the system prompt's and a message's
 /// breakpoints arrive where the client put them, so the call still caches.
 #[tokio::test]
@@ -38,10 +51,7 @@ async fn anthropic_clients_keep_their_breakpoints_at_anthropic() {
             {"type": "text", "text": "How do I reset it?"}
         ]}]
     });
-    let (status, headers, body) =
-        call(&gw, &[], Method::POST, "/v1/messages", &request.to_string()).await;
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-    let sent = seen.recv().await.unwrap();
+    let (headers, body, sent) = messages(&gw, &request, &mut seen).await;
     assert_eq!(sent["system"], request["system"]);
     assert_eq!(sent["tools"], request["tools"]);
     assert_eq!(sent["cache_control"], EPHEMERAL(), "automatic caching");
@@ -76,10 +86,7 @@ async fn an_images_breakpoint_reaches_anthropic_on_the_image() {
             {"type": "text", "text": "What changed since this screenshot?"}
         ]}]
     });
-    let (status, _, body) =
-        call(&gw, &[], Method::POST, "/v1/messages", &request.to_string()).await;
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-    let sent = seen.recv().await.unwrap();
+    let (_, _, sent) = messages(&gw, &request, &mut seen).await;
     assert_eq!(
         sent["messages"][0]["content"],
         request["messages"][0]["content"]
@@ -112,10 +119,7 @@ async fn a_tool_results_breakpoint_stays_on_the_result() {
             ]}
         ]
     });
-    let (status, _, body) =
-        call(&gw, &[], Method::POST, "/v1/messages", &request.to_string()).await;
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-    let sent = seen.recv().await.unwrap();
+    let (_, _, sent) = messages(&gw, &request, &mut seen).await;
     assert_eq!(
         sent["messages"][2]["content"],
         json!([{"type": "tool_result", "tool_use_id": "toolu_1",
@@ -230,10 +234,7 @@ async fn bedrock_checkpoints_keep_their_lifetime_and_bill_it() {
             {"type": "text", "text": "How do I reset it?"}
         ]}]
     });
-    let (status, headers, body) =
-        call(&gw, &[], Method::POST, "/v1/messages", &request.to_string()).await;
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-    let sent = seen.recv().await.unwrap();
+    let (headers, body, sent) = messages(&gw, &request, &mut seen).await;
     assert_eq!(
         sent["system"],
         json!([{"text": "MANUAL: long text."}, {"cachePoint": {"type": "default", "ttl": "1h"}}])

@@ -85,16 +85,7 @@ fn usage_conventions() {
                   "cache_creation_input_tokens": 50, "output_tokens": 7,
                   "cache_creation": {"ephemeral_5m_input_tokens": 20, "ephemeral_1h_input_tokens": 30}}
     });
-    let tokens = tokens_of("anthropic", &body);
-    assert_eq!(
-        (
-            tokens.prompt,
-            tokens.cached,
-            tokens.cache_write,
-            tokens.cache_write_long
-        ),
-        (160, 100, 50, 30)
-    );
+    assert_eq!(input_counts("anthropic", &body), (160, 100, 50, 30));
     // Bedrock reports writes too, by lifetime in `cacheDetails` when it
     // has them.
     let body = json!({
@@ -103,16 +94,7 @@ fn usage_conventions() {
         "usage": {"inputTokens": 10, "outputTokens": 7, "totalTokens": 0,
                   "cacheReadInputTokens": 100, "cacheWriteInputTokens": 40}
     });
-    let tokens = tokens_of("bedrock", &body);
-    assert_eq!(
-        (
-            tokens.prompt,
-            tokens.cached,
-            tokens.cache_write,
-            tokens.cache_write_long
-        ),
-        (150, 100, 40, 0)
-    );
+    assert_eq!(input_counts("bedrock", &body), (150, 100, 40, 0));
     let body = json!({
         "output": {"message": {"role": "assistant", "content": [{"text": "hi"}]}},
         "stopReason": "end_turn",
@@ -120,16 +102,13 @@ fn usage_conventions() {
                   "cacheReadInputTokens": 100, "cacheWriteInputTokens": 40,
                   "cacheDetails": [{"ttl": "1h", "inputTokens": 30}, {"ttl": "5m", "inputTokens": 10}]}
     });
-    let tokens = tokens_of("bedrock", &body);
-    assert_eq!(
-        (
-            tokens.prompt,
-            tokens.cached,
-            tokens.cache_write,
-            tokens.cache_write_long
-        ),
-        (150, 100, 40, 30)
-    );
+    assert_eq!(input_counts("bedrock", &body), (150, 100, 40, 30));
+}
+
+/// `(prompt, cached, cache_write, cache_write_long)` of [`tokens_of`].
+fn input_counts(kind: &str, body: &serde_json::Value) -> (u64, u64, u64, u64) {
+    let t = tokens_of(kind, body);
+    (t.prompt, t.cached, t.cache_write, t.cache_write_long)
 }
 
 /// The gateway's counts of a whole answer `body` from a provider of `kind`.

@@ -5,6 +5,8 @@
 
 pub(crate) mod request;
 
+use std::mem::MaybeUninit;
+
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
@@ -126,9 +128,12 @@ pub(crate) fn parse_head_as(
     buf: &mut BytesMut,
     forward_for: Option<&Method>,
 ) -> Result<Option<Head>, CodecError> {
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut res = httparse::Response::new(&mut slots);
-    let len = match res.parse(buf) {
+    // Uninitialised slots, as for request heads (see `parse_request`).
+    let mut slots = [const { MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut res = httparse::Response::new(&mut []);
+    let len = match httparse::ParserConfig::default()
+        .parse_response_with_uninit_headers(&mut res, buf, &mut slots)
+    {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => {
             return if buf.len() >= MAX_HEAD {

@@ -93,6 +93,35 @@ async fn an_images_breakpoint_reaches_anthropic_on_the_image() {
     );
 }
 
+/// Anthropic SDK → gateway → Anthropic with documents: a PDF and a plain
+/// text document reach Anthropic as the documents (and breakpoints) the
+/// client sent, as they would calling Anthropic directly.
+#[tokio::test]
+async fn documents_reach_anthropic_with_their_breakpoints() {
+    let (url, mut seen) = capturing_server(ANTHROPIC_ANSWER).await;
+    let gw = gateway_on("anthropic", &url, CLAUDE);
+    let request = json!({
+        "model": "m", "max_tokens": 64,
+        "messages": [{"role": "user", "content": [
+            {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0xLjQK"},
+             "cache_control": EPHEMERAL()},
+            {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "Appendix."}},
+            {"type": "text", "text": "Summarise the report."}
+        ]}]
+    });
+    let (_, _, sent) = messages(&gw, &request, &mut seen).await;
+    assert_eq!(
+        sent["messages"][0]["content"][0],
+        request["messages"][0]["content"][0]
+    );
+    // A text document travels as text (the canonical form has no text
+    // document), which is what the model reads either way.
+    assert_eq!(
+        sent["messages"][0]["content"][1],
+        json!({"type": "text", "text": "Appendix."})
+    );
+}
+
 /// An agent marks its latest tool result: the breakpoint stays on the
 /// `tool_result` block (Anthropic refuses one inside its content).
 #[tokio::test]

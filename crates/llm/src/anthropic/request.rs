@@ -173,7 +173,7 @@ fn translate_tools(request: &MessagesRequest) -> Result<Option<Vec<Tool>>, Reque
                 strict: None,
             },
             // A prompt-caching breakpoint after the tool definitions.
-            extra: breakpoint(tool.extra.get(CACHE_CONTROL)),
+            extra: breakpoint(crate::chat::breakpoint(&tool.extra)),
         });
     }
     Ok(Some(out))
@@ -194,8 +194,8 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
     };
     let mut parts = Vec::new();
     let mut calls = Vec::new();
-    // Images returned inside tool results: shown to the model as a user
-    // message after the tool messages.
+    // Images and documents returned inside tool results: shown to the
+    // model as a user message after the tool messages.
     let mut result_images = Vec::new();
     for block in blocks {
         match block {
@@ -207,7 +207,10 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
                 source,
                 cache_control,
             } => parts.push(image_part(source, cache_control.as_ref())),
-            InputBlock::Document { source } => parts.push(document_part(source)),
+            InputBlock::Document {
+                source,
+                cache_control,
+            } => parts.push(document_part(source, cache_control.as_ref())),
             InputBlock::ToolUse { id, name, input } => calls.push(ToolCall {
                 id: id.clone(),
                 kind: "function".to_owned(),
@@ -223,15 +226,32 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
                 cache_control,
             } => {
                 let mut texts = Vec::new();
+                // A breakpoint on the result's text marks the result.
+                let mut cache_control = cache_control.as_ref();
                 match content {
                     None => {}
                     Some(TextOrBlocks::Text(text)) => texts.push(text.as_str()),
                     Some(TextOrBlocks::Blocks(items)) => {
                         for item in items {
                             match item {
-                                ToolResultBlock::Text { text } => texts.push(text),
-                                ToolResultBlock::Image { source } => {
-                                    result_images.push(image_part(source, None));
+                                ToolResultBlock::Text {
+                                    text,
+                                    cache_control: c,
+                                } => {
+                                    texts.push(text);
+                                    cache_control = cache_control.or(c.as_ref());
+                                }
+                                ToolResultBlock::Image {
+                                    source,
+                                    cache_control: c,
+                                } => {
+                                    result_images.push(image_part(source, c.as_ref()));
+                                }
+                                ToolResultBlock::Document {
+                                    source,
+                                    cache_control: c,
+                                } => {
+                                    result_images.push(document_part(source, c.as_ref()));
                                 }
                             }
                         }
@@ -296,7 +316,9 @@ fn image_part(source: &ImageSource, cache_control: Option<&Value>) -> ContentPar
     }
 }
 
-fn document_part(source: &DocumentSource) -> ContentPart {
+/// A document as OpenAI's inline `file` part (PDF), or a text part (plain
+/// text), with its prompt-caching breakpoint on the part.
+fn document_part(source: &DocumentSource, cache_control: Option<&Value>) -> ContentPart {
     match source {
         DocumentSource::Base64 { media_type, data } => {
             let mut file = Extra::new();
@@ -304,11 +326,11 @@ fn document_part(source: &DocumentSource) -> ContentPart {
                 "file_data".to_owned(),
                 Value::from(format!("data:{media_type};base64,{data}")),
             );
-            let mut part = Extra::new();
+            let mut part = breakpoint(cache_control);
             part.insert("type".to_owned(), Value::from("file"));
             part.insert("file".to_owned(), Value::Object(file));
             ContentPart::Other(part)
         }
-        DocumentSource::Text { data, .. } => ContentPart::text(data.clone()),
+        DocumentSource::Text { data, .. } => text_part(data, cache_control),
     }
 }

@@ -145,6 +145,66 @@ fn an_image_blocks_breakpoint_rides_on_its_part() {
     assert!(to_chat_request(&parsed).unwrap().asks_for_prompt_cache());
 }
 
+/// A document block's breakpoint rides on its part (a `file` part for a
+/// PDF, a text part for plain text), as an image block's does.
+#[test]
+fn a_document_blocks_breakpoint_rides_on_its_part() {
+    let got = canonical(json!({
+        "model": "m", "max_tokens": 1,
+        "messages": [{"role": "user", "content": [
+            {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBER"},
+             "cache_control": {"type": "ephemeral"}},
+            {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "plain doc"},
+             "cache_control": {"type": "ephemeral", "ttl": "1h"}},
+            {"type": "text", "text": "Compare them."}
+        ]}]
+    }));
+    assert_eq!(
+        got["messages"][0]["content"],
+        json!([
+            {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBER"},
+             "cache_control": {"type": "ephemeral"}},
+            {"type": "text", "text": "plain doc", "cache_control": {"type": "ephemeral", "ttl": "1h"}},
+            {"type": "text", "text": "Compare them."}
+        ])
+    );
+}
+
+/// Inside a tool result, a text block's breakpoint marks the result, and an
+/// image's or a document's stays on it in the user turn that carries them
+/// after the result.
+#[test]
+fn breakpoints_inside_a_tool_result_are_kept() {
+    let got = canonical(json!({
+        "model": "m", "max_tokens": 1,
+        "messages": [
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "read", "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [
+                {"type": "text", "text": "two files", "cache_control": {"type": "ephemeral"}},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBOR"},
+                 "cache_control": {"type": "ephemeral"}},
+                {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBER"},
+                 "cache_control": {"type": "ephemeral", "ttl": "1h"}}
+            ]}]}
+        ]
+    }));
+    assert_eq!(
+        got["messages"][1],
+        json!({"role": "tool", "tool_call_id": "t1", "content": [
+            {"type": "text", "text": "two files", "cache_control": {"type": "ephemeral"}}
+        ]})
+    );
+    assert_eq!(
+        got["messages"][2],
+        json!({"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBOR"},
+             "cache_control": {"type": "ephemeral"}},
+            {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBER"},
+             "cache_control": {"type": "ephemeral", "ttl": "1h"}}
+        ]})
+    );
+}
+
 #[test]
 fn single_text_block_collapses_to_a_string() {
     let got = canonical(json!({

@@ -166,6 +166,9 @@ pub enum InputBlock {
     Document {
         /// Where the document is.
         source: DocumentSource,
+        /// A prompt-caching breakpoint, kept as sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
     /// A tool call the assistant made (assistant messages).
     ToolUse {
@@ -245,11 +248,25 @@ pub enum ToolResultBlock {
     Text {
         /// The text.
         text: String,
+        /// A prompt-caching breakpoint; it moves onto the result.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
     /// An image.
     Image {
         /// Where the image is.
         source: ImageSource,
+        /// A prompt-caching breakpoint, kept on the image.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
+    },
+    /// A document (PDF or plain text).
+    Document {
+        /// Where the document is.
+        source: DocumentSource,
+        /// A prompt-caching breakpoint, kept on the document.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
     },
 }
 

@@ -193,10 +193,38 @@ impl ContentPart {
     }
 
     /// The part's prompt-caching breakpoint ([`CACHE_CONTROL`]), if it
-    /// marks one, on a part of any type: a server that refuses the member
-    /// must not get it on a `file` part either.
+    /// marks one, on a part of any type. `null` marks none: SDKs that
+    /// write every field of a typed part send an unset one that way.
     pub fn cache_control(&self) -> Option<&serde_json::Value> {
-        self.members().get(CACHE_CONTROL)
+        breakpoint(self.members())
+    }
+
+    /// Whether the part carries a [`CACHE_CONTROL`] member at all (`null`
+    /// included), which a server that refuses the member must not get on a
+    /// part of any type.
+    pub fn mentions_cache_control(&self) -> bool {
+        self.members().contains_key(CACHE_CONTROL)
+    }
+
+    /// An inline file (`{"type":"file","file":{"file_data":"data:…;base64,…",
+    /// "filename":…}}`, OpenAI's form for PDFs): its media type, its base64
+    /// data and its file name. `None` for any other part, and for a file
+    /// given by `file_id` (an id only the provider that issued it knows).
+    pub fn inline_file(&self) -> Option<InlineFile<'_>> {
+        let ContentPart::Other(part) = self else {
+            return None;
+        };
+        if part.get("type").and_then(serde_json::Value::as_str) != Some("file") {
+            return None;
+        }
+        let file = part.get("file")?;
+        let url = file.get("file_data")?.as_str()?;
+        let (media_type, data) = url.strip_prefix("data:")?.split_once(";base64,")?;
+        Some(InlineFile {
+            media_type,
+            data,
+            filename: file.get("filename").and_then(serde_json::Value::as_str),
+        })
     }
 
     /// The part's members beside its typed ones (all of them, `type`
@@ -219,6 +247,23 @@ impl ContentPart {
             ContentPart::Other(part) => part,
         }
     }
+}
+
+/// A file sent inline in a `file` part ([`ContentPart::inline_file`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InlineFile<'a> {
+    /// `application/pdf`, `text/plain`, ...
+    pub media_type: &'a str,
+    /// The bytes, base64-encoded as sent.
+    pub data: &'a str,
+    /// The client's name for the file, if it gave one.
+    pub filename: Option<&'a str>,
+}
+
+/// A prompt-caching breakpoint among a part's, a tool's or a request's
+/// members: [`CACHE_CONTROL`] unless it is `null`.
+pub fn breakpoint(members: &Extra) -> Option<&serde_json::Value> {
+    members.get(CACHE_CONTROL).filter(|v| !v.is_null())
 }
 
 /// By hand: with the derived form, a `text` or `image_url` part of the

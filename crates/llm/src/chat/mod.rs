@@ -15,7 +15,7 @@ mod tools;
 mod tests;
 
 pub use chunk::{ChatChunk, ChunkChoice, Delta, FunctionCallDelta, ToolCallDelta};
-pub use message::{ContentPart, ImageUrl, Message, MessageContent, Role};
+pub use message::{ContentPart, ImageUrl, InlineFile, Message, MessageContent, Role, breakpoint};
 pub use request::{ChatRequest, JsonSchemaFormat, ResponseFormat, Stop, StreamOptions};
 pub use response::{ChatResponse, Choice, FinishReason, ResponseMessage};
 pub use tools::{

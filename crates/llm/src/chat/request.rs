@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::message::{Message, MessageContent, Role};
 use super::tools::{Tool, ToolChoice};
-use super::{CACHE_CONTROL, Extra};
+use super::{CACHE_CONTROL, ContentPart, Extra, breakpoint};
 
 /// A Chat Completions request.
 ///
@@ -104,20 +104,36 @@ impl ChatRequest {
                 .unwrap_or(false)
     }
 
-    /// Whether the request marks prompt-caching breakpoints: a text or
-    /// image part's or a tool's `cache_control`, or Anthropic's
-    /// request-level one (automatic placement). Such a call may be billed
-    /// for cache writes.
+    /// Whether the request marks prompt-caching breakpoints: a part's or a
+    /// tool's `cache_control`, or Anthropic's request-level one (automatic
+    /// placement); `null` marks none. Such a call may be billed for cache
+    /// writes.
     pub fn asks_for_prompt_cache(&self) -> bool {
-        self.extra.contains_key(CACHE_CONTROL)
-            || self
-                .tools()
-                .iter()
-                .any(|t| t.extra.contains_key(CACHE_CONTROL))
+        self.any_cache_control(
+            |members| breakpoint(members).is_some(),
+            |p| p.cache_control().is_some(),
+        )
+    }
+
+    /// Whether a `cache_control` member appears anywhere a breakpoint may
+    /// (`null` included): what a server that refuses the member must not
+    /// be sent.
+    pub fn mentions_cache_control(&self) -> bool {
+        self.any_cache_control(
+            |members| members.contains_key(CACHE_CONTROL),
+            ContentPart::mentions_cache_control,
+        )
+    }
+
+    fn any_cache_control(
+        &self,
+        members: impl Fn(&Extra) -> bool,
+        part: impl Fn(&ContentPart) -> bool,
+    ) -> bool {
+        members(&self.extra)
+            || self.tools().iter().any(|t| members(&t.extra))
             || self.messages.iter().any(|m| match &m.content {
-                Some(MessageContent::Parts(parts)) => {
-                    parts.iter().any(|p| p.cache_control().is_some())
-                }
+                Some(MessageContent::Parts(parts)) => parts.iter().any(&part),
                 _ => false,
             })
     }

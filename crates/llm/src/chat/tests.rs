@@ -101,6 +101,79 @@ fn an_image_parts_breakpoint_stays_on_the_part() {
     assert!(!plain.asks_for_prompt_cache());
 }
 
+/// `"cache_control": null` (an unset field, as SDKs that write every
+/// field send it) marks no breakpoint anywhere, yet is seen as a member a
+/// server that refuses it must not get.
+#[test]
+fn a_null_breakpoint_marks_none_but_is_still_mentioned() {
+    let req: ChatRequest = round_trip(json!({
+        "model": "m", "cache_control": null,
+        "tools": [{"type": "function", "function": {"name": "f"}, "cache_control": null}],
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "Hi", "cache_control": null}
+        ]}]
+    }));
+    assert!(!req.asks_for_prompt_cache());
+    assert!(req.mentions_cache_control());
+    match &req.messages[0].content {
+        Some(MessageContent::Parts(parts)) => {
+            assert_eq!(parts[0].cache_control(), None);
+            assert!(parts[0].mentions_cache_control());
+        }
+        other => panic!("unexpected content {other:?}"),
+    }
+    for (member, at) in [("request", 0), ("tool", 1), ("part", 2)] {
+        let mut body = json!({
+            "model": "m",
+            "tools": [{"type": "function", "function": {"name": "f"}}],
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]
+        });
+        let mark = json!({"type": "ephemeral"});
+        match at {
+            0 => body["cache_control"] = mark,
+            1 => body["tools"][0]["cache_control"] = mark,
+            _ => body["messages"][0]["content"][0]["cache_control"] = mark,
+        }
+        let req: ChatRequest = round_trip(body);
+        assert!(req.asks_for_prompt_cache(), "{member}");
+        assert!(req.mentions_cache_control(), "{member}");
+    }
+    let plain: ChatRequest =
+        round_trip(json!({"model": "m", "messages": [{"role": "user", "content": "Hi"}]}));
+    assert!(!plain.mentions_cache_control());
+}
+
+/// An inline `file` part is read as media type, data and name; a file
+/// given by id, a file without a data URL and other parts are not.
+#[test]
+fn inline_files_are_read_from_file_parts() {
+    let part = |value: serde_json::Value| -> ContentPart { serde_json::from_value(value).unwrap() };
+    let pdf = part(json!({"type": "file", "file": {
+        "file_data": "data:application/pdf;base64,JVBER", "filename": "a.pdf"}}));
+    assert_eq!(
+        pdf.inline_file(),
+        Some(crate::chat::InlineFile {
+            media_type: "application/pdf",
+            data: "JVBER",
+            filename: Some("a.pdf"),
+        })
+    );
+    let unnamed =
+        part(json!({"type": "file", "file": {"file_data": "data:text/plain;base64,aGk="}}));
+    assert_eq!(
+        unnamed.inline_file().map(|f| (f.media_type, f.filename)),
+        Some(("text/plain", None))
+    );
+    for other in [
+        json!({"type": "file", "file": {"file_id": "file-abc"}}),
+        json!({"type": "file", "file": {"file_data": "JVBER"}}),
+        json!({"type": "input_audio", "file": {"file_data": "data:audio/wav;base64,UklG"}}),
+        json!({"type": "text", "text": "data:application/pdf;base64,JVBER"}),
+    ] {
+        assert_eq!(part(other.clone()).inline_file(), None, "{other}");
+    }
+}
+
 #[test]
 fn tool_choice_and_stop_forms() {
     let modes: Vec<ToolChoice> =

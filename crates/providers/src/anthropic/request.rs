@@ -1,14 +1,16 @@
 //! Canonical request → Messages API request.
 
+use base64::Engine as _;
 use serde_json::{Value, json};
 use sy_llm::ChatRequest;
 use sy_llm::chat::{
-    CACHE_CONTROL, ContentPart, Extra, Message, MessageContent, ResponseFormat, Role, ToolChoice,
-    ToolChoiceMode,
+    CACHE_CONTROL, ContentPart, Extra, InlineFile, Message, MessageContent, ResponseFormat, Role,
+    ToolChoice, ToolChoiceMode,
 };
 
 use super::wire::{
-    Block, ImageSource, MessagesRequest, WireContent, WireMessage, WireTool, WireToolChoice,
+    Block, DocumentSource, ImageSource, MessagesRequest, WireContent, WireMessage, WireTool,
+    WireToolChoice,
 };
 use super::{JSON_TOOL, NAME};
 use crate::params::{Loss, is_off, strip, unsupported};
@@ -34,7 +36,8 @@ pub(super) fn build(
     let mut extra = req.extra.clone();
     let mut native = Extra::new();
     for key in NATIVE {
-        if let Some(value) = extra.remove(*key) {
+        // `null` is an unset member: left out rather than sent.
+        if let Some(value) = extra.remove(*key).filter(|v| !v.is_null()) {
             native.insert((*key).to_owned(), value);
         }
     }
@@ -123,6 +126,9 @@ fn messages(input: &[Message]) -> Result<(Option<WireContent>, Vec<WireMessage>)
                             cache_control: c, ..
                         }
                         | Block::Image {
+                            cache_control: c, ..
+                        }
+                        | Block::Document {
                             cache_control: c, ..
                         } = block
                         {
@@ -242,6 +248,12 @@ fn content(content: Option<&MessageContent>, i: usize) -> Result<WireContent, Tr
                 source: image_source(&image_url.url, i, j)?,
                 cache_control: breakpoint(part),
             }),
+            ContentPart::Other(_) if let Some(file) = part.inline_file() => {
+                blocks.push(Block::Document {
+                    source: document_source(file, i, j)?,
+                    cache_control: breakpoint(part),
+                });
+            }
             ContentPart::Other(_) => {
                 return Err(TranslateError::Unsupported {
                     param: format!("messages[{i}].content[{j}].type"),
@@ -251,6 +263,44 @@ fn content(content: Option<&MessageContent>, i: usize) -> Result<WireContent, Tr
         }
     }
     Ok(WireContent::Blocks(blocks))
+}
+
+/// An inline file as a document: Anthropic reads PDFs as base64 and plain
+/// text as the text itself; it reads no other kind of file.
+fn document_source(
+    file: InlineFile<'_>,
+    i: usize,
+    j: usize,
+) -> Result<DocumentSource, TranslateError> {
+    let param = || format!("messages[{i}].content[{j}].file.file_data");
+    let media_type = file.media_type.to_ascii_lowercase();
+    if media_type == "application/pdf" {
+        return Ok(DocumentSource::Base64 {
+            media_type,
+            data: file.data.to_owned(),
+        });
+    }
+    if media_type == "text/plain" || media_type.starts_with("text/plain;") {
+        let text = base64::engine::general_purpose::STANDARD
+            .decode(file.data)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| TranslateError::Invalid {
+                param: param(),
+                message: "a text/plain file must be UTF-8 text in base64".to_owned(),
+            })?;
+        return Ok(DocumentSource::Text {
+            media_type: "text/plain".to_owned(),
+            data: text,
+        });
+    }
+    Err(TranslateError::Invalid {
+        param: param(),
+        message: format!(
+            "provider {NAME} reads PDF (application/pdf) and text/plain files, not {}",
+            file.media_type
+        ),
+    })
 }
 
 /// `data:<media type>;base64,<data>` → a base64 source; anything else is
@@ -326,7 +376,7 @@ fn tools(req: &ChatRequest) -> Result<Tools, TranslateError> {
                 .parameters
                 .clone()
                 .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
-            cache_control: tool.extra.get(CACHE_CONTROL).cloned(),
+            cache_control: sy_llm::chat::breakpoint(&tool.extra).cloned(),
         });
     }
     if tools.is_empty() {

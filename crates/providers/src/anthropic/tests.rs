@@ -1,1 +1,83 @@
 //! Golden tests live in `tests/golden.rs`; these cover what fixtures cannot.
+
+use serde_json::{Value, json};
+
+use crate::ProviderEndpoint;
+
+fn body(request: Value) -> Result<Value, crate::TranslateError> {
+    let req: sy_llm::ChatRequest = serde_json::from_value(request).unwrap();
+    let endpoint = ProviderEndpoint::new("a", "https://api.anthropic.com");
+    super::request::build(&endpoint, &req, "claude-sonnet-4-5")
+        .map(|wire| serde_json::to_value(wire).unwrap())
+}
+
+fn file(media_type: &str, data: &str) -> Value {
+    json!({"type": "file", "file": {"file_data": format!("data:{media_type};base64,{data}")}})
+}
+
+/// A document in a tool's result sits inside the `tool_result` block, and
+/// its breakpoint moves onto the result, as a text part's does: Anthropic
+/// refuses one inside a result's content.
+#[test]
+fn a_document_in_a_tool_result_moves_its_breakpoint_onto_the_result() {
+    let mut pdf = file("application/pdf", "JVBER");
+    pdf["cache_control"] = json!({"type": "ephemeral"});
+    let got = body(json!({"model": "m", "messages": [
+        {"role": "assistant", "tool_calls": [{"id": "t1", "type": "function",
+            "function": {"name": "read", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "t1", "content": [pdf]}
+    ]}))
+    .unwrap();
+    assert_eq!(
+        got["messages"][1]["content"][0],
+        json!({"type": "tool_result", "tool_use_id": "t1",
+               "cache_control": {"type": "ephemeral"},
+               "content": [{"type": "document",
+                            "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBER"}}]})
+    );
+}
+
+/// Files Anthropic cannot read, and text that is not base64 of UTF-8, are
+/// refused as the client's error naming the part; a file by id too.
+#[test]
+fn files_anthropic_cannot_read_are_refused_naming_the_part() {
+    for (part, says) in [
+        (file("image/png", "iVBOR"), "not image/png"),
+        (file("text/plain", "%%%"), "UTF-8 text in base64"),
+        (file("text/plain", "//79"), "UTF-8 text in base64"),
+        (
+            json!({"type": "file", "file": {"file_id": "file-abc"}}),
+            "content[1].type",
+        ),
+    ] {
+        let error = body(
+            json!({"model": "m", "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "Read this."}, part
+            ]}]}),
+        )
+        .unwrap_err();
+        assert!(error.is_client_error(), "{error}");
+        let text = error.to_string();
+        assert!(
+            text.contains("messages[0].content[1]") && text.contains(says),
+            "{text}"
+        );
+    }
+}
+
+/// Plain text sent as a file becomes a text document of the decoded text;
+/// a media type's parameters and case do not stop it.
+#[test]
+fn a_text_file_becomes_a_text_document() {
+    let got = body(
+        json!({"model": "m", "messages": [{"role": "user", "content": [
+            file("Text/Plain; charset=utf-8", "aGVsbG8gd29ybGQ=")
+        ]}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        got["messages"][0]["content"][0],
+        json!({"type": "document",
+               "source": {"type": "text", "media_type": "text/plain", "data": "hello world"}})
+    );
+}

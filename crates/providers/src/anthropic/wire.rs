@@ -67,6 +67,13 @@ pub(super) enum Block {
         #[serde(skip_serializing_if = "Option::is_none")]
         cache_control: Option<Value>,
     },
+    /// A PDF or a plain-text document, from an inline `file` part.
+    Document {
+        source: DocumentSource,
+        /// A prompt-caching breakpoint on the `file` part, as on a text part.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_control: Option<Value>,
+    },
     ToolUse {
         id: String,
         name: String,
@@ -88,6 +95,14 @@ pub(super) enum Block {
 pub(super) enum ImageSource {
     Base64 { media_type: String, data: String },
     Url { url: String },
+}
+
+/// Where a document comes from: PDF bytes, or the text itself.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(super) enum DocumentSource {
+    Base64 { media_type: String, data: String },
+    Text { media_type: String, data: String },
 }
 
 /// A tool definition.

@@ -3,14 +3,14 @@
 use serde_json::{Value, json};
 use sy_llm::ChatRequest;
 use sy_llm::chat::{
-    CACHE_CONTROL, ContentPart, Extra, Message, MessageContent, ResponseFormat, Role, ToolChoice,
-    ToolChoiceMode,
+    ContentPart, Extra, InlineFile, Message, MessageContent, ResponseFormat, Role, ToolChoice,
+    ToolChoiceMode, breakpoint,
 };
 
 use super::wire::{
-    Block, CachePoint, ConverseRequest, Empty, ImageBlock, ImageSource, InferenceConfig,
-    InputSchema, NamedTool, SystemBlock, ToolConfig, ToolResultBlock, ToolResultContent, ToolSpec,
-    ToolUseBlock, WireMessage, WireTool, WireToolChoice,
+    Block, CachePoint, ConverseRequest, DocumentBlock, Empty, ImageBlock, ImageSource,
+    InferenceConfig, InputSchema, NamedTool, SystemBlock, ToolConfig, ToolResultBlock,
+    ToolResultContent, ToolSpec, ToolUseBlock, WireMessage, WireTool, WireToolChoice,
 };
 use super::{JSON_TOOL, NAME};
 use crate::params::{Loss, is_off, strip, unsupported};
@@ -183,6 +183,7 @@ fn messages(
                     .filter_map(|block| match block {
                         Block::Text(text) => Some(ToolResultContent::Text(text)),
                         Block::Image(image) => Some(ToolResultContent::Image(image)),
+                        Block::Document(document) => Some(ToolResultContent::Document(document)),
                         Block::ToolUse(_) | Block::ToolResult(_) | Block::CachePoint(_) => None,
                     })
                     .collect();
@@ -246,6 +247,9 @@ fn blocks(
             ContentPart::ImageUrl { image_url, .. } => {
                 out.push(Block::Image(image(&image_url.url, i, j)?));
             }
+            ContentPart::Other(_) if let Some(file) = part.inline_file() => {
+                out.push(Block::Document(document(file, i, j)?));
+            }
             ContentPart::Other(_) => {
                 return Err(TranslateError::Unsupported {
                     param: format!("messages[{i}].content[{j}].type"),
@@ -258,6 +262,60 @@ fn blocks(
         }
     }
     Ok(out)
+}
+
+/// An inline file → a document block. Converse takes a document's format
+/// from a fixed list and requires a name of restricted characters: the
+/// client's file name, cleaned, with the part's place so that two files of
+/// one name stay apart.
+fn document(file: InlineFile<'_>, i: usize, j: usize) -> Result<DocumentBlock, TranslateError> {
+    let media_type = file.media_type.to_ascii_lowercase();
+    let essence = media_type.split(';').next().unwrap_or_default().trim();
+    let format = match essence {
+        "application/pdf" => "pdf",
+        "text/csv" => "csv",
+        "application/msword" => "doc",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "docx",
+        "application/vnd.ms-excel" => "xls",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
+        "text/html" => "html",
+        "text/plain" => "txt",
+        "text/markdown" => "md",
+        _ => {
+            return Err(TranslateError::Invalid {
+                param: format!("messages[{i}].content[{j}].file.file_data"),
+                message: format!(
+                    "provider {NAME} reads pdf, csv, doc, docx, xls, xlsx, html, txt and md documents, not {}",
+                    file.media_type
+                ),
+            });
+        }
+    };
+    let stem = file
+        .filename
+        .map(|f| f.rsplit_once('.').map_or(f, |(stem, _)| stem))
+        .unwrap_or_default();
+    let mut name = String::with_capacity(stem.len() + 16);
+    for c in stem.chars() {
+        let c = match c {
+            c if c.is_ascii_alphanumeric() || "-()[]".contains(c) => c,
+            _ => ' ',
+        };
+        if c != ' ' || !(name.is_empty() || name.ends_with(' ')) {
+            name.push(c);
+        }
+    }
+    let name = match name.trim_end() {
+        "" => format!("document ({i}-{j})"),
+        cleaned => format!("{cleaned} ({i}-{j})"),
+    };
+    Ok(DocumentBlock {
+        format,
+        name,
+        source: ImageSource {
+            bytes: file.data.to_owned(),
+        },
+    })
 }
 
 /// `data:image/<format>;base64,<data>` → an inline image. Bedrock takes
@@ -357,7 +415,7 @@ fn tools(
                     .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
             },
         }));
-        if cache && let Some(point) = checkpoint(tool.extra.get(CACHE_CONTROL)) {
+        if cache && let Some(point) = checkpoint(breakpoint(&tool.extra)) {
             tools.push(WireTool::CachePoint(point));
         }
     }

@@ -410,3 +410,59 @@ fn a_tool_results_breakpoint_follows_the_result() {
         serde_json::json!([result("a", "long result"), result("b", "short")])
     );
 }
+
+/// An inline file becomes a document block named after the file (cleaned
+/// to the characters Converse allows, with the part's place), followed by
+/// its checkpoint for models that take them; in a tool's result it stays
+/// inside the result, its checkpoint after the result.
+#[test]
+fn files_become_documents_with_their_checkpoints() {
+    let req: sy_llm::ChatRequest = serde_json::from_value(serde_json::json!({
+        "model": "m",
+        "messages": [
+            {"role": "user", "content": [
+                {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBER",
+                                          "filename": "Q3  report_v2.final.pdf"},
+                 "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "Summarise it."}
+            ]},
+            {"role": "assistant", "tool_calls": [{"id": "t1", "type": "function",
+                "function": {"name": "read", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "t1", "content": [
+                {"type": "file", "file": {"file_data": "data:text/csv;base64,YSxi"},
+                 "cache_control": {"type": "ephemeral"}}
+            ]}
+        ]
+    }))
+    .unwrap();
+    let endpoint =
+        crate::ProviderEndpoint::new("b", "https://bedrock-runtime.us-east-1.amazonaws.com");
+    let body = serde_json::to_value(super::request::build(&endpoint, &req, true).unwrap()).unwrap();
+    assert_eq!(
+        body["messages"][0]["content"],
+        serde_json::json!([
+            {"document": {"format": "pdf", "name": "Q3 report v2 final (0-0)", "source": {"bytes": "JVBER"}}},
+            {"cachePoint": {"type": "default"}},
+            {"text": "Summarise it."}
+        ])
+    );
+    assert_eq!(
+        body["messages"][2]["content"],
+        serde_json::json!([
+            {"toolResult": {"toolUseId": "t1", "content": [
+                {"document": {"format": "csv", "name": "document (2-0)", "source": {"bytes": "YSxi"}}}
+            ]}},
+            {"cachePoint": {"type": "default"}}
+        ])
+    );
+    let audio: sy_llm::ChatRequest = serde_json::from_value(serde_json::json!({
+        "model": "m",
+        "messages": [{"role": "user", "content": [
+            {"type": "file", "file": {"file_data": "data:audio/wav;base64,UklG"}}
+        ]}]
+    }))
+    .unwrap();
+    let error = super::request::build(&endpoint, &audio, true).unwrap_err();
+    assert!(error.is_client_error());
+    assert!(error.to_string().contains("not audio/wav"), "{error}");
+}

@@ -58,9 +58,21 @@ pub(super) struct WireMessage {
 pub(super) enum Block {
     Text(String),
     Image(ImageBlock),
+    Document(DocumentBlock),
     ToolUse(ToolUseBlock),
     ToolResult(ToolResultBlock),
     CachePoint(CachePoint),
+}
+
+/// An inline document: base64 bytes, their format and a name.
+#[derive(Debug, Serialize)]
+pub(super) struct DocumentBlock {
+    /// `pdf`, `csv`, `doc`, `docx`, `xls`, `xlsx`, `html`, `txt` or `md`.
+    pub format: &'static str,
+    /// Letters, digits, single spaces, hyphens, parentheses and square
+    /// brackets only.
+    pub name: String,
+    pub source: ImageSource,
 }
 
 /// An inline image: base64 bytes and their format.
@@ -71,7 +83,7 @@ pub(super) struct ImageBlock {
     pub source: ImageSource,
 }
 
-/// Image bytes, base64 in JSON.
+/// Image or document bytes, base64 in JSON.
 #[derive(Debug, Serialize)]
 pub(super) struct ImageSource {
     pub bytes: String,
@@ -104,6 +116,7 @@ pub(super) struct ToolResultBlock {
 pub(super) enum ToolResultContent {
     Text(String),
     Image(ImageBlock),
+    Document(DocumentBlock),
 }
 
 /// `inferenceConfig`.

@@ -158,6 +158,15 @@ fn parts(content: Option<&MessageContent>, i: usize) -> Result<Vec<Part>, Transl
             ContentPart::Text { text: t, .. } if t.is_empty() => {}
             ContentPart::Text { text: t, .. } => out.push(text(t.clone())),
             ContentPart::ImageUrl { image_url, .. } => out.push(image(&image_url.url, i, j)?),
+            // An inline file (a PDF, a text file): Gemini reads documents
+            // as inline data of their media type, as it reads images.
+            ContentPart::Other(_) if let Some(file) = item.inline_file() => out.push(Part {
+                inline_data: Some(Blob {
+                    mime_type: file.media_type.to_owned(),
+                    data: file.data.to_owned(),
+                }),
+                ..Part::default()
+            }),
             ContentPart::Other(_) => {
                 return Err(TranslateError::Unsupported {
                     param: format!("messages[{i}].content[{j}].type"),

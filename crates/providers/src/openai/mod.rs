@@ -57,7 +57,7 @@ impl OpenAi {
     /// OpenAI refuses a part's `cache_control`; compatible servers in
     /// front of Anthropic models (OpenRouter, LiteLLM) take it.
     fn drops_breakpoints(&self, req: &ChatRequest) -> bool {
-        self.official && req.asks_for_prompt_cache()
+        self.official && req.mentions_cache_control()
     }
 
     /// `req` encoded for this server, with the deployment's `model`.

@@ -155,9 +155,10 @@ def _read_line(proc: subprocess.Popen, timeout: float) -> str:
 # Provider kinds that speak OpenAI Chat Completions, each routed to the mock
 # upstream, with the path its `base_url` carries after host and port. A row
 # is configured only when `switchyard validate` accepts its kind, so the
-# suite runs on builds where the kind does not exist yet. Azure (deployment
-# paths) and Anthropic (Messages) need upstream routes sy-mock-upstream does
-# not have yet.
+# suite runs on builds where the kind does not exist yet. Azure needs
+# deployment paths sy-mock-upstream does not serve; Anthropic, which speaks
+# Messages rather than Chat Completions, has its own provider below
+# (ANTHROPIC_UPSTREAM_MODEL).
 UPSTREAM_BASE_PATHS = {
     "openai_compatible": "/v1",
     "openai": "/v1",
@@ -170,6 +171,12 @@ UPSTREAM_KINDS = tuple(UPSTREAM_BASE_PATHS)
 # usage only when asked, so through it the gateway closes these streams with
 # its own estimate (token counts differ from the mock's chunk count).
 STREAM_USAGE_ESTIMATED = {"mistral"}
+
+
+# An Anthropic-kind provider on the mock upstream's `POST /v1/messages`
+# (answers `Hello from the mock.`, usage with 2 cache-read tokens).
+ANTHROPIC_UPSTREAM_MODEL = "upstream-anthropic"
+ANTHROPIC_UPSTREAM_TEXT = "Hello from the mock."
 
 
 def upstream_model(kind: str) -> str:
@@ -216,6 +223,14 @@ def build_config(layout: Layout, kinds: list[str]) -> dict:
         {"name": "mock-1", "deployments": [{"provider": "mock", "model": "mock-1"}]},
         {"name": "mock-paced", "deployments": [{"provider": "mock-paced", "model": "mock-1"}]},
     ]
+    providers.append(
+        {"name": "up-anthropic", "kind": "anthropic", "base_url": f"{layout.upstream_url}/v1",
+         "api_key": "sk-ant-e2e-test"}
+    )
+    models.append(
+        {"name": ANTHROPIC_UPSTREAM_MODEL,
+         "deployments": [{"provider": "up-anthropic", "model": "claude-sonnet-4-5"}]}
+    )
     for kind in kinds:
         p, m = _upstream_providers(kind, layout.upstream_url, layout.closed_url)
         providers += p

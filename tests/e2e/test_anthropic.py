@@ -12,8 +12,10 @@ import json
 import uuid
 
 import anthropic
+import openai
 import pytest
 
+import harness
 from sdk import MAX_TOKENS, MOCK_PREFIX, ask
 
 WEATHER = {
@@ -205,3 +207,46 @@ async def test_concurrent_streams(aclaude):
 
     texts = await asyncio.gather(*(one(t) for t in tokens))
     assert texts == [f"{MOCK_PREFIX}echo {t}" for t in tokens]
+
+
+# A tiny PDF header: enough for the gateway, which never decodes the bytes.
+PDF_B64 = "JVBERi0xLjQK"
+
+
+def test_pdf_document_reaches_an_anthropic_upstream(claude):
+    # Anthropic SDK → gateway → an Anthropic-kind provider (the mock
+    # upstream's Messages API): a `document` block with a breakpoint, and a
+    # plain-text one, go through as documents instead of being refused.
+    m = claude.messages.create(
+        model=harness.ANTHROPIC_UPSTREAM_MODEL,
+        max_tokens=MAX_TOKENS,
+        messages=[{"role": "user", "content": [
+            {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": PDF_B64},
+             "cache_control": {"type": "ephemeral"}},
+            {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "Appendix."}},
+            {"type": "text", "text": "Summarise the report."},
+        ]}],
+    )
+    assert text_of(m) == harness.ANTHROPIC_UPSTREAM_TEXT
+    assert m.model == harness.ANTHROPIC_UPSTREAM_MODEL
+    assert m.usage.cache_read_input_tokens == 2
+
+
+def test_openai_file_part_reaches_an_anthropic_upstream(client):
+    # OpenAI SDK with a `file` part (its form for PDFs) to the same
+    # Anthropic-kind model; a file by id, which only OpenAI knows, is the
+    # client's error naming the part.
+    r = client.chat.completions.create(
+        model=harness.ANTHROPIC_UPSTREAM_MODEL,
+        messages=[{"role": "user", "content": [
+            {"type": "file", "file": {"file_data": f"data:application/pdf;base64,{PDF_B64}", "filename": "r.pdf"}},
+            {"type": "text", "text": "Summarise the report."},
+        ]}],
+    )
+    assert r.choices[0].message.content == harness.ANTHROPIC_UPSTREAM_TEXT
+    with pytest.raises(openai.BadRequestError) as err:
+        client.chat.completions.create(
+            model=harness.ANTHROPIC_UPSTREAM_MODEL,
+            messages=[{"role": "user", "content": [{"type": "file", "file": {"file_id": "file-abc"}}]}],
+        )
+    assert "messages[0].content[0]" in err.value.body["message"]

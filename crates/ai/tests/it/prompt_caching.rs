@@ -122,6 +122,48 @@ async fn documents_reach_anthropic_with_their_breakpoints() {
     );
 }
 
+/// Blocks the gateway does not translate (a document by URL, a search
+/// result) reach an Anthropic deployment as the client wrote them,
+/// breakpoints included; a provider that cannot read them refuses the call
+/// naming the part, before any upstream is called.
+#[tokio::test]
+async fn anthropic_blocks_the_gateway_does_not_translate_reach_anthropic_whole() {
+    let (url, mut seen) = capturing_server(ANTHROPIC_ANSWER).await;
+    let gw = gateway_on("anthropic", &url, CLAUDE);
+    let by_url = json!({"type": "document", "source": {"type": "url", "url": "https://example.com/a.pdf"},
+                        "citations": {"enabled": true}, "cache_control": EPHEMERAL()});
+    let search = json!({"type": "search_result", "source": "https://example.com/kb", "title": "KB",
+                        "content": [{"type": "text", "text": "Hold the button."}]});
+    let request = json!({
+        "model": "m", "max_tokens": 64,
+        "messages": [{"role": "user", "content": [by_url, search, {"type": "text", "text": "How?"}]}]
+    });
+    let (_, _, sent) = messages(&gw, &request, &mut seen).await;
+    assert_eq!(
+        sent["messages"][0]["content"],
+        request["messages"][0]["content"]
+    );
+
+    let (url, _seen) = capturing_server(OPENAI_ANSWER).await;
+    let gw = gateway_on("gemini", &url, "gemini-2.0-flash");
+    let (status, _, body) =
+        call(&gw, &[], Method::POST, "/v1/messages", &request.to_string()).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("messages[0].content[0].type"),
+        "{body}"
+    );
+}
+
 /// An agent marks its latest tool result: the breakpoint stays on the
 /// `tool_result` block (Anthropic refuses one inside its content).
 #[tokio::test]

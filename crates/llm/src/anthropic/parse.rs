@@ -187,11 +187,20 @@ mod tests {
             r#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"image","source":{"type":"base64"}}]}]}"#,
         );
         assert_eq!(e, "messages.0.content.1: missing field `media_type`");
+        // A block of a type the gateway reads keeps its exact error; one of
+        // another type is kept for Anthropic (see `native_blocks_are_kept_whole`).
         let e = err(
-            r#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"video"}]}]}"#,
+            r#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":7}]}]}"#,
         );
         assert!(
-            e.starts_with("messages.0.content.0.type: unknown variant `video`"),
+            e.starts_with("messages.0.content.0: invalid type: integer `7`, expected a string"),
+            "{e}"
+        );
+        let e = err(
+            r#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"text":"no type"}]}]}"#,
+        );
+        assert!(
+            e.starts_with("messages.0.content.0: missing field `type`"),
             "{e}"
         );
         let e = err(r#"{"model":"m","max_tokens":5,"messages":[{"role":"user"}]}"#);

@@ -17,6 +17,9 @@
 //!   `Error: `, as there is no `is_error` field elsewhere; images in a
 //!   result move to a user message after the tool messages;
 //! - `thinking` blocks echoed back are dropped (only Anthropic reads them);
+//! - any other block (`search_result`, a document by URL or file id, a
+//!   newer block type) → a part of its own type, kept whole, which the
+//!   Anthropic adapter sends on as it came and other providers refuse;
 //! - `tools` → function tools (server tools are refused); `tool_choice`
 //!   `auto`/`any`/`tool`/`none` → `auto`/`required`/named/`none`, and
 //!   `disable_parallel_tool_use` → `parallel_tool_calls: false`;
@@ -30,8 +33,8 @@ use serde_json::Value;
 
 use super::error::RequestError;
 use super::wire::{
-    DocumentSource, ImageSource, InputBlock, InputMessage, InputRole, MessagesRequest, SystemBlock,
-    TextOrBlocks, ToolChoice as AnthropicToolChoice, ToolResultBlock,
+    DocumentSource, ImageSource, InputBlock, InputMessage, InputRole, MessageBlock,
+    MessagesRequest, SystemBlock, TextOrBlocks, ToolChoice as AnthropicToolChoice, ToolResultBlock,
 };
 use crate::chat::{
     CACHE_CONTROL, ChatRequest, ContentPart, Extra, FunctionCall, FunctionDefinition, FunctionName,
@@ -198,6 +201,14 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
     // model as a user message after the tool messages.
     let mut result_images = Vec::new();
     for block in blocks {
+        let block = match block {
+            MessageBlock::Read(block) => block,
+            // Kept whole as a part of its own type: only Anthropic reads it.
+            MessageBlock::Native(block) => {
+                parts.push(ContentPart::Other(block.clone()));
+                continue;
+            }
+        };
         match block {
             InputBlock::Text {
                 text,

@@ -205,6 +205,38 @@ fn breakpoints_inside_a_tool_result_are_kept() {
     );
 }
 
+/// Blocks of types the gateway does not read (`search_result`), and images
+/// and documents from sources it does not translate (by URL, by file id),
+/// become parts of their own type kept whole, breakpoint included, for the
+/// Anthropic adapter to send on as they came.
+#[test]
+fn native_blocks_are_kept_whole() {
+    let native = [
+        json!({"type": "document", "source": {"type": "url", "url": "https://example.com/a.pdf"},
+               "title": "A", "citations": {"enabled": true}, "cache_control": {"type": "ephemeral"}}),
+        json!({"type": "image", "source": {"type": "file", "file_id": "file_011"}}),
+        json!({"type": "search_result", "source": "https://example.com", "title": "T",
+               "content": [{"type": "text", "text": "found"}]}),
+        json!({"type": "video", "anything": [1, 2]}),
+    ];
+    let mut content: Vec<Value> = native.to_vec();
+    content.push(json!({"type": "text", "text": "Use these."}));
+    let got = canonical(json!({
+        "model": "m", "max_tokens": 1,
+        "messages": [{"role": "user", "content": content}]
+    }));
+    let mut want: Vec<Value> = native.to_vec();
+    want.push(json!({"type": "text", "text": "Use these."}));
+    assert_eq!(got["messages"][0]["content"], Value::Array(want));
+    let parsed = parse_messages_request(
+        json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [native[0].clone()]}]})
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap();
+    assert!(to_chat_request(&parsed).unwrap().asks_for_prompt_cache());
+}
+
 #[test]
 fn single_text_block_collapses_to_a_string() {
     let got = canonical(json!({

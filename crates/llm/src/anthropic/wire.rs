@@ -6,7 +6,8 @@
 //! prompt-caching breakpoint) of a text, image or tool result block is
 //! kept, so a call that ends at Anthropic still caches; other unknown
 //! fields (`citations`) are ignored, since no other provider can act on
-//! them.
+//! them. A block of a type (or source) translation does not read is kept
+//! whole instead ([`MessageBlock::Native`]), for Anthropic.
 
 use serde::de::{self, DeserializeOwned, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -85,7 +86,7 @@ pub struct InputMessage {
     /// Author.
     pub role: InputRole,
     /// A string (one text block) or blocks.
-    pub content: TextOrBlocks<InputBlock>,
+    pub content: TextOrBlocks<MessageBlock>,
 }
 
 /// A string, or a list of blocks: the two forms of `system`, message
@@ -142,7 +143,58 @@ pub enum SystemBlock {
     },
 }
 
-/// A block of an input message.
+/// A block of an input message as the client sent it: one the gateway
+/// reads and translates, or any other, kept whole for Anthropic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum MessageBlock {
+    /// A block of a type (and, for images and documents, a source) the
+    /// gateway translates.
+    Read(InputBlock),
+    /// Any other block, `type` included: `search_result`, a `document` by
+    /// URL or by Files API id, an `image` by file id, and blocks newer than
+    /// this gateway. Only Anthropic reads them: they pass to an Anthropic
+    /// deployment as sent, and any other provider refuses them naming the
+    /// part.
+    Native(Extra),
+}
+
+/// Block types the gateway reads, and for `image` and `document` the
+/// source types it translates; any other block is [`MessageBlock::Native`].
+fn read_here(block: &Extra) -> bool {
+    let source = || {
+        block
+            .get("source")
+            .and_then(|s| s.get("type"))
+            .and_then(Value::as_str)
+    };
+    match block.get("type").and_then(Value::as_str) {
+        Some("text" | "tool_use" | "tool_result" | "thinking" | "redacted_thinking") => true,
+        // A block without a source is read, so it fails with the field named.
+        Some("image") => matches!(source(), None | Some("base64" | "url")),
+        Some("document") => matches!(source(), None | Some("base64" | "text")),
+        // No `type` at all is read (and refused), never passed on.
+        None => true,
+        Some(_) => false,
+    }
+}
+
+/// By hand: a block the gateway reads keeps its exact error (a text block
+/// whose `text` is a number is refused, not passed on), while a block of
+/// another type is kept whole.
+impl<'de> Deserialize<'de> for MessageBlock {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let block = Extra::deserialize(deserializer)?;
+        if !read_here(&block) {
+            return Ok(MessageBlock::Native(block));
+        }
+        InputBlock::deserialize(Value::Object(block))
+            .map(MessageBlock::Read)
+            .map_err(de::Error::custom)
+    }
+}
+
+/// A block of an input message the gateway reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InputBlock {

@@ -254,6 +254,9 @@ fn content(content: Option<&MessageContent>, i: usize) -> Result<WireContent, Tr
                     cache_control: breakpoint(part),
                 });
             }
+            ContentPart::Other(block) if native(block) => {
+                blocks.push(Block::Native(Value::Object(block.clone())));
+            }
             ContentPart::Other(_) => {
                 return Err(TranslateError::Unsupported {
                     param: format!("messages[{i}].content[{j}].type"),
@@ -263,6 +266,15 @@ fn content(content: Option<&MessageContent>, i: usize) -> Result<WireContent, Tr
         }
     }
     Ok(WireContent::Blocks(blocks))
+}
+
+/// Whether a part the gateway does not model is one of Anthropic's own
+/// blocks (as `/v1/messages` keeps them), to pass on as it came: any
+/// `type` but OpenAI's other part types, which Anthropic has no form for.
+fn native(part: &Extra) -> bool {
+    part.get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| !matches!(t, "file" | "input_audio" | "refusal" | "image_url" | "text"))
 }
 
 /// An inline file as a document: Anthropic reads PDFs as base64 and plain

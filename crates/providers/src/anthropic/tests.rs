@@ -81,3 +81,36 @@ fn a_text_file_becomes_a_text_document() {
                "source": {"type": "text", "media_type": "text/plain", "data": "hello world"}})
     );
 }
+
+/// A part of Anthropic's own (as `/v1/messages` keeps a block it does not
+/// translate) goes to Anthropic exactly as it came; OpenAI's other part
+/// types, which Anthropic has no form for, are still refused.
+#[test]
+fn anthropic_blocks_pass_through_and_openai_only_parts_do_not() {
+    let by_url = json!({"type": "document", "source": {"type": "url", "url": "https://example.com/a.pdf"},
+                        "cache_control": {"type": "ephemeral"}});
+    let search = json!({"type": "search_result", "source": "https://example.com", "title": "T",
+                        "content": [{"type": "text", "text": "found"}]});
+    let got = body(
+        json!({"model": "m", "messages": [{"role": "user", "content": [
+            by_url.clone(), search.clone(), {"type": "text", "text": "Use these."}
+        ]}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        got["messages"][0]["content"],
+        json!([by_url, search, {"type": "text", "text": "Use these."}])
+    );
+    for part in [
+        json!({"type": "input_audio", "input_audio": {"data": "UklG", "format": "wav"}}),
+        json!({"type": "refusal", "refusal": "no"}),
+        json!({"no_type": true}),
+    ] {
+        let error = body(json!({"model": "m", "messages": [{"role": "user", "content": [part]}]}))
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("messages[0].content[0].type"),
+            "{error}"
+        );
+    }
+}

@@ -87,6 +87,11 @@ pub(super) enum Block {
         #[serde(skip_serializing_if = "Option::is_none")]
         cache_control: Option<Value>,
     },
+    /// A block of Anthropic's own the gateway does not translate
+    /// (`search_result`, a document by URL, ...), sent as the client wrote
+    /// it.
+    #[serde(untagged)]
+    Native(Value),
 }
 
 /// Where an image comes from.

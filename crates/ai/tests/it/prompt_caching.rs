@@ -122,6 +122,12 @@ async fn documents_reach_anthropic_with_their_breakpoints() {
     );
 }
 
+/// A search result block, as a search tool answers.
+fn search_block() -> Value {
+    json!({"type": "search_result", "source": "https://example.com/kb", "title": "KB",
+           "content": [{"type": "text", "text": "Hold the button."}]})
+}
+
 /// Blocks the gateway does not translate (a document by URL, a search
 /// result) reach an Anthropic deployment as the client wrote them,
 /// breakpoints included; a provider that cannot read them refuses the call
@@ -132,8 +138,7 @@ async fn anthropic_blocks_the_gateway_does_not_translate_reach_anthropic_whole()
     let gw = gateway_on("anthropic", &url, CLAUDE);
     let by_url = json!({"type": "document", "source": {"type": "url", "url": "https://example.com/a.pdf"},
                         "citations": {"enabled": true}, "cache_control": EPHEMERAL()});
-    let search = json!({"type": "search_result", "source": "https://example.com/kb", "title": "KB",
-                        "content": [{"type": "text", "text": "Hold the button."}]});
+    let search = search_block();
     let request = json!({
         "model": "m", "max_tokens": 64,
         "messages": [{"role": "user", "content": [by_url, search, {"type": "text", "text": "How?"}]}]
@@ -142,6 +147,22 @@ async fn anthropic_blocks_the_gateway_does_not_translate_reach_anthropic_whole()
     assert_eq!(
         sent["messages"][0]["content"],
         request["messages"][0]["content"]
+    );
+
+    // In a tool's result, where search tools answer with them.
+    let in_result = json!({
+        "model": "m", "max_tokens": 64,
+        "messages": [
+            {"role": "user", "content": "How do I reset it?"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "kb", "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1",
+                                          "content": [search_block()]}]}
+        ]
+    });
+    let (_, _, sent) = messages(&gw, &in_result, &mut seen).await;
+    assert_eq!(
+        sent["messages"][2]["content"],
+        in_result["messages"][2]["content"]
     );
 
     let (url, _seen) = capturing_server(OPENAI_ANSWER).await;

@@ -31,9 +31,10 @@ pub use response::{from_chat_response, stop_reason, tool_input, usage};
 pub use stream::{StreamEncoder, encode_event};
 pub use wire::{
     BlockDelta, CacheCreation, CountTokensResponse, DeltaUsage, DocumentSource, ImageSource,
-    InputBlock, InputMessage, InputRole, MESSAGE_TYPE, MessageBlock, MessageDeltaBody,
-    MessageResponse, MessageUsage, MessagesRequest, Metadata, ResponseBlock, StopReason,
-    StreamEvent, SystemBlock, TextOrBlocks, ToolChoice, ToolDefinition, ToolResultBlock,
+    InputBlock, InputMessage, InputRole, Kept, MESSAGE_TYPE, MessageBlock, MessageDeltaBody,
+    MessageResponse, MessageUsage, MessagesRequest, Metadata, ResponseBlock, ResultBlock,
+    StopReason, StreamEvent, SystemBlock, TextOrBlocks, ToolChoice, ToolDefinition,
+    ToolResultBlock,
 };
 
 /// Key in a canonical message's or delta's `extra` naming the stop sequence

@@ -14,8 +14,9 @@
 //! - user `tool_result` blocks → one `tool` message each, placed before the
 //!   rest of the user message (OpenAI requires tool messages right after
 //!   the assistant's calls); a failed result's text is prefixed with
-//!   `Error: `, as there is no `is_error` field elsewhere; images in a
-//!   result move to a user message after the tool messages;
+//!   `Error: `, as there is no `is_error` field elsewhere; images and
+//!   documents in a result move to a user message after the tool
+//!   messages, blocks kept whole stay in it after its text;
 //! - `thinking` blocks echoed back are dropped (only Anthropic reads them);
 //! - any other block (`search_result`, a document by URL or file id, a
 //!   newer block type) → a part of its own type, kept whole, which the
@@ -33,7 +34,7 @@ use serde_json::Value;
 
 use super::error::RequestError;
 use super::wire::{
-    DocumentSource, ImageSource, InputBlock, InputMessage, InputRole, MessageBlock,
+    DocumentSource, ImageSource, InputBlock, InputMessage, InputRole, Kept, MessageBlock,
     MessagesRequest, SystemBlock, TextOrBlocks, ToolChoice as AnthropicToolChoice, ToolResultBlock,
 };
 use crate::chat::{
@@ -237,6 +238,7 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
                 cache_control,
             } => {
                 let mut texts = Vec::new();
+                let mut natives = Vec::new();
                 // A breakpoint on the result's text marks the result.
                 let mut cache_control = cache_control.as_ref();
                 match content {
@@ -244,6 +246,15 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
                     Some(TextOrBlocks::Text(text)) => texts.push(text.as_str()),
                     Some(TextOrBlocks::Blocks(items)) => {
                         for item in items {
+                            let item = match item {
+                                Kept::Read(item) => item,
+                                // Stays in the result (a `search_result`
+                                // belongs there), kept whole for Anthropic.
+                                Kept::Native(block) => {
+                                    natives.push(ContentPart::Other(block.clone()));
+                                    continue;
+                                }
+                            };
                             match item {
                                 ToolResultBlock::Text {
                                     text,
@@ -274,9 +285,18 @@ fn translate_message(message: &InputMessage, out: &mut Vec<Message>) {
                 }
                 let mut tool = Message::text(Role::Tool, "");
                 // A breakpoint rides on the result's text part.
-                tool.content = Some(match cache_control {
-                    Some(c) => MessageContent::Parts(vec![text_part(&text, Some(c))]),
-                    None => MessageContent::Text(text),
+                tool.content = Some(match (cache_control, natives.is_empty()) {
+                    (None, true) => MessageContent::Text(text),
+                    (c, true) => MessageContent::Parts(vec![text_part(&text, c)]),
+                    // The text (if any) first, then the blocks kept whole.
+                    (c, false) => {
+                        let mut parts = Vec::with_capacity(natives.len() + 1);
+                        if !text.is_empty() || c.is_some() {
+                            parts.push(text_part(&text, c));
+                        }
+                        parts.extend(natives);
+                        MessageContent::Parts(parts)
+                    }
                 });
                 tool.tool_call_id = Some(tool_use_id.clone());
                 out.push(tool);

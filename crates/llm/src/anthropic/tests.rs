@@ -237,6 +237,38 @@ fn native_blocks_are_kept_whole() {
     assert!(to_chat_request(&parsed).unwrap().asks_for_prompt_cache());
 }
 
+/// A tool result's blocks the gateway does not read (`search_result`, the
+/// form search tools answer in) stay in the tool message, after its text,
+/// kept whole; the result's breakpoint rides on the text part.
+#[test]
+fn native_blocks_in_a_tool_result_stay_in_it() {
+    let search = json!({"type": "search_result", "source": "https://example.com/kb", "title": "KB",
+                        "content": [{"type": "text", "text": "Hold the button."}]});
+    let got = canonical(json!({
+        "model": "m", "max_tokens": 1,
+        "messages": [
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "search", "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1",
+                "cache_control": {"type": "ephemeral"},
+                "content": [{"type": "text", "text": "1 hit"}, search.clone()]}]},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t2", "name": "search", "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t2",
+                "content": [search.clone()]}]}
+        ]
+    }));
+    assert_eq!(
+        got["messages"][1],
+        json!({"role": "tool", "tool_call_id": "t1", "content": [
+            {"type": "text", "text": "1 hit", "cache_control": {"type": "ephemeral"}},
+            search
+        ]})
+    );
+    assert_eq!(
+        got["messages"][3],
+        json!({"role": "tool", "tool_call_id": "t2", "content": [search]})
+    );
+}
+
 #[test]
 fn single_text_block_collapses_to_a_string() {
     let got = canonical(json!({

@@ -7,7 +7,7 @@
 //! kept, so a call that ends at Anthropic still caches; other unknown
 //! fields (`citations`) are ignored, since no other provider can act on
 //! them. A block of a type (or source) translation does not read is kept
-//! whole instead ([`MessageBlock::Native`]), for Anthropic.
+//! whole instead ([`Kept::Native`]), for Anthropic.
 
 use serde::de::{self, DeserializeOwned, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -143,14 +143,14 @@ pub enum SystemBlock {
     },
 }
 
-/// A block of an input message as the client sent it: one the gateway
-/// reads and translates, or any other, kept whole for Anthropic.
+/// A block as the client sent it: one the gateway reads and translates
+/// (`T`), or any other, kept whole for Anthropic.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
-pub enum MessageBlock {
+pub enum Kept<T> {
     /// A block of a type (and, for images and documents, a source) the
     /// gateway translates.
-    Read(InputBlock),
+    Read(T),
     /// Any other block, `type` included: `search_result`, a `document` by
     /// URL or by Files API id, an `image` by file id, and blocks newer than
     /// this gateway. Only Anthropic reads them: they pass to an Anthropic
@@ -159,37 +159,61 @@ pub enum MessageBlock {
     Native(Extra),
 }
 
-/// Block types the gateway reads, and for `image` and `document` the
-/// source types it translates; any other block is [`MessageBlock::Native`].
-fn read_here(block: &Extra) -> bool {
-    let source = || {
-        block
-            .get("source")
-            .and_then(|s| s.get("type"))
-            .and_then(Value::as_str)
-    };
-    match block.get("type").and_then(Value::as_str) {
-        Some("text" | "tool_use" | "tool_result" | "thinking" | "redacted_thinking") => true,
-        // A block without a source is read, so it fails with the field named.
-        Some("image") => matches!(source(), None | Some("base64" | "url")),
-        Some("document") => matches!(source(), None | Some("base64" | "text")),
-        // No `type` at all is read (and refused), never passed on.
-        None => true,
-        Some(_) => false,
+/// A block of a message's content.
+pub type MessageBlock = Kept<InputBlock>;
+
+/// A block of a tool result's content.
+pub type ResultBlock = Kept<ToolResultBlock>;
+
+/// Which blocks a typed block enum reads; any other is [`Kept::Native`].
+pub trait ReadBlocks {
+    /// Block types read whatever their members.
+    const TYPES: &'static [&'static str];
+
+    /// Whether `block` is read rather than kept whole. A block without a
+    /// `type`, or an image or document without a source, is read, so that it
+    /// is refused with the field named rather than passed on.
+    fn reads(block: &Extra) -> bool {
+        let source = || {
+            block
+                .get("source")
+                .and_then(|s| s.get("type"))
+                .and_then(Value::as_str)
+        };
+        match block.get("type").and_then(Value::as_str) {
+            None => true,
+            Some("image") => matches!(source(), None | Some("base64" | "url")),
+            Some("document") => matches!(source(), None | Some("base64" | "text")),
+            Some(t) => Self::TYPES.contains(&t),
+        }
     }
+}
+
+impl ReadBlocks for InputBlock {
+    const TYPES: &'static [&'static str] = &[
+        "text",
+        "tool_use",
+        "tool_result",
+        "thinking",
+        "redacted_thinking",
+    ];
+}
+
+impl ReadBlocks for ToolResultBlock {
+    const TYPES: &'static [&'static str] = &["text"];
 }
 
 /// By hand: a block the gateway reads keeps its exact error (a text block
 /// whose `text` is a number is refused, not passed on), while a block of
 /// another type is kept whole.
-impl<'de> Deserialize<'de> for MessageBlock {
+impl<'de, T: ReadBlocks + DeserializeOwned> Deserialize<'de> for Kept<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let block = Extra::deserialize(deserializer)?;
-        if !read_here(&block) {
-            return Ok(MessageBlock::Native(block));
+        if !T::reads(&block) {
+            return Ok(Kept::Native(block));
         }
-        InputBlock::deserialize(Value::Object(block))
-            .map(MessageBlock::Read)
+        T::deserialize(Value::Object(block))
+            .map(Kept::Read)
             .map_err(de::Error::custom)
     }
 }
@@ -235,9 +259,10 @@ pub enum InputBlock {
     ToolResult {
         /// The `tool_use` block answered.
         tool_use_id: String,
-        /// Result: text or text and image blocks; absent means empty.
+        /// Result: text, or text, image, document and other blocks;
+        /// absent means empty.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        content: Option<TextOrBlocks<ToolResultBlock>>,
+        content: Option<TextOrBlocks<ResultBlock>>,
         /// Whether the tool failed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         is_error: Option<bool>,

@@ -134,6 +134,9 @@ fn messages(input: &[Message]) -> Result<(Option<WireContent>, Vec<WireMessage>)
                         {
                             *c = None;
                         }
+                        if let Block::Native(Value::Object(native)) = block {
+                            native.remove(CACHE_CONTROL);
+                        }
                     }
                 }
                 let result = Block::ToolResult {

@@ -114,3 +114,26 @@ fn anthropic_blocks_pass_through_and_openai_only_parts_do_not() {
         );
     }
 }
+
+/// A block of Anthropic's own in a tool's result stays inside the
+/// `tool_result` block, its breakpoint moved onto the result as a text
+/// part's is.
+#[test]
+fn anthropic_blocks_in_a_tool_result_stay_inside_it() {
+    let search = json!({"type": "search_result", "source": "https://example.com/kb", "title": "KB",
+                        "content": [{"type": "text", "text": "Hold the button."}]});
+    let mut marked = search.clone();
+    marked["cache_control"] = json!({"type": "ephemeral"});
+    let got = body(json!({"model": "m", "messages": [
+        {"role": "assistant", "tool_calls": [{"id": "t1", "type": "function",
+            "function": {"name": "search", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "t1", "content": [{"type": "text", "text": "1 hit"}, marked]}
+    ]}))
+    .unwrap();
+    assert_eq!(
+        got["messages"][1]["content"][0],
+        json!({"type": "tool_result", "tool_use_id": "t1",
+               "cache_control": {"type": "ephemeral"},
+               "content": [{"type": "text", "text": "1 hit"}, search]})
+    );
+}

@@ -1,4 +1,4 @@
-//! `switchyard login|tenants|users|consumers|keys|products|subscriptions|audit`:
+//! `switchyard login|whoami|logout|tenants|users|consumers|keys|products|subscriptions|audit`:
 //! the admin REST API (`/admin/v1` on the admin listener, crate sy-admin)
 //! from the command line, for people and for scripts.
 //!
@@ -82,6 +82,20 @@ pub enum AdminCommand {
         #[command(flatten)]
         login: commands::LoginArgs,
     },
+    /// Who the token is: its user, role and tenant.
+    Whoami {
+        #[command(flatten)]
+        global: Global,
+        #[command(flatten)]
+        whoami: commands::WhoamiArgs,
+    },
+    /// End the token's session: it stops working at once.
+    Logout {
+        #[command(flatten)]
+        global: Global,
+        #[command(flatten)]
+        logout: commands::LogoutArgs,
+    },
     /// Tenants, through the admin API: the unit of isolation.
     Tenants(Group<commands::Tenants>),
     /// Admin users, through the admin API.
@@ -104,6 +118,8 @@ pub enum AdminCommand {
 pub fn run(cmd: AdminCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AdminCommand::Login { global, login } => exec(global, login),
+        AdminCommand::Whoami { global, whoami } => exec(global, whoami),
+        AdminCommand::Logout { global, logout } => exec(global, logout),
         AdminCommand::Tenants(g) => exec(g.global, g.action),
         AdminCommand::Users(g) => exec(g.global, g.action),
         AdminCommand::Consumers(g) => exec(g.global, g.action),

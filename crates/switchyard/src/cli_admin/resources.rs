@@ -18,6 +18,19 @@ pub struct Resource {
     pub columns: &'static [Column],
 }
 
+/// `GET /me`: the caller (a user, or the bootstrap token).
+pub static ME: Resource = Resource {
+    noun: "caller",
+    path: "/me",
+    by_name: false,
+    columns: &[
+        col("ID", "id", Fmt::Text),
+        col("USERNAME", "user.username", Fmt::Text),
+        col("ROLE", "role", Fmt::Text),
+        col("TENANT", "tenant_id", Fmt::Text),
+    ],
+};
+
 /// `/tenants`.
 pub static TENANTS: Resource = Resource {
     noun: "tenant",

@@ -144,6 +144,25 @@ async fn admin_cli_drives_the_api_and_the_data_plane() {
     assert!(wrong.stderr.contains("wrong password"), "{wrong:?}");
     let t = Some(token.as_str());
 
+    // whoami: the session's user, role and tenant (none: platform admin).
+    let run = sy(&admin, t, &["whoami"], "").await.ok();
+    let table = rows(&run.stdout);
+    assert_eq!(
+        table[0],
+        ["ID", "USERNAME", "ROLE", "TENANT"],
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        &table[1][1..],
+        ["root", "platform_admin", "-"],
+        "{}",
+        run.stdout
+    );
+    let run = sy(&admin, t, &["whoami", "-o", "json"], "").await.ok();
+    let me: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(me["user"]["username"], "root", "{me}");
+
     // tenants create: a one-row table.
     let run = sy(
         &admin,
@@ -403,6 +422,13 @@ async fn admin_cli_drives_the_api_and_the_data_plane() {
         .await
         .ok();
     assert_eq!(deleted.stdout.trim(), format!("deleted tenant {globex_id}"));
+
+    // logout ends the session: the same token is refused at once.
+    let run = sy(&admin, t, &["logout"], "").await.ok();
+    assert!(run.stdout.starts_with("logged out"), "{run:?}");
+    let run = sy(&admin, t, &["whoami"], "").await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("401 Unauthorized"), "{run:?}");
     gw.shutdown().await;
 }
 
@@ -448,6 +474,8 @@ async fn admin_cli_reports_unreachable_urls_and_usage_errors() {
     // Every command has help.
     for group in [
         "login",
+        "whoami",
+        "logout",
         "tenants",
         "users",
         "consumers",

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::client::{Client, Query};
 use super::input::password;
-use super::resources::Resource;
+use super::resources::{ME, Resource};
 
 mod consumers;
 mod keys;
@@ -198,6 +198,31 @@ pub struct LoginArgs {
     /// the terminal).
     #[arg(long)]
     pub password_stdin: bool,
+}
+
+/// `switchyard whoami`: who the token is (`GET /me`).
+#[derive(Debug, Clone, Args)]
+pub struct WhoamiArgs {}
+
+impl Plan for WhoamiArgs {
+    async fn plan(self, _c: &Client) -> anyhow::Result<Op> {
+        Ok(Op::new(Method::GET, ME.path.to_owned(), Show::Rows(&ME)))
+    }
+}
+
+/// `switchyard logout`: end the token's session (`POST /logout`).
+#[derive(Debug, Clone, Args)]
+pub struct LogoutArgs {}
+
+impl Plan for LogoutArgs {
+    async fn plan(self, _c: &Client) -> anyhow::Result<Op> {
+        Ok(Op::new(
+            Method::POST,
+            "/logout".to_owned(),
+            // The bootstrap token has no session and stays valid.
+            Show::Done("logged out (a session token; the bootstrap token stays valid)".to_owned()),
+        ))
+    }
 }
 
 impl Plan for LoginArgs {

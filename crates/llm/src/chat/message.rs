@@ -221,7 +221,8 @@ impl ContentPart {
         let url = file.get("file_data")?.as_str()?;
         let (media_type, data) = url.strip_prefix("data:")?.split_once(";base64,")?;
         Some(InlineFile {
-            media_type,
+            // Parameters (`;name=…`, `;charset=…`) are not the type.
+            media_type: media_type.split(';').next().unwrap_or_default().trim(),
             data,
             filename: file.get("filename").and_then(serde_json::Value::as_str),
         })
@@ -252,7 +253,7 @@ impl ContentPart {
 /// A file sent inline in a `file` part ([`ContentPart::inline_file`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InlineFile<'a> {
-    /// `application/pdf`, `text/plain`, ...
+    /// `application/pdf`, `text/plain`, ..., without parameters.
     pub media_type: &'a str,
     /// The bytes, base64-encoded as sent.
     pub data: &'a str,

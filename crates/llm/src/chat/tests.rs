@@ -158,8 +158,9 @@ fn inline_files_are_read_from_file_parts() {
             filename: Some("a.pdf"),
         })
     );
-    let unnamed =
-        part(json!({"type": "file", "file": {"file_data": "data:text/plain;base64,aGk="}}));
+    let unnamed = part(
+        json!({"type": "file", "file": {"file_data": "data:text/plain;charset=utf-8;base64,aGk="}}),
+    );
     assert_eq!(
         unnamed.inline_file().map(|f| (f.media_type, f.filename)),
         Some(("text/plain", None))

@@ -295,7 +295,7 @@ fn document_source(
             data: file.data.to_owned(),
         });
     }
-    if media_type == "text/plain" || media_type.starts_with("text/plain;") {
+    if media_type == "text/plain" {
         let text = base64::engine::general_purpose::STANDARD
             .decode(file.data)
             .ok()

@@ -269,9 +269,7 @@ fn blocks(
 /// client's file name, cleaned, with the part's place so that two files of
 /// one name stay apart.
 fn document(file: InlineFile<'_>, i: usize, j: usize) -> Result<DocumentBlock, TranslateError> {
-    let media_type = file.media_type.to_ascii_lowercase();
-    let essence = media_type.split(';').next().unwrap_or_default().trim();
-    let format = match essence {
+    let format = match file.media_type.to_ascii_lowercase().as_str() {
         "application/pdf" => "pdf",
         "text/csv" => "csv",
         "application/msword" => "doc",

@@ -122,6 +122,33 @@ async fn documents_reach_anthropic_with_their_breakpoints() {
     );
 }
 
+/// A Responses client's `input_file` reaches Anthropic as a document, as a
+/// chat client's `file` part does.
+#[tokio::test]
+async fn a_responses_input_file_reaches_anthropic_as_a_document() {
+    let (url, mut seen) = capturing_server(ANTHROPIC_ANSWER).await;
+    let gw = gateway_on("anthropic", &url, CLAUDE);
+    let request = json!({"model": "m", "input": [{"role": "user", "content": [
+        {"type": "input_file", "filename": "r.pdf", "file_data": "data:application/pdf;base64,JVBERi0xLjQK"},
+        {"type": "input_text", "text": "Summarise the report."}
+    ]}]});
+    let (status, _, body) = call(
+        &gw,
+        &[],
+        Method::POST,
+        "/v1/responses",
+        &request.to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let sent = seen.recv().await.unwrap();
+    assert_eq!(
+        sent["messages"][0]["content"][0],
+        json!({"type": "document",
+               "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0xLjQK"}})
+    );
+}
+
 /// A search result block, as a search tool answers.
 fn search_block() -> Value {
     json!({"type": "search_result", "source": "https://example.com/kb", "title": "KB",

@@ -303,6 +303,26 @@ fn content_part(part: &Value, path: &str) -> Result<ContentPart, RequestError> {
                 "images must be given by URL or data URL (file ids need stored files)",
             )),
         },
+        // Chat's `file` part: inline data (with its file name) or an
+        // uploaded file's id; a URL has no chat form.
+        "input_file" => {
+            let mut file = Map::new();
+            for key in ["file_data", "file_id", "filename"] {
+                if let Some(value) = part.get(key).filter(|v| v.is_string()) {
+                    file.insert(key.to_owned(), value.clone());
+                }
+            }
+            if !(file.contains_key("file_data") || file.contains_key("file_id")) {
+                return Err(unsupported(
+                    &format!("{path}.file_url"),
+                    "files must be given as file_data or file_id (chat has no file URLs)",
+                ));
+            }
+            let mut out = Map::new();
+            out.insert("type".to_owned(), Value::from("file"));
+            out.insert("file".to_owned(), Value::Object(file));
+            Ok(ContentPart::Other(out))
+        }
         other => Err(unsupported(
             &format!("{path}.type"),
             &format!("content parts of type '{other}' are not supported"),

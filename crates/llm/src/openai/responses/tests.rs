@@ -159,3 +159,38 @@ fn text_then_call_stream_order() {
     assert_eq!(done["output"][1]["call_id"], "call_1");
     assert_eq!(done["usage"]["total_tokens"], 5);
 }
+
+/// An `input_file` becomes chat's `file` part (inline data with its name,
+/// or a file id), which every provider kind reads its own way; a file by
+/// URL, which chat cannot carry, is refused naming the member.
+#[test]
+fn input_files_become_chat_file_parts() {
+    let r = parse(json!({"model": "m", "input": [{"role": "user", "content": [
+        {"type": "input_file", "filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBER"},
+        {"type": "input_file", "file_id": "file-abc"},
+        {"type": "input_text", "text": "Compare."}
+    ]}]}));
+    let Some(MessageContent::Parts(parts)) = &r.chat.messages[0].content else {
+        panic!("{:?}", r.chat.messages[0]);
+    };
+    assert_eq!(
+        serde_json::to_value(&parts[..2]).unwrap(),
+        json!([
+            {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBER", "filename": "a.pdf"}},
+            {"type": "file", "file": {"file_id": "file-abc"}}
+        ])
+    );
+    assert_eq!(
+        parts[0].inline_file().map(|f| f.media_type),
+        Some("application/pdf")
+    );
+    let error = parse_responses_request(
+        json!({"model": "m", "input": [{"role": "user", "content": [
+            {"type": "input_file", "file_url": "https://example.com/a.pdf"}
+        ]}]})
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap_err();
+    assert_eq!(error.param.as_deref(), Some("input[0].content[0].file_url"));
+}

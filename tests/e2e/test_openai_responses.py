@@ -9,6 +9,8 @@ import json
 import openai
 import pytest
 
+import harness
+
 from sdk import MOCK_PREFIX
 
 WEATHER = {
@@ -124,3 +126,16 @@ def test_stateful_features_are_refused(client, kwargs, param):
     with pytest.raises(openai.BadRequestError) as e:
         client.responses.create(model="mock-1", input="hi", **kwargs)
     assert e.value.body["param"] == param
+
+
+def test_input_file_reaches_an_anthropic_upstream(client):
+    # The Responses API's input_file (a PDF as a data URL) through the
+    # gateway to an Anthropic-kind provider, which reads it as a document.
+    r = client.responses.create(
+        model=harness.ANTHROPIC_UPSTREAM_MODEL,
+        input=[{"role": "user", "content": [
+            {"type": "input_file", "filename": "r.pdf", "file_data": "data:application/pdf;base64,JVBERi0xLjQK"},
+            {"type": "input_text", "text": "Summarise the report."},
+        ]}],
+    )
+    assert r.output_text == harness.ANTHROPIC_UPSTREAM_TEXT

@@ -10,7 +10,6 @@ import openai
 import pytest
 
 import harness
-
 from sdk import MOCK_PREFIX
 
 WEATHER = {

@@ -183,6 +183,102 @@ impl EmbeddingsUsage {
     }
 }
 
+/// A whole embeddings answer kept in the provider's bytes: what the
+/// gateway serves a client that asked for float vectors from an
+/// OpenAI-format provider. Decoding every float and writing it again cost
+/// more than the rest of the call for a batch of inputs (a 1,536-wide
+/// vector is ~20 KB of text); the body is walked once instead
+/// ([`crate::json_scan`]: well-formed JSON, UTF-8) and only `model` is
+/// replaced.
+#[derive(Debug, Clone)]
+pub struct EmbeddingsJson {
+    body: bytes::Bytes,
+    /// The `model` value, when the provider wrote one.
+    model: Option<std::ops::Range<usize>>,
+    usage: EmbeddingsUsage,
+}
+
+impl EmbeddingsJson {
+    /// Check `body`: one object with a `data` array, `model` a string and
+    /// `usage` (if present) an object of counts, no member twice and no key
+    /// written with escapes (such a body is left to the decoder, which
+    /// names what is wrong).
+    pub fn scan(body: bytes::Bytes) -> Result<EmbeddingsJson, serde_json::Error> {
+        use serde::de::Error as _;
+        let (mut model, mut usage, mut data) = (None, None, false);
+        crate::json_scan::object_members(&body, |member| {
+            let key = body.get(member.key.clone()).unwrap_or_default();
+            let first = body.get(member.value.start).copied();
+            let fail = |what| {
+                Err(crate::json_scan::ScanError {
+                    what,
+                    at: member.key.start,
+                })
+            };
+            match key {
+                _ if key.contains(&b'\\') => return fail("a key written with escapes"),
+                b"model" if model.is_some() => return fail("`model` twice"),
+                b"model" if first != Some(b'"') => return fail("`model` is not a string"),
+                b"model" => model = Some(member.value),
+                b"usage" if usage.is_some() => return fail("`usage` twice"),
+                b"usage" => usage = Some(member.value),
+                b"data" if data => return fail("`data` twice"),
+                b"data" if first != Some(b'[') => return fail("`data` is not an array"),
+                b"data" => data = true,
+                _ => {}
+            }
+            Ok(())
+        })
+        .map_err(serde_json::Error::custom)?;
+        if !data {
+            return Err(serde_json::Error::custom("no `data` array"));
+        }
+        let usage = match usage {
+            Some(range) => serde_json::from_slice(body.get(range).unwrap_or_default())?,
+            None => EmbeddingsUsage::default(),
+        };
+        Ok(EmbeddingsJson { body, model, usage })
+    }
+
+    /// The provider's token count.
+    pub fn usage(&self) -> EmbeddingsUsage {
+        self.usage
+    }
+
+    /// The body with `model` set to `model` (added first when the provider
+    /// left it out); every other byte as the provider wrote it.
+    pub fn stamped(&self, model: &str) -> bytes::Bytes {
+        let name = serde_json::to_vec(model).unwrap_or_else(|_| b"\"\"".to_vec());
+        let mut out = Vec::with_capacity(self.body.len() + name.len() + 10);
+        match &self.model {
+            Some(range) => {
+                out.extend_from_slice(self.body.get(..range.start).unwrap_or_default());
+                out.extend_from_slice(&name);
+                out.extend_from_slice(self.body.get(range.end..).unwrap_or_default());
+            }
+            None => {
+                // After the object's `{`: `data` follows, so it is not empty.
+                let open = self
+                    .body
+                    .iter()
+                    .position(|&b| b == b'{')
+                    .map_or(0, |at| at + 1);
+                out.extend_from_slice(self.body.get(..open).unwrap_or_default());
+                out.extend_from_slice(b"\"model\":");
+                out.extend_from_slice(&name);
+                out.push(b',');
+                out.extend_from_slice(self.body.get(open..).unwrap_or_default());
+            }
+        }
+        out.into()
+    }
+
+    /// The answer decoded, for a client that needs it converted (base64).
+    pub fn decode(&self) -> Result<EmbeddingsResponse, serde_json::Error> {
+        crate::from_json(&self.body)
+    }
+}
+
 /// The base64 of `vector`'s little-endian `f32` bytes, as OpenAI sends
 /// `encoding_format: "base64"` vectors.
 pub fn encode_base64(vector: &[f32]) -> String {
@@ -210,6 +306,52 @@ pub fn decode_base64(text: &str) -> Option<Vec<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scan(body: &str) -> Result<EmbeddingsJson, serde_json::Error> {
+        EmbeddingsJson::scan(bytes::Bytes::copy_from_slice(body.as_bytes()))
+    }
+
+    /// The provider's bytes come back with only `model` replaced (numbers
+    /// as written, spacing kept), or added when missing; the usage is read.
+    #[test]
+    fn an_answer_is_served_in_its_own_bytes() {
+        let body = r#"{"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [0.10, -2e-3, 1E+2]}], "model": "text-embedding-3-small", "usage": {"prompt_tokens": 7, "total_tokens": 7}}"#;
+        let json = scan(body).unwrap();
+        assert_eq!(json.usage(), EmbeddingsUsage::new(7));
+        assert_eq!(
+            json.stamped("public \"name\""),
+            body.replace("\"text-embedding-3-small\"", r#""public \"name\"""#)
+        );
+        let bare = r#" {"data":[{"embedding":[1],"index":0}]}"#;
+        let json = scan(bare).unwrap();
+        assert_eq!(json.usage(), EmbeddingsUsage::default());
+        assert_eq!(
+            json.stamped("m"),
+            r#" {"model":"m","data":[{"embedding":[1],"index":0}]}"#
+        );
+        let decoded = scan(body).unwrap().decode().unwrap();
+        assert_eq!(decoded.usage.prompt_tokens, 7);
+    }
+
+    /// What the decoder would refuse, or read differently, is not served
+    /// as bytes.
+    #[test]
+    fn doubtful_answers_are_refused() {
+        for body in [
+            r#"{"model":"m"}"#,
+            r#"{"data":{}}"#,
+            r#"{"data":[],"data":[]}"#,
+            r#"{"data":[],"model":"a","model":"b"}"#,
+            r#"{"data":[],"model":7}"#,
+            r#"{"data":[],"usage":{},"usage":{}}"#,
+            r#"{"data":[],"usage":{"prompt_tokens":"many"}}"#,
+            r#"{"data":[],"mod\u0065l":"m"}"#,
+            r#"{"data":[1,]}"#,
+            r#"[{"data":[]}]"#,
+        ] {
+            assert!(scan(body).is_err(), "{body}");
+        }
+    }
 
     #[test]
     fn base64_round_trip() {

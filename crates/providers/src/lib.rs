@@ -134,6 +134,15 @@ pub trait ProviderAdapter: Send + Sync {
         })
     }
 
+    /// Whether a successful embeddings answer is in OpenAI's format, so a
+    /// client asking for float vectors can be served the provider's own
+    /// bytes with only `model` replaced
+    /// ([`sy_llm::embeddings::EmbeddingsJson`]) instead of every number
+    /// decoded and written again.
+    fn embeddings_in_openai_format(&self) -> bool {
+        false
+    }
+
     /// Translate a whole successful embeddings response body.
     fn embeddings_response(&self, body: &[u8]) -> Result<EmbeddingsResponse, TranslateError> {
         let _ = body;

@@ -17,12 +17,13 @@ use http::{Response, StatusCode};
 use sy_core::TokenUsage;
 use sy_http::Body;
 use sy_http::SetField;
-use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
+use sy_llm::embeddings::EmbeddingsRequest;
 use sy_llm::openai;
 use sy_providers::ProviderErrorKind;
 use tokio::time::Instant;
 
 use super::upstream;
+use crate::providers::EmbeddingsReply;
 use crate::registry::{Deployment, Model};
 use crate::router::strategy;
 use crate::{AiCallInfo, AiError, AiGateway, CallTrace, Caller, respond};
@@ -40,7 +41,7 @@ pub(crate) async fn handle(
         crate::quota::estimate_embeddings(&gateway.registry, asked, &request)
     })
     .await?;
-    let (model, deployment, mut answer, walk) = match call(gateway, asked, &request).await {
+    let (model, deployment, answer, walk) = match call(gateway, asked, &request).await {
         Ok(called) => called,
         Err(e) => {
             quota.release();
@@ -48,16 +49,12 @@ pub(crate) async fn handle(
         }
     };
 
-    answer.model.clone_from(&request.model);
-    if request.wants_base64() {
-        answer.encode_base64();
-    }
     let mut info = AiCallInfo::new(request.model.clone(), deployment.label());
     info.attempts = walk.attempts;
     info.fallback = (model.name != request.model).then(|| model.name.clone());
     info.failovers = walk.failovers;
     let tokens = TokenUsage {
-        prompt: answer.usage.prompt_tokens,
+        prompt: answer.usage().prompt_tokens,
         ..TokenUsage::default()
     };
     let _ = info.usage.set(tokens);
@@ -66,7 +63,18 @@ pub(crate) async fn handle(
     }
     quota.settle(&tokens, info.cost.get().map_or(0, |c| c.micros()));
 
-    let mut response = respond::json(StatusCode::OK, &answer);
+    let mut response = match answer {
+        EmbeddingsReply::Json(json) => {
+            respond::json_bytes(StatusCode::OK, json.stamped(&request.model))
+        }
+        EmbeddingsReply::Decoded(mut answer) => {
+            answer.model.clone_from(&request.model);
+            if request.wants_base64() {
+                answer.encode_base64();
+            }
+            respond::json(StatusCode::OK, &answer)
+        }
+    };
     response.set_number(&respond::names::PROMPT_TOKENS, tokens.prompt);
     if let Some(cost) = info.cost.get() {
         response.set_field(&respond::names::COST, &[cost.to_string().as_bytes()]);
@@ -96,7 +104,7 @@ async fn call<'g>(
     gateway: &'g AiGateway,
     asked: &'g Model,
     request: &EmbeddingsRequest,
-) -> Result<(&'g Model, &'g Deployment, EmbeddingsResponse, Walk), AiError> {
+) -> Result<(&'g Model, &'g Deployment, EmbeddingsReply, Walk), AiError> {
     let mut walk = Walk::default();
     // As for chat: cool-downs steer traffic but never make a model
     // unanswerable; when nothing was called because everything was
@@ -130,7 +138,7 @@ async fn call<'g>(
     Err(error.routed(trace))
 }
 
-type Answered<'g> = (&'g Model, &'g Deployment, EmbeddingsResponse);
+type Answered<'g> = (&'g Model, &'g Deployment, EmbeddingsReply);
 
 /// One walk through the asked model and its fallbacks; `None` when every
 /// option failed or was skipped.
@@ -193,7 +201,7 @@ async fn call_deployment(
     d: &Deployment,
     request: &EmbeddingsRequest,
     walk: &mut Walk,
-) -> Result<EmbeddingsResponse, Option<AiError>> {
+) -> Result<EmbeddingsReply, Option<AiError>> {
     let routing = &model.routing;
     let mut retry = 0;
     loop {

@@ -21,7 +21,7 @@ use http_body_util::combinators::UnsyncBoxBody;
 use sy_config::{ProviderSpec, UnsupportedParamsSpec};
 use sy_http::client::{ClientOptions, UpstreamClient, build_client};
 use sy_http::{BoxError, RawHeaders};
-use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
+use sy_llm::embeddings::{EmbeddingsJson, EmbeddingsRequest};
 use sy_llm::openai::RequestError;
 use sy_llm::{ChatChunk, ChatRequest};
 use sy_providers::{
@@ -29,7 +29,7 @@ use sy_providers::{
     TranslateError, UnsupportedParams,
 };
 
-use super::{AnswerForm, ChunkStream, Provider, ProviderReply};
+use super::{AnswerForm, ChunkStream, EmbeddingsReply, Provider, ProviderReply};
 use crate::AiError;
 
 /// Time allowed for an answer (and between stream pieces) by default.
@@ -203,7 +203,7 @@ impl HttpProvider {
         &self,
         req: &EmbeddingsRequest,
         model: &str,
-    ) -> Result<EmbeddingsResponse, AiError> {
+    ) -> Result<EmbeddingsReply, AiError> {
         if !self.adapter.supports_embeddings() {
             return Err(super::embeddings_unsupported(
                 &self.endpoint.name,
@@ -239,8 +239,18 @@ impl HttpProvider {
             Ok(Err(_)) => return Err(self.broken()),
             Ok(Ok(bytes)) => bytes,
         };
+        // Float vectors from an OpenAI-format provider are served as it
+        // wrote them; a body the walk refuses goes to the decoder, which
+        // names what is wrong (or reads it after all).
+        if self.adapter.embeddings_in_openai_format()
+            && !req.wants_base64()
+            && let Ok(json) = EmbeddingsJson::scan(bytes.clone())
+        {
+            return Ok(EmbeddingsReply::Json(json));
+        }
         self.adapter
             .embeddings_response(&bytes)
+            .map(EmbeddingsReply::Decoded)
             .map_err(|e| self.translate_error(e))
     }
 
@@ -290,7 +300,7 @@ impl Provider for HttpProvider {
         request: &'a EmbeddingsRequest,
         deployment_model: &'a str,
         _provider: &'a str,
-    ) -> BoxFuture<'a, Result<EmbeddingsResponse, AiError>> {
+    ) -> BoxFuture<'a, Result<EmbeddingsReply, AiError>> {
         Box::pin(self.embed(request, deployment_model))
     }
 }

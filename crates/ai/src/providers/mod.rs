@@ -9,7 +9,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use sy_config::{ProviderKindSpec, ProviderSpec};
-use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
+use sy_llm::embeddings::{EmbeddingsJson, EmbeddingsRequest, EmbeddingsResponse, EmbeddingsUsage};
 use sy_llm::openai::{ChatCompletionJson, RequestError};
 use sy_llm::{ChatChunk, ChatRequest, ChatResponse};
 use sy_providers::ProviderKind;
@@ -86,6 +86,26 @@ impl ProviderReply {
     }
 }
 
+/// A whole embeddings answer: decoded, or in an OpenAI-format provider's
+/// own bytes for a client that asked for float vectors.
+#[derive(Debug)]
+pub enum EmbeddingsReply {
+    /// Decoded (the mock, translating adapters, base64 asked for).
+    Decoded(EmbeddingsResponse),
+    /// The provider's bytes, checked, served with `model` replaced.
+    Json(EmbeddingsJson),
+}
+
+impl EmbeddingsReply {
+    /// The provider's token count.
+    pub fn usage(&self) -> EmbeddingsUsage {
+        match self {
+            EmbeddingsReply::Decoded(answer) => answer.usage,
+            EmbeddingsReply::Json(json) => json.usage(),
+        }
+    }
+}
+
 /// A backend answering chat requests.
 ///
 /// Contract:
@@ -125,7 +145,7 @@ pub trait Provider: Send + Sync {
         request: &'a EmbeddingsRequest,
         deployment_model: &'a str,
         provider: &'a str,
-    ) -> BoxFuture<'a, Result<EmbeddingsResponse, AiError>> {
+    ) -> BoxFuture<'a, Result<EmbeddingsReply, AiError>> {
         let _ = (request, deployment_model);
         Box::pin(std::future::ready(Err(embeddings_unsupported(
             provider, None,

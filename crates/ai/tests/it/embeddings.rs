@@ -174,3 +174,48 @@ async fn a_failed_walk_names_the_last_deployment_and_counts_attempts() {
     assert_eq!(header(&headers, "x-switchyard-fallback"), Some("e2"));
     assert_eq!(up.requests(), 2);
 }
+
+/// Float vectors from an OpenAI-format provider reach the client as the
+/// provider wrote them (numbers, spacing), with only `model` replaced and
+/// the usage still counted and priced; a client asking for base64 still
+/// gets vectors converted from the decoded floats.
+#[tokio::test]
+async fn float_vectors_are_served_in_the_providers_own_bytes() {
+    const ANSWER: &str = r#"{"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [0.10, -2e-3, 1E+2]}], "model": "emb-real", "usage": {"prompt_tokens": 9, "total_tokens": 9}}"#;
+    let (url, _seen) = capturing_raw(ANSWER).await;
+    let providers =
+        json!([{"name": "up", "kind": "openai_compatible", "base_url": url, "timeout": "5s"}]);
+    let models = json!([{"name": "e", "deployments": [{"provider": "up", "model": "emb-real"}]}]);
+    let gw = gateway_with(providers, models);
+    let (status, headers, bytes) = call(
+        &gw,
+        &[],
+        Method::POST,
+        "/v1/embeddings",
+        &json!({"model": "e", "input": "hello"}).to_string(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&bytes),
+        ANSWER.replace(r#""model": "emb-real""#, r#""model": "e""#)
+    );
+    assert_eq!(header(&headers, "x-switchyard-prompt-tokens"), Some("9"));
+
+    let (status, _, got) = embed(
+        &gw,
+        json!({"model": "e", "input": "hello", "encoding_format": "base64"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    assert_eq!(got["model"], "e");
+    assert_eq!(
+        decode_base64(got["data"][0]["embedding"].as_str().unwrap()),
+        Some(vec![0.1, -0.002, 100.0])
+    );
+}

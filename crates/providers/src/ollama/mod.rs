@@ -72,6 +72,10 @@ impl ProviderAdapter for Ollama {
         )
     }
 
+    fn embeddings_in_openai_format(&self) -> bool {
+        true
+    }
+
     fn embeddings_response(&self, body: &[u8]) -> Result<EmbeddingsResponse, TranslateError> {
         crate::openai::embeddings::parse(NAME, body)
     }

@@ -162,6 +162,10 @@ impl ProviderAdapter for OpenAi {
         )
     }
 
+    fn embeddings_in_openai_format(&self) -> bool {
+        true
+    }
+
     fn embeddings_response(&self, body: &[u8]) -> Result<EmbeddingsResponse, TranslateError> {
         embeddings::parse(self.name(), body)
     }

@@ -25,7 +25,7 @@ use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use sy_config::MockProviderSpec;
 use sy_llm::ChatRequest;
-use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
+use sy_llm::embeddings::EmbeddingsRequest;
 
 use super::{AnswerForm, Provider, ProviderReply};
 use crate::AiError;
@@ -108,12 +108,12 @@ impl Provider for MockProvider {
         request: &'a EmbeddingsRequest,
         deployment_model: &'a str,
         _provider: &'a str,
-    ) -> BoxFuture<'a, Result<EmbeddingsResponse, AiError>> {
+    ) -> BoxFuture<'a, Result<super::EmbeddingsReply, AiError>> {
         Box::pin(async move {
             if !self.latency.is_zero() {
                 tokio::time::sleep(self.latency).await;
             }
-            embed::answer(request, deployment_model).map_err(|status| {
+            embed::answer(request, deployment_model).map(super::EmbeddingsReply::Decoded).map_err(|status| {
                 AiError::provider(
                     status,
                     format!(

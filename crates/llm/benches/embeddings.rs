@@ -2,7 +2,9 @@
 //! provider's bytes walked once and `model` replaced
 //! (`EmbeddingsJson::scan` + `stamped`) against decoding every number and
 //! writing it again (what the gateway did before), for one input and for a
-//! batch of 16, 1,536-wide vectors (`text-embedding-3-small`'s width).
+//! batch of 16, 1,536-wide vectors (`text-embedding-3-small`'s width); and
+//! a request of 64 inputs sent on with only `model` replaced against
+//! encoded again.
 //!
 //! Run: `cargo bench -p sy-llm --bench embeddings`.
 
@@ -10,7 +12,8 @@ use std::hint::black_box;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput};
-use sy_llm::embeddings::{EmbeddingsJson, EmbeddingsResponse};
+use sy_llm::embeddings::{EmbeddingsJson, EmbeddingsRequest, EmbeddingsResponse};
+use sy_llm::openai::with_model;
 
 /// An answer of `inputs` vectors of `width` floats, written as OpenAI
 /// writes them (shortest round-trip decimals, some with exponents).
@@ -68,5 +71,37 @@ fn main() {
         });
         g.finish();
     }
+    // The request side: 64 inputs of ~1 KB each, sent on with only `model`
+    // replaced against encoded again from the decoded request.
+    let input: Vec<String> = (0..64)
+        .map(|i| {
+            format!("Document {i}: ") + &"some text to embed, with \\\"quotes\\\". ".repeat(24)
+        })
+        .collect();
+    let body = format!(
+        r#"{{"model":"public","input":[{}]}}"#,
+        input
+            .iter()
+            .map(|t| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let decoded = sy_llm::from_json::<EmbeddingsRequest>(body.as_bytes());
+    assert!(decoded.is_ok(), "the benchmark's request decodes");
+    let Ok(request) = decoded else { return };
+    let mut g = c.benchmark_group("embeddings/request64");
+    g.throughput(Throughput::Bytes(body.len() as u64));
+    assert!(with_model(body.as_bytes(), "real").is_some());
+    g.bench_function("bytes", |b| {
+        b.iter(|| with_model(black_box(body.as_bytes()), "real").map_or(0, |v| v.len()))
+    });
+    g.bench_function("encode", |b| {
+        b.iter(|| {
+            let mut sent = black_box(&request).clone();
+            sent.model = "real".to_owned();
+            serde_json::to_vec(&sent).map_or(0, |v| v.len())
+        })
+    });
+    g.finish();
     c.final_summary();
 }

@@ -134,6 +134,21 @@ pub trait ProviderAdapter: Send + Sync {
         })
     }
 
+    /// [`embeddings_request`](Self::embeddings_request) given the client's
+    /// OpenAI-format body `req` was strictly decoded from: an adapter that
+    /// sends OpenAI's format sends those bytes with only `model` replaced,
+    /// instead of encoding every input again.
+    fn embeddings_request_as_sent(
+        &self,
+        endpoint: &ProviderEndpoint,
+        req: &EmbeddingsRequest,
+        source: &[u8],
+        model: &str,
+    ) -> Result<http::Request<Bytes>, TranslateError> {
+        let _ = source;
+        self.embeddings_request(endpoint, req, model)
+    }
+
     /// Whether a successful embeddings answer is in OpenAI's format, so a
     /// client asking for float vectors can be served the provider's own
     /// bytes with only `model` replaced

@@ -33,7 +33,7 @@ pub(crate) async fn handle(
     allowed: &Caller<'_>,
     body: &[u8],
 ) -> Result<Response<Body>, AiError> {
-    let request = openai::parse_embeddings_request(body)?;
+    let (request, source) = openai::parse_embeddings_request_with_source(body)?;
     let asked = allowed.model(&gateway.registry, &request.model)?;
     // Token, spend and model limits, like chat: the input is reserved
     // before the call and settled to the provider's count after.
@@ -41,7 +41,7 @@ pub(crate) async fn handle(
         crate::quota::estimate_embeddings(&gateway.registry, asked, &request)
     })
     .await?;
-    let (model, deployment, answer, walk) = match call(gateway, asked, &request).await {
+    let (model, deployment, answer, walk) = match call(gateway, asked, &request, source).await {
         Ok(called) => called,
         Err(e) => {
             quota.release();
@@ -104,6 +104,7 @@ async fn call<'g>(
     gateway: &'g AiGateway,
     asked: &'g Model,
     request: &EmbeddingsRequest,
+    source: Option<&[u8]>,
 ) -> Result<(&'g Model, &'g Deployment, EmbeddingsReply, Walk), AiError> {
     let mut walk = Walk::default();
     // As for chat: cool-downs steer traffic but never make a model
@@ -116,7 +117,8 @@ async fn call<'g>(
             }
             walk.skipped.clear();
         }
-        if let Some(done) = pass(gateway, asked, request, &mut walk, ignore_cooldown).await {
+        if let Some(done) = pass(gateway, asked, request, source, &mut walk, ignore_cooldown).await
+        {
             return match done {
                 Ok((m, d, answer)) => Ok((m, d, answer, walk)),
                 Err(error) => Err(error.routed(CallTrace::new(
@@ -146,6 +148,7 @@ async fn pass<'g>(
     gateway: &'g AiGateway,
     asked: &'g Model,
     request: &EmbeddingsRequest,
+    source: Option<&[u8]>,
     walk: &mut Walk,
     ignore_cooldown: bool,
 ) -> Option<Result<Answered<'g>, AiError>> {
@@ -177,7 +180,7 @@ async fn pass<'g>(
                 walk.skipped.push(why);
                 continue;
             }
-            match call_deployment(model, d, request, walk).await {
+            match call_deployment(model, d, request, source, walk).await {
                 Ok(answer) => return Some(Ok((model, d, answer))),
                 Err(Some(fatal)) => return Some(Err(fatal)),
                 Err(None) => {}
@@ -200,6 +203,7 @@ async fn call_deployment(
     model: &Model,
     d: &Deployment,
     request: &EmbeddingsRequest,
+    source: Option<&[u8]>,
     walk: &mut Walk,
 ) -> Result<EmbeddingsReply, Option<AiError>> {
     let routing = &model.routing;
@@ -211,7 +215,9 @@ async fn call_deployment(
         walk.attempts += 1;
         let in_flight = d.state.enter();
         let started = Instant::now();
-        let call = d.provider.embeddings(request, &d.model, &d.provider_name);
+        let call = d
+            .provider
+            .embeddings(request, source, &d.model, &d.provider_name);
         let result = match routing.timeout {
             None => call.await,
             Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {

@@ -202,6 +202,7 @@ impl HttpProvider {
     async fn embed(
         &self,
         req: &EmbeddingsRequest,
+        source: Option<&[u8]>,
         model: &str,
     ) -> Result<EmbeddingsReply, AiError> {
         if !self.adapter.supports_embeddings() {
@@ -210,10 +211,14 @@ impl HttpProvider {
                 Some(self.adapter.name()),
             ));
         }
-        let upstream = self
-            .adapter
-            .embeddings_request(&self.endpoint, req, model)
-            .map_err(|e| self.translate_error(e))?;
+        let upstream = match source {
+            Some(source) => {
+                self.adapter
+                    .embeddings_request_as_sent(&self.endpoint, req, source, model)
+            }
+            None => self.adapter.embeddings_request(&self.endpoint, req, model),
+        }
+        .map_err(|e| self.translate_error(e))?;
         let (parts, bytes) = upstream.into_parts();
         let request = http::Request::from_parts(parts, sy_http::full(bytes));
         let deadline = tokio::time::Instant::now() + self.timeout;
@@ -298,10 +303,11 @@ impl Provider for HttpProvider {
     fn embeddings<'a>(
         &'a self,
         request: &'a EmbeddingsRequest,
+        source: Option<&'a [u8]>,
         deployment_model: &'a str,
         _provider: &'a str,
     ) -> BoxFuture<'a, Result<EmbeddingsReply, AiError>> {
-        Box::pin(self.embed(request, deployment_model))
+        Box::pin(self.embed(request, source, deployment_model))
     }
 }
 

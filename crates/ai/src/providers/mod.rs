@@ -136,17 +136,20 @@ pub trait Provider: Send + Sync {
     ) -> BoxFuture<'a, Result<ProviderReply, AiError>>;
 
     /// Embed `request`'s inputs with the provider's model
-    /// `deployment_model`. The response's `model` may be anything (the
+    /// `deployment_model`; `source`, when given, is the client's body
+    /// `request` was strictly decoded from (see
+    /// [`sy_providers::ProviderAdapter::embeddings_request_as_sent`]). The response's `model` may be anything (the
     /// endpoint stamps the public name); vectors may be floats or base64
     /// (the endpoint converts to what the client asked). By default the
     /// provider has no embeddings: a 400 naming `provider`.
     fn embeddings<'a>(
         &'a self,
         request: &'a EmbeddingsRequest,
+        source: Option<&'a [u8]>,
         deployment_model: &'a str,
         provider: &'a str,
     ) -> BoxFuture<'a, Result<EmbeddingsReply, AiError>> {
-        let _ = (request, deployment_model);
+        let _ = (request, source, deployment_model);
         Box::pin(std::future::ready(Err(embeddings_unsupported(
             provider, None,
         ))))

@@ -177,12 +177,13 @@ async fn a_failed_walk_names_the_last_deployment_and_counts_attempts() {
 
 /// Float vectors from an OpenAI-format provider reach the client as the
 /// provider wrote them (numbers, spacing), with only `model` replaced and
-/// the usage still counted and priced; a client asking for base64 still
-/// gets vectors converted from the decoded floats.
+/// the usage still counted and priced, and the client's request reaches
+/// the provider as its own bytes with only `model` replaced; a client
+/// asking for base64 still gets vectors converted from the decoded floats.
 #[tokio::test]
 async fn float_vectors_are_served_in_the_providers_own_bytes() {
     const ANSWER: &str = r#"{"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [0.10, -2e-3, 1E+2]}], "model": "emb-real", "usage": {"prompt_tokens": 9, "total_tokens": 9}}"#;
-    let (url, _seen) = capturing_raw(ANSWER).await;
+    let (url, mut seen) = capturing_raw(ANSWER).await;
     let providers =
         json!([{"name": "up", "kind": "openai_compatible", "base_url": url, "timeout": "5s"}]);
     let models = json!([{"name": "e", "deployments": [{"provider": "up", "model": "emb-real"}]}]);
@@ -192,7 +193,7 @@ async fn float_vectors_are_served_in_the_providers_own_bytes() {
         &[],
         Method::POST,
         "/v1/embeddings",
-        &json!({"model": "e", "input": "hello"}).to_string(),
+        r#"{"model": "e",  "input": ["hello"], "x_extra": 1.50}"#,
     )
     .await;
     assert_eq!(
@@ -206,6 +207,11 @@ async fn float_vectors_are_served_in_the_providers_own_bytes() {
         ANSWER.replace(r#""model": "emb-real""#, r#""model": "e""#)
     );
     assert_eq!(header(&headers, "x-switchyard-prompt-tokens"), Some("9"));
+    // The request went up as the client's bytes, only `model` replaced.
+    assert_eq!(
+        String::from_utf8(seen.recv().await.unwrap()).unwrap(),
+        r#"{"model": "emb-real",  "input": ["hello"], "x_extra": 1.50}"#
+    );
 
     let (status, _, got) = embed(
         &gw,

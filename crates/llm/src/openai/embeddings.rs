@@ -32,6 +32,27 @@ pub fn parse_embeddings_request(body: &[u8]) -> Result<EmbeddingsRequest, Reques
             error
         }
     })?;
+    check_rules(&request)?;
+    Ok(request)
+}
+
+/// [`parse_embeddings_request`], and the body itself when it says exactly
+/// what the request does: decoded strictly (a member given twice, which
+/// the lenient decode reads as its last value, refuses it), so an
+/// OpenAI-format upstream can be sent the client's bytes with only `model`
+/// replaced ([`super::with_model`]) instead of the inputs encoded again.
+pub fn parse_embeddings_request_with_source(
+    body: &[u8],
+) -> Result<(EmbeddingsRequest, Option<&[u8]>), RequestError> {
+    if let Ok(request) = crate::from_json::<EmbeddingsRequest>(body) {
+        check_rules(&request)?;
+        return Ok((request, Some(body)));
+    }
+    parse_embeddings_request(body).map(|request| (request, None))
+}
+
+/// What serde cannot express: no empty input, `dimensions` at least 1.
+fn check_rules(request: &EmbeddingsRequest) -> Result<(), RequestError> {
     let empty = match &request.input {
         EmbeddingInput::Text(t) => t.is_empty(),
         EmbeddingInput::Texts(ts) => ts.is_empty() || ts.iter().any(String::is_empty),
@@ -50,13 +71,33 @@ pub fn parse_embeddings_request(body: &[u8]) -> Result<EmbeddingsRequest, Reques
             "expected an integer of at least 1.",
         ));
     }
-    Ok(request)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::embeddings::EncodingFormat;
+
+    /// A body decoded strictly comes back as the source to send on; one
+    /// whose `model` is given twice is decoded leniently (its last value)
+    /// and is not sent on, so an upstream never reads the other one.
+    #[test]
+    fn the_source_is_kept_only_for_a_strict_body() {
+        let body = br#"{"input": ["a"], "model": "m", "dimensions": 8}"#;
+        let (r, source) = parse_embeddings_request_with_source(body).unwrap();
+        assert_eq!((r.model.as_str(), source), ("m", Some(&body[..])));
+        let twice = br#"{"model":"virtual","input":"a","model":"m"}"#;
+        let (r, source) = parse_embeddings_request_with_source(twice).unwrap();
+        assert_eq!((r.model.as_str(), source), ("m", None));
+        for bad in [
+            &br#"{"model":"m","input":""}"#[..],
+            br#"{"model":"m","input":"a","dimensions":0}"#,
+            br#"{"model":"m"}"#,
+        ] {
+            assert!(parse_embeddings_request_with_source(bad).is_err());
+        }
+    }
 
     #[test]
     fn parses_every_field() {

@@ -18,7 +18,7 @@ pub use completion_json::ChatCompletionJson;
 pub use completions::{
     CompletionChoice, CompletionPrompt, CompletionRequest, TextCompletion, parse_completion_request,
 };
-pub use embeddings::parse_embeddings_request;
+pub use embeddings::{parse_embeddings_request, parse_embeddings_request_with_source};
 pub use error::{ErrorBody, ErrorDetail, error_type_for_status};
 pub use model_swap::with_model;
 pub use models::{ModelList, ModelObject};

@@ -162,6 +162,25 @@ impl ProviderAdapter for OpenAi {
         )
     }
 
+    fn embeddings_request_as_sent(
+        &self,
+        endpoint: &ProviderEndpoint,
+        req: &EmbeddingsRequest,
+        source: &[u8],
+        model: &str,
+    ) -> Result<http::Request<Bytes>, TranslateError> {
+        match sy_llm::openai::with_model(source, model) {
+            Some(json) => request::post_json(
+                &endpoint.url("/embeddings"),
+                auth::bearer(endpoint).into_iter().collect(),
+                endpoint,
+                json,
+                false,
+            ),
+            None => self.embeddings_request(endpoint, req, model),
+        }
+    }
+
     fn embeddings_in_openai_format(&self) -> bool {
         true
     }

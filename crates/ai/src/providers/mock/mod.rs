@@ -106,6 +106,7 @@ impl Provider for MockProvider {
     fn embeddings<'a>(
         &'a self,
         request: &'a EmbeddingsRequest,
+        _source: Option<&'a [u8]>,
         deployment_model: &'a str,
         _provider: &'a str,
     ) -> BoxFuture<'a, Result<super::EmbeddingsReply, AiError>> {

@@ -257,12 +257,8 @@ impl EmbeddingsJson {
                 out.extend_from_slice(self.body.get(range.end..).unwrap_or_default());
             }
             None => {
-                // After the object's `{`: `data` follows, so it is not empty.
-                let open = self
-                    .body
-                    .iter()
-                    .position(|&b| b == b'{')
-                    .map_or(0, |at| at + 1);
+                // First: `data` follows, so the object is not empty.
+                let open = crate::json_scan::object_start(&self.body);
                 out.extend_from_slice(self.body.get(..open).unwrap_or_default());
                 out.extend_from_slice(b"\"model\":");
                 out.extend_from_slice(&name);

@@ -56,6 +56,12 @@ pub(crate) fn object_members(body: &[u8], each: impl FnMut(Member) -> Result<()>
     members_of(body, each)
 }
 
+/// Where the members of a body [`object_members`] accepted begin: right
+/// after its `{` (whitespace may come first).
+pub(crate) fn object_start(body: &[u8]) -> usize {
+    body.iter().position(|&b| b == b'{').map_or(0, |at| at + 1)
+}
+
 /// [`object_members`] of a part of a text already known to be UTF-8
 /// (a member's value).
 pub(crate) fn members_of(body: &[u8], mut each: impl FnMut(Member) -> Result<()>) -> Result<()> {

@@ -153,12 +153,8 @@ impl ChatCompletionJson {
             Stamp::Model => put_json(out, model),
             _ => put_json(out, &created),
         };
-        // The object's `{` (the scan proved the body is one object).
-        let open = self
-            .body
-            .iter()
-            .position(|&b| b == b'{')
-            .map_or(0, |at| at + 1);
+        // The scan proved the body is one object.
+        let open = json_scan::object_start(&self.body);
         out.extend_from_slice(self.body.get(..open).unwrap_or_default());
         for (which, key) in STAMPED {
             if !self.stamps.iter().any(|(s, _)| *s == which) {

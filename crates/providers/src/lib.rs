@@ -119,34 +119,23 @@ pub trait ProviderAdapter: Send + Sync {
     }
 
     /// The upstream request for an embeddings call of the provider's model
-    /// `model`. By default the provider has no embeddings API:
-    /// [`TranslateError::Unsupported`] on `model`.
+    /// `model`. `source`, when given, is the client's OpenAI-format body
+    /// `req` was strictly decoded from: an adapter that sends OpenAI's
+    /// format sends those bytes with only `model` replaced instead of
+    /// encoding every input again. By default the provider has no
+    /// embeddings API: [`TranslateError::Unsupported`] on `model`.
     fn embeddings_request(
         &self,
         endpoint: &ProviderEndpoint,
         req: &EmbeddingsRequest,
+        source: Option<&[u8]>,
         model: &str,
     ) -> Result<http::Request<Bytes>, TranslateError> {
-        let _ = (endpoint, req, model);
+        let _ = (endpoint, req, source, model);
         Err(TranslateError::Unsupported {
             param: "model".to_owned(),
             provider: self.name(),
         })
-    }
-
-    /// [`embeddings_request`](Self::embeddings_request) given the client's
-    /// OpenAI-format body `req` was strictly decoded from: an adapter that
-    /// sends OpenAI's format sends those bytes with only `model` replaced,
-    /// instead of encoding every input again.
-    fn embeddings_request_as_sent(
-        &self,
-        endpoint: &ProviderEndpoint,
-        req: &EmbeddingsRequest,
-        source: &[u8],
-        model: &str,
-    ) -> Result<http::Request<Bytes>, TranslateError> {
-        let _ = source;
-        self.embeddings_request(endpoint, req, model)
     }
 
     /// Whether a successful embeddings answer is in OpenAI's format, so a

@@ -211,14 +211,10 @@ impl HttpProvider {
                 Some(self.adapter.name()),
             ));
         }
-        let upstream = match source {
-            Some(source) => {
-                self.adapter
-                    .embeddings_request_as_sent(&self.endpoint, req, source, model)
-            }
-            None => self.adapter.embeddings_request(&self.endpoint, req, model),
-        }
-        .map_err(|e| self.translate_error(e))?;
+        let upstream = self
+            .adapter
+            .embeddings_request(&self.endpoint, req, source, model)
+            .map_err(|e| self.translate_error(e))?;
         let (parts, bytes) = upstream.into_parts();
         let request = http::Request::from_parts(parts, sy_http::full(bytes));
         let deadline = tokio::time::Instant::now() + self.timeout;

@@ -138,10 +138,11 @@ pub trait Provider: Send + Sync {
     /// Embed `request`'s inputs with the provider's model
     /// `deployment_model`; `source`, when given, is the client's body
     /// `request` was strictly decoded from (see
-    /// [`sy_providers::ProviderAdapter::embeddings_request_as_sent`]). The response's `model` may be anything (the
-    /// endpoint stamps the public name); vectors may be floats or base64
-    /// (the endpoint converts to what the client asked). By default the
-    /// provider has no embeddings: a 400 naming `provider`.
+    /// [`sy_providers::ProviderAdapter::embeddings_request`]). The
+    /// response's `model` may be anything (the endpoint stamps the public
+    /// name); vectors may be floats or base64 (the endpoint converts to
+    /// what the client asked). By default the provider has no embeddings:
+    /// a 400 naming `provider`.
     fn embeddings<'a>(
         &'a self,
         request: &'a EmbeddingsRequest,

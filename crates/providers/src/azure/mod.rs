@@ -56,6 +56,7 @@ impl ProviderAdapter for Azure {
         &self,
         endpoint: &ProviderEndpoint,
         req: &EmbeddingsRequest,
+        source: Option<&[u8]>,
         model: &str,
     ) -> Result<http::Request<Bytes>, TranslateError> {
         crate::openai::embeddings::request(
@@ -63,6 +64,7 @@ impl ProviderAdapter for Azure {
             auth::header(endpoint),
             endpoint,
             req,
+            source,
             model,
         )
     }

@@ -62,6 +62,7 @@ impl ProviderAdapter for Mistral {
         &self,
         endpoint: &ProviderEndpoint,
         req: &EmbeddingsRequest,
+        source: Option<&[u8]>,
         model: &str,
     ) -> Result<http::Request<Bytes>, TranslateError> {
         crate::openai::embeddings::request(
@@ -69,6 +70,7 @@ impl ProviderAdapter for Mistral {
             auth::header(endpoint),
             endpoint,
             req,
+            source,
             model,
         )
     }

@@ -61,6 +61,7 @@ impl ProviderAdapter for Ollama {
         &self,
         endpoint: &ProviderEndpoint,
         req: &EmbeddingsRequest,
+        source: Option<&[u8]>,
         model: &str,
     ) -> Result<http::Request<Bytes>, TranslateError> {
         crate::openai::embeddings::request(
@@ -68,6 +69,7 @@ impl ProviderAdapter for Ollama {
             auth::header(endpoint),
             endpoint,
             req,
+            source,
             model,
         )
     }

@@ -5,17 +5,22 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
 use sy_llm::embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 
-use super::request::post;
+use super::request::{post, post_json};
 use crate::{ProviderEndpoint, TranslateError};
 
-/// `POST url` with `req`, its `model` replaced by `model`.
+/// `POST url` with `req`, its `model` replaced by `model`: the client's
+/// own bytes (`source`) when given, else `req` encoded again.
 pub(crate) fn request(
     url: &str,
     auth: Option<(HeaderName, HeaderValue)>,
     endpoint: &ProviderEndpoint,
     req: &EmbeddingsRequest,
+    source: Option<&[u8]>,
     model: &str,
 ) -> Result<http::Request<Bytes>, TranslateError> {
+    if let Some(json) = source.and_then(|source| sy_llm::openai::with_model(source, model)) {
+        return post_json(url, auth.into_iter().collect(), endpoint, json, false);
+    }
     let mut body = req.clone();
     model.clone_into(&mut body.model);
     post(url, auth, endpoint, &body, false)
@@ -35,6 +40,32 @@ mod tests {
     use crate::ProviderAdapter;
     use crate::openai::OpenAi;
 
+    /// Every OpenAI-format kind sends the client's bytes with only `model`
+    /// replaced when it has them (Azure, whose model is in the URL, too).
+    #[test]
+    fn the_clients_bytes_are_sent_with_the_real_model() {
+        let source = br#"{"model": "public",  "input": ["a"], "x": 1.50}"#;
+        let req: EmbeddingsRequest = serde_json::from_slice(source).unwrap();
+        for kind in [
+            crate::ProviderKind::Openai,
+            crate::ProviderKind::OpenaiCompatible,
+            crate::ProviderKind::Azure,
+            crate::ProviderKind::Mistral,
+            crate::ProviderKind::Ollama,
+        ] {
+            let endpoint = ProviderEndpoint::new("p", "http://up/v1");
+            let http = kind
+                .adapter()
+                .embeddings_request(&endpoint, &req, Some(source), "real-model")
+                .unwrap();
+            assert_eq!(
+                &http.body()[..],
+                br#"{"model": "real-model",  "input": ["a"], "x": 1.50}"#,
+                "{kind:?}"
+            );
+        }
+    }
+
     #[test]
     fn pass_through_with_the_real_model() {
         let endpoint = ProviderEndpoint::new("p", "http://up/v1");
@@ -42,7 +73,7 @@ mod tests {
             serde_json::from_str(r#"{"model":"public","input":["a"],"dimensions":4,"x":1}"#)
                 .unwrap();
         let http = OpenAi::COMPATIBLE
-            .embeddings_request(&endpoint, &req, "real-model")
+            .embeddings_request(&endpoint, &req, None, "real-model")
             .unwrap();
         assert_eq!(http.uri(), "http://up/v1/embeddings");
         let body: serde_json::Value = serde_json::from_slice(http.body()).unwrap();

@@ -151,6 +151,7 @@ impl ProviderAdapter for OpenAi {
         &self,
         endpoint: &ProviderEndpoint,
         req: &EmbeddingsRequest,
+        source: Option<&[u8]>,
         model: &str,
     ) -> Result<http::Request<Bytes>, TranslateError> {
         embeddings::request(
@@ -158,27 +159,9 @@ impl ProviderAdapter for OpenAi {
             auth::bearer(endpoint),
             endpoint,
             req,
+            source,
             model,
         )
-    }
-
-    fn embeddings_request_as_sent(
-        &self,
-        endpoint: &ProviderEndpoint,
-        req: &EmbeddingsRequest,
-        source: &[u8],
-        model: &str,
-    ) -> Result<http::Request<Bytes>, TranslateError> {
-        match sy_llm::openai::with_model(source, model) {
-            Some(json) => request::post_json(
-                &endpoint.url("/embeddings"),
-                auth::bearer(endpoint).into_iter().collect(),
-                endpoint,
-                json,
-                false,
-            ),
-            None => self.embeddings_request(endpoint, req, model),
-        }
     }
 
     fn embeddings_in_openai_format(&self) -> bool {

@@ -110,3 +110,18 @@ def test_anthropic_sdk_via_upstream(claude, upstream_kind):
         final = stream.get_final_message()
     assert text == harness.UPSTREAM_TEXT
     assert final.stop_reason == "end_turn"
+
+
+def test_embeddings_via_upstream(client, base_url, upstream_kind):
+    # Floats asked for: the upstream's answer is served in its own bytes
+    # with the public model name. The SDK's default (base64, which it
+    # decodes after validation, so through a non-strict client): converted
+    # by the gateway from the upstream's floats. The mock upstream embeds
+    # input i as [i, its length, 0.5].
+    model = harness.upstream_model(upstream_kind)
+    with openai.OpenAI(base_url=base_url, api_key="sk-e2e-any-key", max_retries=0) as lenient:
+        for c, kwargs in ((client, {"encoding_format": "float"}), (lenient, {})):
+            r = c.embeddings.create(model=model, input=["ab", "cde"], **kwargs)
+            assert r.model == model, kwargs
+            assert [d.embedding for d in r.data] == [[0.0, 2.0, 0.5], [1.0, 3.0, 0.5]], kwargs
+            assert r.usage.prompt_tokens > 0, kwargs

@@ -137,12 +137,12 @@ fn system_message(system: &TextOrBlocks<SystemBlock>) -> Option<Message> {
 fn text_part(text: &str, cache_control: Option<&Value>) -> ContentPart {
     ContentPart::Text {
         text: text.to_owned(),
-        extra: breakpoint(cache_control),
+        extra: breakpoint_members(cache_control),
     }
 }
 
 /// A part's members: its prompt-caching breakpoint, if it has one.
-fn breakpoint(cache_control: Option<&Value>) -> Extra {
+fn breakpoint_members(cache_control: Option<&Value>) -> Extra {
     cache_control
         .map(|c| Extra::from_iter([(CACHE_CONTROL.to_owned(), c.clone())]))
         .unwrap_or_default()
@@ -177,7 +177,7 @@ fn translate_tools(request: &MessagesRequest) -> Result<Option<Vec<Tool>>, Reque
                 strict: None,
             },
             // A prompt-caching breakpoint after the tool definitions.
-            extra: breakpoint(crate::chat::breakpoint(&tool.extra)),
+            extra: breakpoint_members(crate::chat::breakpoint(&tool.extra)),
         });
     }
     Ok(Some(out))
@@ -343,7 +343,7 @@ fn image_part(source: &ImageSource, cache_control: Option<&Value>) -> ContentPar
             detail: None,
             extra: Extra::new(),
         },
-        extra: breakpoint(cache_control),
+        extra: breakpoint_members(cache_control),
     }
 }
 
@@ -357,7 +357,7 @@ fn document_part(source: &DocumentSource, cache_control: Option<&Value>) -> Cont
                 "file_data".to_owned(),
                 Value::from(format!("data:{media_type};base64,{data}")),
             );
-            let mut part = breakpoint(cache_control);
+            let mut part = breakpoint_members(cache_control);
             part.insert("type".to_owned(), Value::from("file"));
             part.insert("file".to_owned(), Value::Object(file));
             ContentPart::Other(part)

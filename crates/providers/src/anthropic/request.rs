@@ -121,23 +121,7 @@ fn messages(input: &[Message]) -> Result<(Option<WireContent>, Vec<WireMessage>)
                 };
                 let mut content = content(message.content.as_ref(), i)?;
                 if let WireContent::Blocks(blocks) = &mut content {
-                    for block in blocks {
-                        if let Block::Text {
-                            cache_control: c, ..
-                        }
-                        | Block::Image {
-                            cache_control: c, ..
-                        }
-                        | Block::Document {
-                            cache_control: c, ..
-                        } = block
-                        {
-                            *c = None;
-                        }
-                        if let Block::Native(Value::Object(native)) = block {
-                            native.remove(CACHE_CONTROL);
-                        }
-                    }
+                    blocks.iter_mut().for_each(Block::clear_breakpoint);
                 }
                 let result = Block::ToolResult {
                     tool_use_id: message.tool_call_id.clone().unwrap_or_default(),

@@ -94,6 +94,24 @@ pub(super) enum Block {
     Native(Value),
 }
 
+impl Block {
+    /// Drop the block's prompt-caching breakpoint, of any block type: one
+    /// inside a tool result is refused by Anthropic and moves onto the
+    /// result instead.
+    pub(super) fn clear_breakpoint(&mut self) {
+        match self {
+            Block::Text { cache_control, .. }
+            | Block::Image { cache_control, .. }
+            | Block::Document { cache_control, .. }
+            | Block::ToolResult { cache_control, .. } => *cache_control = None,
+            Block::Native(Value::Object(native)) => {
+                native.remove(sy_llm::chat::CACHE_CONTROL);
+            }
+            Block::ToolUse { .. } | Block::Native(_) => {}
+        }
+    }
+}
+
 /// Where an image comes from.
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -173,75 +173,102 @@ impl AiGateway {
     /// `/v1` segment is the API base and ignored, so `/v1/models` and
     /// `/openai/v1/models` are the same endpoint; a path without `/v1` is
     /// taken whole (`/chat/completions`).
-    pub async fn handle(
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn keeps each argument twice in its future (rust-lang/rust#62958)"
+    )]
+    pub fn handle(
         &self,
         caller: Caller<'_>,
-        // Borrowed: only read, and an async fn keeps a moved argument twice
-        // in its state, which is copied whole when the caller boxes it.
+        // Borrowed: only read, and the caller's future holds it already;
+        // this one is copied whole when the caller boxes it.
         parts: &http::request::Parts,
         body: Bytes,
         request_id: &str,
-    ) -> Response<Body> {
-        // Errors answer in the dialect of the endpoint asked for.
-        match self.dispatch(&caller, parts, body, request_id).await {
-            Ok(response) => response,
-            Err(error) => self.error_response(error, parts.uri.path(), request_id),
+    ) -> impl Future<Output = Response<Body>> + Send {
+        async move {
+            // Errors answer in the dialect of the endpoint asked for.
+            match self.dispatch(&caller, parts, body, request_id).await {
+                Ok(response) => response,
+                Err(error) => self.error_response(error, parts.uri.path(), request_id),
+            }
         }
     }
 
-    async fn dispatch(
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn keeps each argument twice in its future (rust-lang/rust#62958)"
+    )]
+    fn dispatch(
         &self,
         allowed: &Caller<'_>,
         parts: &http::request::Parts,
         body: Bytes,
         request_id: &str,
-    ) -> Result<Response<Body>, AiError> {
-        let path = parts.uri.path();
-        let endpoint = endpoint_of(path).ok_or_else(|| AiError::UnknownEndpoint {
-            method: parts.method.to_string(),
-            path: path.to_owned(),
-        })?;
-        let (allow, ok) = match endpoint {
-            Endpoint::ChatCompletions
-            | Endpoint::Completions
-            | Endpoint::Embeddings
-            | Endpoint::Responses
-            | Endpoint::Messages
-            | Endpoint::CountTokens => ("POST", parts.method == Method::POST),
-            Endpoint::Models | Endpoint::Model(_) => ("GET", parts.method == Method::GET),
-        };
-        if !ok {
-            return Err(AiError::MethodNotAllowed {
+    ) -> impl Future<Output = Result<Response<Body>, AiError>> + Send {
+        async move {
+            let path = parts.uri.path();
+            let endpoint = endpoint_of(path).ok_or_else(|| AiError::UnknownEndpoint {
                 method: parts.method.to_string(),
                 path: path.to_owned(),
-                allow,
-            });
-        }
-        match endpoint {
-            Endpoint::ChatCompletions => {
-                endpoints::chat::handle(self, allowed, &body, request_id).await
+            })?;
+            let (allow, ok) = match endpoint {
+                Endpoint::ChatCompletions
+                | Endpoint::Completions
+                | Endpoint::Embeddings
+                | Endpoint::Responses
+                | Endpoint::Messages
+                | Endpoint::CountTokens => ("POST", parts.method == Method::POST),
+                Endpoint::Models | Endpoint::Model(_) => ("GET", parts.method == Method::GET),
+            };
+            if !ok {
+                return Err(AiError::MethodNotAllowed {
+                    method: parts.method.to_string(),
+                    path: path.to_owned(),
+                    allow,
+                });
             }
-            Endpoint::Completions => {
-                endpoints::completions::handle(self, allowed, &body, request_id).await
+            match endpoint {
+                Endpoint::ChatCompletions => {
+                    endpoints::chat::handle(self, allowed, &body, request_id).await
+                }
+                // Boxed, as `/v1/responses`: the larger endpoint futures,
+                // inline, would size this one, which every chat call's
+                // future holds and copies.
+                Endpoint::Completions => {
+                    Box::pin(endpoints::completions::handle(
+                        self, allowed, &body, request_id,
+                    ))
+                    .await
+                }
+                Endpoint::Embeddings => endpoints::embeddings::handle(self, allowed, &body).await,
+                Endpoint::Responses => {
+                    Box::pin(endpoints::responses::handle(
+                        self, allowed, &body, request_id,
+                    ))
+                    .await
+                }
+                Endpoint::Messages => {
+                    endpoints::messages::handle(self, allowed, &body, request_id).await
+                }
+                Endpoint::CountTokens => endpoints::messages::count_tokens(self, allowed, &body),
+                Endpoint::Models => Ok(endpoints::models::list(self, allowed)),
+                Endpoint::Model(id) => endpoints::models::get(self, allowed, &percent_decode(id)),
             }
-            Endpoint::Embeddings => endpoints::embeddings::handle(self, allowed, &body).await,
-            Endpoint::Responses => {
-                endpoints::responses::handle(self, allowed, &body, request_id).await
-            }
-            Endpoint::Messages => {
-                endpoints::messages::handle(self, allowed, &body, request_id).await
-            }
-            Endpoint::CountTokens => endpoints::messages::count_tokens(self, allowed, &body),
-            Endpoint::Models => Ok(endpoints::models::list(self, allowed)),
-            Endpoint::Model(id) => endpoints::models::get(self, allowed, &percent_decode(id)),
         }
     }
 }
 
 fn endpoint_of(path: &str) -> Option<Endpoint<'_>> {
-    let rest = match path.find("/v1/") {
-        Some(i) => &path[i + 3..],
-        None => path,
+    // The usual path starts with the prefix: checked before a substring
+    // search, whose searcher costs more to set up than the whole match.
+    let rest = if path.starts_with("/v1/") {
+        &path[3..]
+    } else {
+        match path.find("/v1/") {
+            Some(i) => &path[i + 3..],
+            None => path,
+        }
     };
     let rest = rest.trim_end_matches('/');
     match rest {

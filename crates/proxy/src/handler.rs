@@ -72,12 +72,10 @@ struct Finisher {
 }
 
 impl OnBodyEnd for Finisher {
+    /// Reads the record where it is: moving it out of the box would copy
+    /// it whole for nothing.
     fn finish(self: Box<Self>, bytes: u64, _completed: bool) {
-        let Finisher {
-            record: r,
-            log,
-            _active,
-        } = *self;
+        let (r, log) = (&self.record, &self.log);
         if !log.enabled() {
             return;
         }
@@ -123,11 +121,10 @@ impl OnBodyEnd for Finisher {
         };
         // Drop cannot await; the writer's queue is large, and when it is full
         // the line is handed to a task rather than lost.
-        let log2 = log.clone();
         let mut buf = Vec::with_capacity(384);
         if serde_json::to_writer(&mut buf, &line).is_ok() {
             buf.push(b'\n');
-            log2.send_detached(buf);
+            log.send_detached(buf);
         }
     }
 }
@@ -151,88 +148,103 @@ impl Handler for Proxy {
     /// `lines`: the client's fields when the server kept them as lines
     /// (see `sy_http::request_fields`), read in place, and made a map only
     /// for a route whose policies or target read the map.
-    async fn call_lines(
+    ///
+    /// Not an `async fn`: the server boxes this future, copying it whole,
+    /// on every request, and an `async fn` keeps each argument twice in
+    /// it (as argument and as local; rust-lang/rust#62958), `req` besides
+    /// the parts taken from it. An `async move` block uses what it
+    /// captures in place. The log record is boxed from the start (it ends
+    /// in the body's finisher anyway) rather than kept in the future and
+    /// moved into a box at the end.
+    fn call_lines(
         &self,
         req: Request<RequestBody>,
         mut lines: Option<RequestFields>,
         conn: Arc<ConnInfo>,
-    ) -> Response<Body> {
-        let active = conn.request_started();
-        let snap = self.holder.load();
-        let started = Instant::now();
+    ) -> impl Future<Output = Response<Body>> + Send {
         let (mut parts, body) = req.into_parts();
-        let fields = FieldsRef::new(&parts.headers, lines.as_ref());
-        let request_id = fields
-            .get(&X_REQUEST_ID)
-            .and_then(RequestId::from_client)
-            .unwrap_or_else(RequestId::generate);
-        let mut record = Record {
-            // Only the log line reads it: no clock read when it is off.
-            ts: if self.access_log.enabled() {
-                SystemTime::now()
-            } else {
-                SystemTime::UNIX_EPOCH
-            },
-            request_id: request_id.clone(),
-            client_ip: conn.peer.ip(),
-            method: parts.method.clone(),
-            uri: parts.uri.clone(),
-            protocol: protocol(parts.version),
-            host: fields.value(&header::HOST),
-            route: None,
-            exchange: Exchange::default(),
-            status: 0,
-            error: None,
-            consumer: None,
-            head_time: Default::default(),
-            ai: None,
-            held: http::Extensions::new(),
-        };
-        let (response, metrics) = match handle(
-            &snap,
-            &mut parts,
-            &mut lines,
-            body,
-            &conn,
-            &request_id,
-            &mut record,
-        )
-        .await
-        {
-            Ok((res, m)) => (res, m),
-            Err((e, m)) => {
-                record.error = Some(e.code());
-                if e.class() == sy_core::ErrorClass::Internal {
-                    tracing::error!(request_id = %request_id, error = ?e, "internal error");
+        async move {
+            let active = conn.request_started();
+            let snap = self.holder.load();
+            let started = Instant::now();
+            let fields = FieldsRef::new(&parts.headers, lines.as_ref());
+            let request_id = fields
+                .get(&X_REQUEST_ID)
+                .and_then(RequestId::from_client)
+                .unwrap_or_else(RequestId::generate);
+            let host = fields.value(&header::HOST);
+            let mut finisher = Box::new(Finisher {
+                record: Record {
+                    // Only the log line reads it: no clock read when it is off.
+                    ts: if self.access_log.enabled() {
+                        SystemTime::now()
+                    } else {
+                        SystemTime::UNIX_EPOCH
+                    },
+                    request_id: request_id.clone(),
+                    client_ip: conn.peer.ip(),
+                    method: parts.method.clone(),
+                    uri: parts.uri.clone(),
+                    protocol: protocol(parts.version),
+                    host,
+                    route: None,
+                    exchange: Exchange::default(),
+                    status: 0,
+                    error: None,
+                    consumer: None,
+                    head_time: Default::default(),
+                    ai: None,
+                    held: http::Extensions::new(),
+                },
+                log: self.access_log.clone(),
+                _active: active,
+            });
+            let record = &mut finisher.record;
+            let (response, metrics) = match handle(
+                &snap,
+                &mut parts,
+                &mut lines,
+                body,
+                &conn,
+                &request_id,
+                record,
+            )
+            .await
+            {
+                Ok((res, m)) => (res, m),
+                Err((e, m)) => {
+                    record.error = Some(e.code());
+                    if e.class() == sy_core::ErrorClass::Internal {
+                        tracing::error!(request_id = %request_id, error = ?e, "internal error");
+                    }
+                    (e.to_response(request_id.as_str()), m)
                 }
-                (e.to_response(request_id.as_str()), m)
+            };
+            let (mut parts, body) = response.into_parts();
+            record.ai = parts.extensions.get::<sy_ai::AiCallInfo>().cloned();
+            // An answer passed on as bytes takes the id as a line (no header
+            // map built for one field; `set_field` drops a value in the map,
+            // which would win); otherwise the map gets it, sharing its bytes.
+            if parts.extensions.get::<RawHeaders>().is_some() {
+                parts.set_field(&X_REQUEST_ID, &[request_id.as_str().as_bytes()]);
+            } else if let Ok(v) = HeaderValue::from_maybe_shared(request_id.to_bytes()) {
+                parts.headers.insert(&X_REQUEST_ID, v);
             }
-        };
-        let (mut parts, body) = response.into_parts();
-        record.ai = parts.extensions.get::<sy_ai::AiCallInfo>().cloned();
-        // An answer passed on as bytes takes the id as a line (no header
-        // map built for one field; `set_field` drops a value in the map,
-        // which would win); otherwise the map gets it, sharing its bytes.
-        if parts.extensions.get::<RawHeaders>().is_some() {
-            parts.set_field(&X_REQUEST_ID, &[request_id.as_str().as_bytes()]);
-        } else if let Ok(v) = HeaderValue::from_maybe_shared(request_id.to_bytes()) {
-            parts.headers.insert(&X_REQUEST_ID, v);
+            record.status = parts.status.as_u16();
+            record.head_time = started.elapsed();
+            metrics.record(record.status, record.head_time);
+            Response::from_parts(parts, TrackedBody::new(body, finisher).boxed_unsync())
         }
-        record.status = parts.status.as_u16();
-        record.head_time = started.elapsed();
-        metrics.record(record.status, record.head_time);
-        let finisher = Box::new(Finisher {
-            record,
-            log: self.access_log.clone(),
-            _active: active,
-        });
-        Response::from_parts(parts, TrackedBody::new(body, finisher).boxed_unsync())
     }
 }
 
 type Handled = Result<(Response<Body>, RouteMetrics), (ProxyError, RouteMetrics)>;
 
-async fn handle(
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps each argument twice in its future (rust-lang/rust#62958)"
+)]
+fn handle(
     snap: &Arc<Snapshot>,
     // Borrowed for the reason `forward` borrows it (the caller's future
     // holds it once).
@@ -243,212 +255,215 @@ async fn handle(
     conn: &ConnInfo,
     request_id: &RequestId,
     record: &mut Record,
-) -> Handled {
-    let unmatched = || snap.unmatched.clone();
-    if let Err(msg) = check_path(parts.uri.path()) {
-        return Err((ProxyError::BadRequest(msg), unmatched()));
-    }
-    let fields = FieldsRef::new(&parts.headers, lines.as_ref());
-    let (client_ip, peer_trusted) =
-        client_ip::resolve(conn.peer.ip(), fields, &snap.trusted_proxies);
-    record.client_ip = client_ip;
-    // Cheap clones (shared bytes) so routing can borrow them while policies
-    // mutate `parts`.
-    let uri = parts.uri.clone();
-    // The authority of an absolute-form target wins over `Host` (RFC 9112
-    // §3.2.2); kept as a header value so `X-Forwarded-Host` can share it.
-    let host_value = match uri.authority() {
-        Some(a) => HeaderValue::from_str(a.as_str()).ok(),
-        // The client's Host, read once for the log and for routing.
-        None => record.host.clone(),
-    };
-    let host: Option<&str> = host_value.as_ref().and_then(|h| h.to_str().ok());
-    let path = uri.path();
-    let found = snap.router.find(&RouteRequest {
-        host,
-        method: &parts.method,
-        path,
-        query: uri.query(),
-        headers: fields,
-    });
-    let Some(found) = found else {
-        return Err((
-            ProxyError::NoRoute {
-                method: parts.method.to_string(),
-                path: path.to_string(),
-            },
-            unmatched(),
-        ));
-    };
-    let route: &Arc<Route> = found.value;
-    record.route = Some(route.name.clone());
-    let m = route.metrics.clone();
-    let listener_limit = snap
-        .body_limits
-        .iter()
-        .find(|(name, _)| **name == *conn.listener)
-        .map_or(10 * 1024 * 1024, |(_, limit)| *limit);
-    let mut ctx = RequestContext::new(
-        request_id.clone(),
-        conn.peer,
-        route.name.clone(),
-        listener_limit,
-    );
-    ctx.client_ip = client_ip;
+) -> impl Future<Output = Handled> + Send {
+    async move {
+        let unmatched = || snap.unmatched.clone();
+        if let Err(msg) = check_path(parts.uri.path()) {
+            return Err((ProxyError::BadRequest(msg), unmatched()));
+        }
+        let fields = FieldsRef::new(&parts.headers, lines.as_ref());
+        let (client_ip, peer_trusted) =
+            client_ip::resolve(conn.peer.ip(), fields, &snap.trusted_proxies);
+        record.client_ip = client_ip;
+        // Cheap clones (shared bytes) so routing can borrow them while policies
+        // mutate `parts`.
+        let uri = parts.uri.clone();
+        // The authority of an absolute-form target wins over `Host` (RFC 9112
+        // §3.2.2); kept as a header value so `X-Forwarded-Host` can share it.
+        let host_value = match uri.authority() {
+            Some(a) => HeaderValue::from_str(a.as_str()).ok(),
+            // The client's Host, read once for the log and for routing.
+            None => record.host.clone(),
+        };
+        let host: Option<&str> = host_value.as_ref().and_then(|h| h.to_str().ok());
+        let path = uri.path();
+        // One binding: an `Option` bound first and unwrapped into a second
+        // kept both in this future's state (160 bytes each).
+        let Some(found) = snap.router.find(&RouteRequest {
+            host,
+            method: &parts.method,
+            path,
+            query: uri.query(),
+            headers: fields,
+        }) else {
+            return Err((
+                ProxyError::NoRoute {
+                    method: parts.method.to_string(),
+                    path: path.to_string(),
+                },
+                unmatched(),
+            ));
+        };
+        let route: &Arc<Route> = found.value;
+        record.route = Some(route.name.clone());
+        let m = route.metrics.clone();
+        let listener_limit = snap
+            .body_limits
+            .iter()
+            .find(|(name, _)| **name == *conn.listener)
+            .map_or(10 * 1024 * 1024, |(_, limit)| *limit);
+        let mut ctx = RequestContext::new(
+            request_id.clone(),
+            conn.peer,
+            route.name.clone(),
+            listener_limit,
+        );
+        ctx.client_ip = client_ip;
 
-    // A declared length (Content-Length, which framed the body) beyond the
-    // listener's limit is refused before any policy runs.
-    if let Some(len) = http_body::Body::size_hint(&body).exact()
-        && len > ctx.body_limit
-    {
-        return Err((ProxyError::BodyTooLarge(ctx.body_limit), m));
-    }
-    if route.reads_map()
-        && let Some(l) = lines.take()
-    {
-        parts.headers = l.into_map();
-    }
-
-    let result = async {
-        if !route.chain.is_empty()
-            && let Flow::Respond(res) = route.chain.on_request(parts, &mut ctx).await?
+        // A declared length (Content-Length, which framed the body) beyond the
+        // listener's limit is refused before any policy runs.
+        if let Some(len) = http_body::Body::size_hint(&body).exact()
+            && len > ctx.body_limit
         {
-            return Ok(res);
+            return Err((ProxyError::BodyTooLarge(ctx.body_limit), m));
         }
-        record.consumer = ctx.consumer.as_ref().map(|c| c.name.clone());
-        match &route.target {
-            RouteTarget::Respond {
-                status,
-                headers,
-                body,
-            } => {
-                let mut res = Response::new(sy_http::full(body.clone()));
-                *res.status_mut() = *status;
-                *res.headers_mut() = headers.clone();
-                Ok(res)
-            }
-            RouteTarget::Ai(models) => {
-                let limited = LimitedBody::new(body, ctx.body_limit, Default::default());
-                let bytes: Bytes = match limited.collect().await {
-                    Ok(c) => c.to_bytes(),
-                    Err(e) => {
-                        return Err(if e.is::<crate::body::BodyTooLarge>() {
-                            ProxyError::BodyTooLarge(ctx.body_limit)
-                        } else {
-                            ProxyError::BodyRead(e.to_string())
-                        });
-                    }
-                };
-                // Boxed: the AI call's future is large, and inline it would
-                // enlarge every request's future, which the server copies
-                // whole into its box, proxied ones included.
-                let caller = sy_ai::Caller::new(models, Some(&ctx));
-                Ok(Box::pin(snap.ai.handle(caller, parts, bytes, request_id.as_str())).await)
-            }
-            RouteTarget::Pool(_) | RouteTarget::Split(..) => {
-                let rt = match &route.target {
-                    RouteTarget::Pool(p) => p,
-                    RouteTarget::Split(branches, total) => pick_split(branches, *total),
-                    _ => return Err(ProxyError::Internal("target changed".into())),
-                };
-                // Rewrite only when asked; otherwise the client's path and
-                // query are passed on as they are (shared bytes, no copy).
-                // Policies may have changed the query (a removed key parameter).
-                let pq: http::uri::PathAndQuery = match &route.rewrite {
-                    Some(rw) if rw.path.is_some() || rw.strip_prefix.is_some() => {
-                        let new_path = rewrite_path(rw, path, &found.params)
-                            .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
-                        let joined = match parts.uri.query() {
-                            Some(q) => format!("{new_path}?{q}"),
-                            None => new_path,
-                        };
-                        joined.parse().map_err(|e| {
-                            ProxyError::BadRequest(format!("rewritten path is not valid: {e}"))
-                        })?
-                    }
-                    _ => match parts.uri.path_and_query() {
-                        Some(pq) => pq.clone(),
-                        None => http::uri::PathAndQuery::from_static("/"),
-                    },
-                };
-                // The fields this hop adds are written as lines after the
-                // client's (see `sy_http::raw_head`); policies have run.
-                let client: &mut dyn ClientFields = match lines.as_mut() {
-                    Some(l) => l,
-                    None => &mut parts.headers,
-                };
-                let present = client.present();
-                // Room for the six fields with a long host and trace id.
-                let mut added = RawHeaders::with_capacity(512);
-                add_forwarded(
-                    client,
-                    &mut added,
-                    &present,
-                    conn.peer.ip(),
-                    peer_trusted,
-                    conn.tls,
-                    host_value.as_ref().filter(|_| host.is_some()),
-                );
-                set_request_id(client, &mut added, &present, request_id.as_str());
-                propagate_traceparent(client, &mut added, &present);
-                let host_override = route.rewrite.as_ref().and_then(|r| r.host.as_deref());
-                // Boxed for the same reason as the AI call: inline, it
-                // made every request's future larger, and the copy of it
-                // into the server's box cost more than this box (measured).
-                Box::pin(forward(
-                    rt,
-                    parts,
-                    lines.as_mut(),
-                    added,
-                    body,
-                    pq,
-                    host_override,
-                    &ctx,
-                    host,
-                    &mut record.exchange,
-                ))
-                .await
-            }
+        if route.reads_map()
+            && let Some(l) = lines.take()
+        {
+            parts.headers = l.into_map();
         }
-    }
-    .await;
 
-    match result {
-        Ok(res) => {
-            let (mut rparts, rbody) = res.into_parts();
-            if !route.chain.is_empty() {
-                // A policy that reads or removes the upstream's fields needs
-                // them in the map, not passed on as bytes.
-                if route.chain.reads_response() {
-                    sy_http::materialize(&mut rparts);
+        let result = async {
+            if !route.chain.is_empty()
+                && let Flow::Respond(res) = route.chain.on_request(parts, &mut ctx).await?
+            {
+                return Ok(res);
+            }
+            record.consumer = ctx.consumer.as_ref().map(|c| c.name.clone());
+            match &route.target {
+                RouteTarget::Respond {
+                    status,
+                    headers,
+                    body,
+                } => {
+                    let mut res = Response::new(sy_http::full(body.clone()));
+                    *res.status_mut() = *status;
+                    *res.headers_mut() = headers.clone();
+                    Ok(res)
                 }
-                route.chain.on_response(&mut rparts, &ctx);
+                RouteTarget::Ai(models) => {
+                    let limited = LimitedBody::new(body, ctx.body_limit, Default::default());
+                    let bytes: Bytes = match limited.collect().await {
+                        Ok(c) => c.to_bytes(),
+                        Err(e) => {
+                            return Err(if e.is::<crate::body::BodyTooLarge>() {
+                                ProxyError::BodyTooLarge(ctx.body_limit)
+                            } else {
+                                ProxyError::BodyRead(e.to_string())
+                            });
+                        }
+                    };
+                    // Boxed: the AI call's future is large, and inline it would
+                    // enlarge every request's future, which the server copies
+                    // whole into its box, proxied ones included.
+                    let caller = sy_ai::Caller::new(models, Some(&ctx));
+                    Ok(Box::pin(snap.ai.handle(caller, parts, bytes, request_id.as_str())).await)
+                }
+                RouteTarget::Pool(_) | RouteTarget::Split(..) => {
+                    let rt = match &route.target {
+                        RouteTarget::Pool(p) => p,
+                        RouteTarget::Split(branches, total) => pick_split(branches, *total),
+                        _ => return Err(ProxyError::Internal("target changed".into())),
+                    };
+                    // Rewrite only when asked; otherwise the client's path and
+                    // query are passed on as they are (shared bytes, no copy).
+                    // Policies may have changed the query (a removed key parameter).
+                    let pq: http::uri::PathAndQuery = match &route.rewrite {
+                        Some(rw) if rw.path.is_some() || rw.strip_prefix.is_some() => {
+                            let new_path = rewrite_path(rw, path, &found.params)
+                                .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
+                            let joined = match parts.uri.query() {
+                                Some(q) => format!("{new_path}?{q}"),
+                                None => new_path,
+                            };
+                            joined.parse().map_err(|e| {
+                                ProxyError::BadRequest(format!("rewritten path is not valid: {e}"))
+                            })?
+                        }
+                        _ => match parts.uri.path_and_query() {
+                            Some(pq) => pq.clone(),
+                            None => http::uri::PathAndQuery::from_static("/"),
+                        },
+                    };
+                    // The fields this hop adds are written as lines after the
+                    // client's (see `sy_http::raw_head`); policies have run.
+                    let client: &mut dyn ClientFields = match lines.as_mut() {
+                        Some(l) => l,
+                        None => &mut parts.headers,
+                    };
+                    let present = client.present();
+                    // Room for the six fields with a long host and trace id.
+                    let mut added = RawHeaders::with_capacity(512);
+                    add_forwarded(
+                        client,
+                        &mut added,
+                        &present,
+                        conn.peer.ip(),
+                        peer_trusted,
+                        conn.tls,
+                        host_value.as_ref().filter(|_| host.is_some()),
+                    );
+                    set_request_id(client, &mut added, &present, request_id.as_str());
+                    propagate_traceparent(client, &mut added, &present);
+                    let host_override = route.rewrite.as_ref().and_then(|r| r.host.as_deref());
+                    // Boxed for the same reason as the AI call: inline, it
+                    // made every request's future larger, and the copy of it
+                    // into the server's box cost more than this box (measured).
+                    Box::pin(forward(
+                        rt,
+                        parts,
+                        lines.as_mut(),
+                        added,
+                        body,
+                        pq,
+                        host_override,
+                        &ctx,
+                        host,
+                        &mut record.exchange,
+                    ))
+                    .await
+                }
             }
-            if !ctx.response_headers.is_empty() {
-                rparts.headers.extend(ctx.response_headers.drain());
-            }
-            record.held = std::mem::take(&mut ctx.extensions);
-            Ok((Response::from_parts(rparts, rbody), m))
         }
-        Err(e) => {
-            // Policies still see error responses (CORS headers on a 429, say).
-            // On AI routes a quota refusal answers in the endpoint's dialect.
-            let dialect = match (&route.target, &e) {
-                (RouteTarget::Ai(_), ProxyError::Policy(p)) => {
-                    snap.ai
-                        .policy_error_response(p, uri.path(), request_id.as_str())
+        .await;
+
+        match result {
+            Ok(res) => {
+                let (mut rparts, rbody) = res.into_parts();
+                if !route.chain.is_empty() {
+                    // A policy that reads or removes the upstream's fields needs
+                    // them in the map, not passed on as bytes.
+                    if route.chain.reads_response() {
+                        sy_http::materialize(&mut rparts);
+                    }
+                    route.chain.on_response(&mut rparts, &ctx);
                 }
-                _ => None,
-            };
-            let res = dialect.unwrap_or_else(|| e.to_response(request_id.as_str()));
-            let (mut rparts, rbody) = res.into_parts();
-            if !route.chain.is_empty() {
-                route.chain.on_response(&mut rparts, &ctx);
+                if !ctx.response_headers.is_empty() {
+                    rparts.headers.extend(ctx.response_headers.drain());
+                }
+                record.held = std::mem::take(&mut ctx.extensions);
+                Ok((Response::from_parts(rparts, rbody), m))
             }
-            rparts.headers.extend(ctx.response_headers.drain());
-            record.error = Some(e.code());
-            record.held = std::mem::take(&mut ctx.extensions);
-            Ok((Response::from_parts(rparts, rbody), m))
+            Err(e) => {
+                // Policies still see error responses (CORS headers on a 429, say).
+                // On AI routes a quota refusal answers in the endpoint's dialect.
+                let dialect = match (&route.target, &e) {
+                    (RouteTarget::Ai(_), ProxyError::Policy(p)) => {
+                        snap.ai
+                            .policy_error_response(p, uri.path(), request_id.as_str())
+                    }
+                    _ => None,
+                };
+                let res = dialect.unwrap_or_else(|| e.to_response(request_id.as_str()));
+                let (mut rparts, rbody) = res.into_parts();
+                if !route.chain.is_empty() {
+                    route.chain.on_response(&mut rparts, &ctx);
+                }
+                rparts.headers.extend(ctx.response_headers.drain());
+                record.error = Some(e.code());
+                record.held = std::mem::take(&mut ctx.extensions);
+                Ok((Response::from_parts(rparts, rbody), m))
+            }
         }
     }
 }

@@ -22,48 +22,54 @@ use crate::gateway::unix_now;
 use crate::providers::{AnswerForm, ChunkStream, ProviderReply};
 use crate::{AiError, AiGateway, Caller, respond};
 
-pub(crate) async fn handle(
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps each argument twice in its future (rust-lang/rust#62958)"
+)]
+pub(crate) fn handle(
     gateway: &AiGateway,
     allowed: &Caller<'_>,
     body: &[u8],
     request_id: &str,
-) -> Result<Response<Body>, AiError> {
-    let (request, source) = openai::parse_chat_request_with_source(body)?;
-    let request = Arc::new(request);
-    let stamp = Stamp {
-        // Concatenated, not `format!`: this runs on every answer.
-        id: ["chatcmpl-", request_id].concat(),
-        created: unix_now(),
-        model: request.model.clone(),
-    };
-    // Model lookup, routing and the provider call, shared with the other
-    // dialects. `source` is the body when `request` says exactly what it
-    // says: an upstream of OpenAI's format is sent it, model replaced.
-    let Called {
-        info, meter, reply, ..
-    } = upstream::call_model(
-        gateway,
-        allowed,
-        &request,
-        source,
-        false,
-        AnswerForm::OpenAiJson,
-    )
-    .await?;
+) -> impl Future<Output = Result<Response<Body>, AiError>> + Send {
+    async move {
+        let (request, source) = openai::parse_chat_request_with_source(body)?;
+        let request = Arc::new(request);
+        let stamp = Stamp {
+            // Concatenated, not `format!`: this runs on every answer.
+            id: ["chatcmpl-", request_id].concat(),
+            created: unix_now(),
+            model: request.model.clone(),
+        };
+        // Model lookup, routing and the provider call, shared with the other
+        // dialects. `source` is the body when `request` says exactly what it
+        // says: an upstream of OpenAI's format is sent it, model replaced.
+        let Called {
+            info, meter, reply, ..
+        } = upstream::call_model(
+            gateway,
+            allowed,
+            &request,
+            source,
+            false,
+            AnswerForm::OpenAiJson,
+        )
+        .await?;
 
-    let mut response = match reply {
-        ProviderReply::Complete(answer) => complete(*answer, &stamp, &meter),
-        ProviderReply::Json(answer) => complete_json(&answer, &stamp, &meter),
-        ProviderReply::Stream(chunks) => stream(
-            chunks,
-            stamp,
-            request.include_usage(),
-            StreamMeter::new(meter),
-        ),
-    };
-    upstream::set_call_headers(&mut response, &info);
-    response.extensions_mut().insert(info);
-    Ok(response)
+        let mut response = match reply {
+            ProviderReply::Complete(answer) => complete(*answer, &stamp, &meter),
+            ProviderReply::Json(answer) => complete_json(&answer, &stamp, &meter),
+            ProviderReply::Stream(chunks) => stream(
+                chunks,
+                stamp,
+                request.include_usage(),
+                StreamMeter::new(meter),
+            ),
+        };
+        upstream::set_call_headers(&mut response, &info);
+        response.extensions_mut().insert(info);
+        Ok(response)
+    }
 }
 
 /// The gateway's identity for one completion, stamped on every object.

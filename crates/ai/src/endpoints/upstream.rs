@@ -54,72 +54,84 @@ pub(crate) struct Called {
 /// needs the prompt's token count (Anthropic's `message_start`); otherwise
 /// it is counted only when routing needs it. `form`: the forms of a whole
 /// answer the caller takes.
-pub(crate) async fn call_model(
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps each argument twice in its future (rust-lang/rust#62958)"
+)]
+pub(crate) fn call_model(
     gateway: &AiGateway,
     allowed: &Caller<'_>,
     request: &Arc<ChatRequest>,
     source: Option<&[u8]>,
     count_prompt: bool,
     form: AnswerForm,
-) -> Result<Called, AiError> {
-    let asked = allowed.model(&gateway.registry, &request.model)?;
-    // Token, spend and model limits, before any provider is called.
-    let quota = crate::quota::reserve(gateway, allowed, asked, request).await?;
-    match walk(gateway, asked, request, source, count_prompt, form).await {
-        Ok(mut called) => {
-            called.meter.quota = quota.clone();
-            called.info.quota = quota;
-            Ok(called)
-        }
-        Err(error) => {
-            // Nothing answered, nothing is billed.
-            quota.release();
-            Err(error)
+) -> impl Future<Output = Result<Called, AiError>> + Send {
+    async move {
+        let asked = allowed.model(&gateway.registry, &request.model)?;
+        // Token, spend and model limits, before any provider is called.
+        let quota = crate::quota::reserve(gateway, allowed, asked, request).await?;
+        match walk(gateway, asked, request, source, count_prompt, form).await {
+            Ok(mut called) => {
+                called.meter.quota = quota.clone();
+                called.info.quota = quota;
+                Ok(called)
+            }
+            Err(error) => {
+                // Nothing answered, nothing is billed.
+                quota.release();
+                Err(error)
+            }
         }
     }
 }
 
 /// The attempt loop over `asked`'s deployments and fallbacks.
-async fn walk(
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps each argument twice in its future (rust-lang/rust#62958)"
+)]
+fn walk(
     gateway: &AiGateway,
     asked: &Model,
     request: &Arc<ChatRequest>,
     source: Option<&[u8]>,
     count_prompt: bool,
     form: AnswerForm,
-) -> Result<Called, AiError> {
-    let mut run = Run {
-        request,
-        source,
-        form,
-        counts: Vec::new(),
-        attempts: 0,
-        last_error: None,
-        last_deployment: None,
-        skipped: Vec::new(),
-        failovers: Vec::new(),
-        cooled: 0,
-        ignore_cooldown: false,
-    };
-    // Cool-downs steer traffic to other deployments; they never make a
-    // model unanswerable. When the first pass called nothing because every
-    // option was cooling down, a second pass ignores cool-downs, so the
-    // client gets what the provider says now rather than a gateway-made 503
-    // (a single error must not take a one-deployment model offline).
-    for pass in 0..2 {
-        if pass == 1 {
-            if run.attempts > 0 || run.cooled == 0 {
-                break;
+) -> impl Future<Output = Result<Called, AiError>> + Send {
+    async move {
+        let mut run = Run {
+            request,
+            source,
+            form,
+            counts: Vec::new(),
+            attempts: 0,
+            last_error: None,
+            last_deployment: None,
+            skipped: Vec::new(),
+            failovers: Vec::new(),
+            cooled: 0,
+            ignore_cooldown: false,
+        };
+        // Cool-downs steer traffic to other deployments; they never make a
+        // model unanswerable. When the first pass called nothing because every
+        // option was cooling down, a second pass ignores cool-downs, so the
+        // client gets what the provider says now rather than a gateway-made 503
+        // (a single error must not take a one-deployment model offline).
+        for pass in 0..2 {
+            if pass == 1 {
+                if run.attempts > 0 || run.cooled == 0 {
+                    break;
+                }
+                run.ignore_cooldown = true;
+                run.skipped.clear();
             }
-            run.ignore_cooldown = true;
-            run.skipped.clear();
+            if let Some(done) = run_pass(gateway, asked, &mut run, count_prompt).await {
+                return done.map_err(|error| error.routed(run.trace()));
+            }
         }
-        if let Some(done) = run_pass(gateway, asked, &mut run, count_prompt).await {
-            return done.map_err(|error| error.routed(run.trace()));
-        }
+        let trace = run.trace();
+        Err(run.give_up().routed(trace))
     }
-    let trace = run.trace();
-    Err(run.give_up().routed(trace))
 }
 
 /// Walk the asked model, its context-window fallback and its fallbacks

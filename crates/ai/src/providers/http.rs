@@ -115,86 +115,97 @@ impl HttpProvider {
         })
     }
 
-    async fn call(
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn keeps each argument twice in its future (rust-lang/rust#62958)"
+    )]
+    fn call(
         &self,
         req: &ChatRequest,
         source: Option<&[u8]>,
         model: &str,
         form: AnswerForm,
-    ) -> Result<ProviderReply, AiError> {
-        let upstream = match source {
-            Some(source) => self
-                .adapter
-                .chat_request_as_sent(&self.endpoint, req, source, model),
-            None => self.adapter.chat_request(&self.endpoint, req, model),
-        }
-        .map_err(|e| self.translate_error(e))?;
-        let (parts, bytes) = upstream.into_parts();
-        let request = http::Request::from_parts(parts, sy_http::full(bytes));
-        let deadline = tokio::time::Instant::now() + self.timeout;
-        // Forwarded, not requested: an answer's head is only read when it
-        // is an error, so on HTTP/1.1 its fields stay lines (no header map
-        // built) until then.
-        let nothing_added = RawHeaders::default();
-        let pass_on = sy_http::PassOn {
-            client: None,
-            added: &nothing_added,
-        };
-        let sent = self.client.forward(request, pass_on);
-        let response = match tokio::time::timeout_at(deadline, sent).await {
-            Err(_) => return Err(self.timed_out()),
-            Ok(Err(_)) => return Err(self.unreachable()),
-            Ok(Ok(response)) => response,
-        };
-        let (mut head, body) = response.into_parts();
-        let body = upstream_body(body);
-        if !head.status.is_success() {
-            sy_http::materialize(&mut head);
-            // A cut or unreadable error body still yields an error naming
-            // the status.
-            let bytes = tokio::time::timeout_at(deadline, collect(body, MAX_ERROR_BYTES))
+    ) -> impl Future<Output = Result<ProviderReply, AiError>> + Send {
+        async move {
+            let upstream = match source {
+                Some(source) => {
+                    self.adapter
+                        .chat_request_as_sent(&self.endpoint, req, source, model)
+                }
+                None => self.adapter.chat_request(&self.endpoint, req, model),
+            }
+            .map_err(|e| self.translate_error(e))?;
+            let (parts, bytes) = upstream.into_parts();
+            let request = http::Request::from_parts(parts, sy_http::full(bytes));
+            let deadline = tokio::time::Instant::now() + self.timeout;
+            // Forwarded, not requested: an answer's head is only read when it
+            // is an error, so on HTTP/1.1 its fields stay lines (no header map
+            // built) until then.
+            let nothing_added = RawHeaders::default();
+            let pass_on = sy_http::PassOn {
+                client: None,
+                added: &nothing_added,
+            };
+            let sent = self.client.forward(request, pass_on);
+            let response = match tokio::time::timeout_at(deadline, sent).await {
+                Err(_) => return Err(self.timed_out()),
+                Ok(Err(_)) => return Err(self.unreachable()),
+                Ok(Ok(response)) => response,
+            };
+            let (mut head, body) = response.into_parts();
+            let body = upstream_body(body);
+            if !head.status.is_success() {
+                sy_http::materialize(&mut head);
+                // A cut or unreadable error body still yields an error naming
+                // the status.
+                let bytes = tokio::time::timeout_at(deadline, collect(body, MAX_ERROR_BYTES))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .unwrap_or_default();
+                let error = self.adapter.error(head.status, &head.headers, &bytes);
+                return Err(AiError::from(error));
+            }
+            if !req.is_stream() {
+                let bytes = match tokio::time::timeout_at(
+                    deadline,
+                    collect(body, MAX_RESPONSE_BYTES),
+                )
                 .await
-                .ok()
-                .and_then(Result::ok)
-                .unwrap_or_default();
-            let error = self.adapter.error(head.status, &head.headers, &bytes);
-            return Err(AiError::from(error));
-        }
-        if !req.is_stream() {
-            let bytes =
-                match tokio::time::timeout_at(deadline, collect(body, MAX_RESPONSE_BYTES)).await {
+                {
                     Err(_) => return Err(self.timed_out()),
                     Ok(Err(_)) => return Err(self.broken()),
                     Ok(Ok(bytes)) => bytes,
                 };
-            if form == AnswerForm::OpenAiJson
-                && let Some(json) = self.adapter.chat_response_json(bytes.clone())
-            {
-                let json = json.map_err(|e| self.translate_error(e))?;
-                return Ok(ProviderReply::Json(Box::new(json)));
+                if form == AnswerForm::OpenAiJson
+                    && let Some(json) = self.adapter.chat_response_json(bytes.clone())
+                {
+                    let json = json.map_err(|e| self.translate_error(e))?;
+                    return Ok(ProviderReply::Json(Box::new(json)));
+                }
+                let answer = self
+                    .adapter
+                    .chat_response(&bytes)
+                    .map_err(|e| self.translate_error(e))?;
+                return Ok(ProviderReply::Complete(Box::new(answer)));
             }
-            let answer = self
-                .adapter
-                .chat_response(&bytes)
-                .map_err(|e| self.translate_error(e))?;
-            return Ok(ProviderReply::Complete(Box::new(answer)));
+            let mut stream = Upstream {
+                provider: self.endpoint.name.clone(),
+                body,
+                decoder: self.adapter.stream_decoder(),
+                pending: VecDeque::new(),
+                idle: self.timeout,
+                done: false,
+            };
+            // Wait for the first chunk so an error before any output is a
+            // proper status rather than an event in a 200 stream.
+            match stream.next().await {
+                Some(Err(error)) => return Err(error),
+                Some(Ok(first)) => stream.pending.push_front(first),
+                None => {}
+            }
+            Ok(ProviderReply::Stream(stream.into_chunks()))
         }
-        let mut stream = Upstream {
-            provider: self.endpoint.name.clone(),
-            body,
-            decoder: self.adapter.stream_decoder(),
-            pending: VecDeque::new(),
-            idle: self.timeout,
-            done: false,
-        };
-        // Wait for the first chunk so an error before any output is a
-        // proper status rather than an event in a 200 stream.
-        match stream.next().await {
-            Some(Err(error)) => return Err(error),
-            Some(Ok(first)) => stream.pending.push_front(first),
-            None => {}
-        }
-        Ok(ProviderReply::Stream(stream.into_chunks()))
     }
 
     /// One embeddings call: the adapter's request, the whole answer within

@@ -218,86 +218,94 @@ impl H1Client {
     /// With `forward` (the client's fields kept as lines, and those the
     /// caller adds, written after the request's own), a response head that can be passed on as bytes comes
     /// back as [`RawHeaders`](crate::RawHeaders) (see [`crate::raw_head`]).
-    pub(super) async fn send(
+    ///
+    /// Not an `async fn`: the request is taken apart first and the block
+    /// keeps only its parts, where an async fn would keep the request
+    /// twice (argument and local) beside them; every caller's future holds
+    /// this one, and is copied on every request.
+    pub(super) fn send(
         self: &Arc<Self>,
         req: Request<Body>,
         forward: Option<PassOn<'_>>,
-    ) -> Result<Response<ResponseBody>, ClientError> {
+    ) -> impl Future<Output = Result<Response<ResponseBody>, ClientError>> + Send {
         let (parts, mut body) = req.into_parts();
-        let tls = parts.uri.scheme() == Some(&Scheme::HTTPS);
-        let authority = parts
-            .uri
-            .authority()
-            .cloned()
-            .ok_or_else(|| ClientError::request("the upstream URI has no host"))?;
-        let key = Key { tls, authority };
+        async move {
+            let tls = parts.uri.scheme() == Some(&Scheme::HTTPS);
+            let authority = parts
+                .uri
+                .authority()
+                .cloned()
+                .ok_or_else(|| ClientError::request("the upstream URI has no host"))?;
+            let key = Key { tls, authority };
 
-        // Take what the body has ready now: a small complete body goes out
-        // with the head and can be sent again on a fresh connection.
-        let mut first: Vec<Bytes> = Vec::new();
-        let mut size = 0usize;
-        let mut ended = body.is_end_stream();
-        while !ended && size <= INLINE_BODY {
-            let next = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut body).poll_frame(cx)));
-            match next.await {
-                Poll::Ready(None) => ended = true,
-                Poll::Ready(Some(Ok(frame))) => {
-                    if let Ok(data) = frame.into_data() {
-                        size += data.len();
-                        first.push(data);
+            // Take what the body has ready now: a small complete body goes out
+            // with the head and can be sent again on a fresh connection.
+            let mut first: Vec<Bytes> = Vec::new();
+            let mut size = 0usize;
+            let mut ended = body.is_end_stream();
+            while !ended && size <= INLINE_BODY {
+                let next =
+                    std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut body).poll_frame(cx)));
+                match next.await {
+                    Poll::Ready(None) => ended = true,
+                    Poll::Ready(Some(Ok(frame))) => {
+                        if let Ok(data) = frame.into_data() {
+                            size += data.len();
+                            first.push(data);
+                        }
                     }
+                    Poll::Ready(Some(Err(e))) => return Err(ClientError::body(e)),
+                    Poll::Pending => break,
                 }
-                Poll::Ready(Some(Err(e))) => return Err(ClientError::body(e)),
-                Poll::Pending => break,
             }
-        }
-        let framing = if ended {
-            if size == 0 && !method_has_body(&parts.method) {
-                ReqFraming::None
+            let framing = if ended {
+                if size == 0 && !method_has_body(&parts.method) {
+                    ReqFraming::None
+                } else {
+                    ReqFraming::Length(size as u64)
+                }
             } else {
-                ReqFraming::Length(size as u64)
-            }
-        } else {
-            // A size hint is what is left: the part already taken counts too.
-            match body.size_hint().exact() {
-                Some(n) => ReqFraming::Length(size as u64 + n),
-                None => ReqFraming::Chunked,
-            }
-        };
-        let mut outgoing = if ended {
-            Outgoing::Inline(first)
-        } else {
-            Outgoing::Streamed {
-                prefix: first,
-                body,
-            }
-        };
-
-        // Connecting is boxed: its future (DNS, TCP, TLS) is larger than the
-        // rest of the exchange, and inline it would be part of every
-        // request's future, which is moved (copied) whole when the caller
-        // boxes or wraps it, though most requests take a pooled connection.
-        let mut conn = match self.checkout(&key) {
-            Some(c) => c,
-            None => Box::pin(self.connect(&key)).await?,
-        };
-        loop {
-            let sent =
-                Self::exchange(&mut conn, &parts, &key, framing, &mut outgoing, forward).await;
-            match sent {
-                Ok(head) => return self.respond(conn, key, &parts.method, head),
-                Err(Failure::Stale(e)) => {
-                    // The upstream closed a pooled connection before answering.
-                    // Only a request it cannot have acted on is sent again:
-                    // idempotent, with its body still in hand.
-                    let resend =
-                        matches!(outgoing, Outgoing::Inline(_)) && is_idempotent(&parts.method);
-                    if !resend {
-                        return Err(ClientError::exchange(e));
-                    }
-                    conn = Box::pin(self.connect(&key)).await?;
+                // A size hint is what is left: the part already taken counts too.
+                match body.size_hint().exact() {
+                    Some(n) => ReqFraming::Length(size as u64 + n),
+                    None => ReqFraming::Chunked,
                 }
-                Err(Failure::Other(e)) => return Err(e),
+            };
+            let mut outgoing = if ended {
+                Outgoing::Inline(first)
+            } else {
+                Outgoing::Streamed {
+                    prefix: first,
+                    body,
+                }
+            };
+
+            // Connecting is boxed: its future (DNS, TCP, TLS) is larger than the
+            // rest of the exchange, and inline it would be part of every
+            // request's future, which is moved (copied) whole when the caller
+            // boxes or wraps it, though most requests take a pooled connection.
+            let mut conn = match self.checkout(&key) {
+                Some(c) => c,
+                None => Box::pin(self.connect(&key)).await?,
+            };
+            loop {
+                let sent =
+                    Self::exchange(&mut conn, &parts, &key, framing, &mut outgoing, forward).await;
+                match sent {
+                    Ok(head) => return self.respond(conn, key, &parts.method, head),
+                    Err(Failure::Stale(e)) => {
+                        // The upstream closed a pooled connection before answering.
+                        // Only a request it cannot have acted on is sent again:
+                        // idempotent, with its body still in hand.
+                        let resend =
+                            matches!(outgoing, Outgoing::Inline(_)) && is_idempotent(&parts.method);
+                        if !resend {
+                            return Err(ClientError::exchange(e));
+                        }
+                        conn = Box::pin(self.connect(&key)).await?;
+                    }
+                    Err(Failure::Other(e)) => return Err(e),
+                }
             }
         }
     }

@@ -14,6 +14,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::TryFutureExt;
+use futures_util::future::Either;
 use http::{HeaderMap, Request, Response};
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
@@ -42,9 +44,9 @@ impl UpstreamClient {
     /// Send `req` (an absolute URI) and return the response head; the body
     /// streams from the upstream as it is polled.
     ///
-    /// A plain function returning an `async move` block rather than an
-    /// `async fn`: an async fn keeps its argument twice in its state (as
-    /// argument and as local), and callers box or wrap this future, which
+    /// A plain function, not an `async fn`: an async fn keeps each
+    /// argument twice in its state (as argument and as local;
+    /// rust-lang/rust#62958), and callers box or wrap this future, which
     /// copies it whole, on every request.
     pub fn request(
         &self,
@@ -67,40 +69,37 @@ impl UpstreamClient {
         self.send(req, Some(pass_on))
     }
 
+    /// The HTTP/1.1 exchange is made here and returned as it is: wrapped
+    /// in a block it would keep `req` beside it (a captured value stays in
+    /// the block's state after it is moved on), and be copied once more.
     fn send<'a>(
         &'a self,
         mut req: Request<Body>,
         forward: Option<PassOn<'a>>,
     ) -> impl Future<Output = Result<Response<UpstreamBody>, ClientError>> + Send + 'a {
-        let h1 = self.h1.as_ref().filter(|_| !wants_upgrade(&req));
-        async move {
-            match h1 {
-                Some(h1) => {
-                    let res = h1.send(req, forward).await?;
-                    Ok(res.map(UpstreamBody::H1))
-                }
-                None => {
-                    // hyper encodes from the header map alone: the client's
-                    // fields go ahead of the map's, the added ones after.
-                    if let Some(p) = forward {
-                        if let Some(client) = p.client {
-                            let mut map = HeaderMap::with_capacity(req.headers().len() + 16);
-                            client.append_to(&mut map, true);
-                            map.extend(std::mem::take(req.headers_mut()));
-                            *req.headers_mut() = map;
-                        }
-                        p.added.clone().merge_into(req.headers_mut());
-                    }
-                    // Boxed: HTTP/2 and upgrades are the rarer path, and
-                    // their future inline would enlarge every HTTP/1.1
-                    // request's.
-                    let res = Box::pin(self.hyper.request(req))
-                        .await
-                        .map_err(ClientError::hyper)?;
-                    Ok(res.map(UpstreamBody::Hyper))
-                }
-            }
+        if let Some(h1) = self.h1.as_ref().filter(|_| !wants_upgrade(&req)) {
+            return Either::Left(
+                h1.send(req, forward)
+                    .map_ok(|res| res.map(UpstreamBody::H1)),
+            );
         }
+        // Boxed: HTTP/2 and upgrades are the rarer path, and their future
+        // inline would enlarge every HTTP/1.1 request's.
+        Either::Right(Box::pin(async move {
+            // hyper encodes from the header map alone: the client's fields
+            // go ahead of the map's, the added ones after.
+            if let Some(p) = forward {
+                if let Some(client) = p.client {
+                    let mut map = HeaderMap::with_capacity(req.headers().len() + 16);
+                    client.append_to(&mut map, true);
+                    map.extend(std::mem::take(req.headers_mut()));
+                    *req.headers_mut() = map;
+                }
+                p.added.clone().merge_into(req.headers_mut());
+            }
+            let res = self.hyper.request(req).await.map_err(ClientError::hyper)?;
+            Ok(res.map(UpstreamBody::Hyper))
+        }))
     }
 }
 

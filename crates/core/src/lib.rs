@@ -8,11 +8,13 @@ mod error;
 pub mod hash;
 mod ids;
 mod money;
+mod text;
 
 pub use error::ErrorClass;
 pub use hash::{FastMap, FastSet};
 pub use ids::RequestId;
 pub use money::Money;
+pub use text::ShortText;
 
 /// Token counts as reported by a provider or estimated by the gateway.
 ///

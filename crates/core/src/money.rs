@@ -68,21 +68,36 @@ impl AddAssign for Money {
     }
 }
 
-impl fmt::Display for Money {
-    /// Dollars with six decimals, e.g. `0.000150`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // By `itoa`, not `write!`: every priced answer's cost header is
-        // written with this.
+impl Money {
+    /// Dollars with six decimals, e.g. `0.000150`, written to `out`.
+    /// By `itoa`, not `write!`: every priced answer's cost header is
+    /// written with this.
+    pub fn write_usd<W: fmt::Write + ?Sized>(self, out: &mut W) -> fmt::Result {
         if self.0 < 0 {
-            f.write_str("-")?;
+            out.write_str("-")?;
         }
         let abs = self.0.unsigned_abs();
         let mut digits = itoa::Buffer::new();
-        f.write_str(digits.format(abs / 1_000_000))?;
+        out.write_str(digits.format(abs / 1_000_000))?;
         // Six digits with leading zeros: 1_000_000 + micros, first digit cut.
         let micros = digits.format(abs % 1_000_000 + 1_000_000);
-        f.write_str(".")?;
-        f.write_str(micros.get(1..).unwrap_or_default())
+        out.write_str(".")?;
+        out.write_str(micros.get(1..).unwrap_or_default())
+    }
+
+    /// [`write_usd`](Self::write_usd) into text on the stack (the longest
+    /// amount, 21 bytes, fits).
+    pub fn usd(self) -> crate::ShortText {
+        let mut text = crate::ShortText::new();
+        let _ = self.write_usd(&mut text);
+        text
+    }
+}
+
+impl fmt::Display for Money {
+    /// Dollars with six decimals, e.g. `0.000150`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_usd(f)
     }
 }
 
@@ -143,6 +158,9 @@ mod tests {
         assert_eq!(Money(7).to_string(), "0.000007");
         assert_eq!(Money(12_345_678_901).to_string(), "12345.678901");
         assert_eq!(Money(i64::MIN).to_string(), "-9223372036854.775808");
+        for m in [1_500_000, -150, 0, 7, 12_345_678_901, i64::MIN, i64::MAX] {
+            assert_eq!(Money(m).usd().as_str(), Money(m).to_string(), "{m}");
+        }
         assert_eq!(Money(i64::MAX) + Money(1), Money(i64::MAX));
     }
 }

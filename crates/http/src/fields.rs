@@ -46,6 +46,11 @@ impl SetField for RawHeaders {
     fn set_field(&mut self, name: &HeaderName, parts: &[&[u8]]) -> bool {
         self.set(name, parts)
     }
+
+    fn set_number(&mut self, name: &HeaderName, n: u64) -> bool {
+        RawHeaders::set_number(self, name, n);
+        true
+    }
 }
 
 /// The response's lines when it carries them, else its map. (A field set
@@ -96,11 +101,19 @@ pub fn with_fields<B, R>(res: &mut http::Response<B>, f: impl FnOnce(&mut dyn Se
 
 /// Whether the answer carries a field `name`, in its map or its lines.
 pub fn has_field(parts: &http::response::Parts, name: &HeaderName) -> bool {
-    parts.headers.contains_key(name)
-        || parts
-            .extensions
-            .get::<RawHeaders>()
-            .is_some_and(|lines| lines.contains(name.as_str().as_bytes()))
+    has_any_field(parts, std::slice::from_ref(name))
+}
+
+/// Whether the answer carries any of `names`, in its map or its lines
+/// (its lines looked up once for all of them).
+pub fn has_any_field(parts: &http::response::Parts, names: &[HeaderName]) -> bool {
+    if !parts.headers.is_empty() && names.iter().any(|n| parts.headers.contains_key(n)) {
+        return true;
+    }
+    parts
+        .extensions
+        .get::<RawHeaders>()
+        .is_some_and(|lines| names.iter().any(|n| lines.contains(n.as_str().as_bytes())))
 }
 
 #[cfg(test)]
@@ -182,6 +195,48 @@ mod tests {
         assert!(with_fields(&mut res, |f| f.set_number(&LIMIT, 2)));
         let (mut parts, ()) = res.into_parts();
         assert_eq!(fields(&mut parts), [("x-limit".into(), "2".into())]);
+    }
+
+    #[test]
+    fn any_of_several_names_is_found_in_the_map_or_the_lines() {
+        const OTHER: HeaderName = HeaderName::from_static("x-other");
+        let names = [LIMIT, OTHER];
+        let mut parts = http::Response::new(()).into_parts().0;
+        assert!(!has_any_field(&parts, &names));
+        parts.extensions.insert(RawHeaders::with_capacity(64));
+        assert!(parts.set_number(&http::header::ETAG, 1));
+        assert!(
+            !has_any_field(&parts, &names),
+            "another name is not one of them"
+        );
+        assert!(parts.set_number(&OTHER, 2));
+        assert!(
+            has_any_field(&parts, &names),
+            "the second name, in the lines"
+        );
+        let mut map = http::Response::new(()).into_parts().0;
+        map.headers.insert(OTHER, HeaderValue::from_static("3"));
+        assert!(has_any_field(&map, &names), "the second name, in the map");
+        assert!(!has_any_field(&map, &names[..1]));
+    }
+
+    #[test]
+    fn a_number_set_on_lines_replaces_the_line_of_its_name() {
+        let mut raw = RawHeaders::with_capacity(8);
+        assert!(raw.push(&LIMIT, &[b"old"]));
+        assert!(raw.push(&http::header::ETAG, &[b"e"]));
+        assert!(SetField::set_number(&mut raw, &LIMIT, 42));
+        raw.set_number(&http::header::DATE, 0);
+        let lines: Vec<_> = raw.iter().map(|(n, v)| (n.to_vec(), v.to_vec())).collect();
+        assert_eq!(
+            lines,
+            [
+                (b"etag".to_vec(), b"e".to_vec()),
+                (b"x-limit".to_vec(), b"42".to_vec()),
+                (b"date".to_vec(), b"0".to_vec())
+            ]
+        );
+        assert!(raw.contains(b"date"));
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod tls;
 
 pub use activity::ActiveGuard;
 pub use body::{Body, BoxError, empty, full};
-pub use fields::{SetField, has_field, with_fields};
+pub use fields::{SetField, has_any_field, has_field, with_fields};
 pub use raw_head::{HOP_BY_HOP, RawHeaders, materialize, name_bit};
 pub use request_fields::{FieldsRef, PassOn, RequestFields};
 pub use server::{

@@ -131,6 +131,10 @@ impl RawHeaders {
     pub fn push(&mut self, name: &HeaderName, parts: &[&[u8]]) -> bool {
         let start = self.lines.len();
         let name = name.as_str().as_bytes();
+        // Room for the whole line at once, not a check and a possible
+        // growth per piece.
+        let value_len: usize = parts.iter().map(|p| p.len()).sum();
+        self.lines.reserve(name.len() + value_len + 4);
         self.lines.extend_from_slice(name);
         self.lines.extend_from_slice(b": ");
         let value_at = self.lines.len();
@@ -156,6 +160,25 @@ impl RawHeaders {
             self.remove(lower);
         }
         self.push(name, parts)
+    }
+
+    /// [`set`](Self::set) to the decimal `n`, which needs no check: the
+    /// gateway's answers carry a dozen counts and limits each.
+    pub fn set_number(&mut self, name: &HeaderName, n: u64) {
+        let lower = name.as_str().as_bytes();
+        let bit = name_bit(lower);
+        if self.names & bit != 0 {
+            self.remove(lower);
+        }
+        let mut digits = itoa::Buffer::new();
+        let value = digits.format(n).as_bytes();
+        self.lines.reserve(lower.len() + value.len() + 4);
+        self.lines.extend_from_slice(lower);
+        self.lines.extend_from_slice(b": ");
+        self.lines.extend_from_slice(value);
+        self.lines.extend_from_slice(b"\r\n");
+        self.names |= bit;
+        self.has_date |= lower == b"date";
     }
 
     /// Drop the lines named `name` (lower-case), in place. Its bit stays in

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use http::header::HeaderName;
 use sy_config::LimitsSpec;
-use sy_http::{SetField, has_field};
+use sy_http::{SetField, has_any_field};
 use sy_state::quota::format_duration;
 use sy_state::{
     Charge, CounterId, Held, Measure, Metric, QuotaFuture, QuotaLedger, Refusal, Reservation, Scope,
@@ -300,7 +300,7 @@ impl Policy for QuotaPolicy {
     }
 
     /// The rate-limit fields are set and looked for through
-    /// `SetField` and `has_field`, wherever the answer keeps them.
+    /// `SetField` and `has_any_field`, wherever the answer keeps them.
     fn reads_response(&self) -> bool {
         false
     }
@@ -329,8 +329,7 @@ impl Policy for QuotaPolicy {
     }
 
     fn on_response(&self, res: &mut http::response::Parts, ctx: &RequestContext) {
-        if has_field(res, &X_RATELIMIT_LIMIT_REQUESTS) || has_field(res, &X_RATELIMIT_LIMIT_TOKENS)
-        {
+        if has_any_field(res, &[X_RATELIMIT_LIMIT_REQUESTS, X_RATELIMIT_LIMIT_TOKENS]) {
             return;
         }
         if let Some(h) = ctx.extensions.get::<RateLimitHeaders>() {

@@ -221,7 +221,8 @@ impl Handler for Proxy {
                 }
             };
             let (mut parts, body) = response.into_parts();
-            record.ai = parts.extensions.get::<sy_ai::AiCallInfo>().cloned();
+            // Taken, not cloned: nothing after this reads it from the answer.
+            record.ai = parts.extensions.remove::<sy_ai::AiCallInfo>();
             // An answer passed on as bytes takes the id as a line (no header
             // map built for one field; `set_field` drops a value in the map,
             // which would win); otherwise the map gets it, sharing its bytes.

@@ -18,7 +18,6 @@ use crate::registry::Deployment;
 use crate::router::InFlight;
 use http::Response;
 use sy_http::Body;
-use sy_http::SetField;
 
 use crate::{AiCallInfo, AiError, CallQuota, respond};
 
@@ -136,11 +135,15 @@ impl Meter {
     /// Settle a whole answer's `tokens` and say them, and their cost, in
     /// `response`'s headers.
     pub(crate) fn settle_whole(&self, response: &mut Response<Body>, tokens: TokenUsage) {
-        if let Some(cost) = self.settle(tokens) {
-            response.set_field(&respond::names::COST, &[cost.to_string().as_bytes()]);
-        }
-        response.set_number(&respond::names::PROMPT_TOKENS, tokens.prompt);
-        response.set_number(&respond::names::COMPLETION_TOKENS, tokens.completion);
+        let cost = self.settle(tokens);
+        // Where the fields go is looked up once for the three.
+        sy_http::with_fields(response, |fields| {
+            if let Some(cost) = cost {
+                fields.set_field(&respond::names::COST, &[cost.usd().as_bytes()]);
+            }
+            fields.set_number(&respond::names::PROMPT_TOKENS, tokens.prompt);
+            fields.set_number(&respond::names::COMPLETION_TOKENS, tokens.completion);
+        });
     }
 
     /// The answer failed after its first byte: count it against the

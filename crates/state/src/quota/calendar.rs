@@ -3,7 +3,10 @@
 //! milliseconds (proleptic Gregorian calendar, no leap seconds, as Unix
 //! time itself).
 
+use std::fmt::Write as _;
 use std::time::Duration;
+
+use sy_core::ShortText;
 
 use super::Window;
 
@@ -51,41 +54,47 @@ pub fn format_rfc3339(unix_secs: u64) -> String {
 /// A duration the way OpenAI's `x-ratelimit-reset-*` headers write it (Go's
 /// duration format): `12ms`, `1s`, `1.5s`, `6m0s`, `3h12m0s`. Below a
 /// second, whole milliseconds rounded up; above, milliseconds at most.
-pub fn format_duration(d: Duration) -> String {
+///
+/// On the stack ([`ShortText`]; the longest, `u64::MAX` milliseconds, is
+/// 24 bytes): this runs twice for every answer that carries rate-limit
+/// headers.
+pub fn format_duration(d: Duration) -> ShortText {
+    let mut out = ShortText::new();
+    // Cannot fail: every duration fits.
+    let _ = write_duration(d, &mut out);
+    out
+}
+
+/// Numbers written by `itoa`: `write!` cost ~600 instructions a number.
+fn write_duration(d: Duration, out: &mut ShortText) -> std::fmt::Result {
     let ms = u64::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
     if ms == 0 {
-        return "0s".to_owned();
+        return out.write_str("0s");
     }
-    // One buffer, numbers written by `itoa`: this runs twice for every
-    // answer that carries rate-limit headers, and `write!` cost ~600
-    // instructions a number.
-    let mut out = String::with_capacity(16);
     let mut digits = itoa::Buffer::new();
     if ms < 1000 {
-        out.push_str(digits.format(ms));
-        out.push_str("ms");
-        return out;
+        out.write_str(digits.format(ms))?;
+        return out.write_str("ms");
     }
     let (h, rest) = (ms / 3_600_000, ms % 3_600_000);
     let (m, rest) = (rest / 60_000, rest % 60_000);
     let (s, frac) = (rest / 1000, rest % 1000);
     if h > 0 {
-        out.push_str(digits.format(h));
-        out.push('h');
+        out.write_str(digits.format(h))?;
+        out.write_str("h")?;
     }
     if h > 0 || m > 0 {
-        out.push_str(digits.format(m));
-        out.push('m');
+        out.write_str(digits.format(m))?;
+        out.write_str("m")?;
     }
-    out.push_str(digits.format(s));
+    out.write_str(digits.format(s))?;
     if frac > 0 {
         // Three digits with leading zeros, trailing zeros dropped.
         let text = digits.format(frac + 1000);
-        out.push('.');
-        out.push_str(text.get(1..).unwrap_or_default().trim_end_matches('0'));
+        out.write_str(".")?;
+        out.write_str(text.get(1..).unwrap_or_default().trim_end_matches('0'))?;
     }
-    out.push('s');
-    out
+    out.write_str("s")
 }
 
 /// Days since 1970-01-01 to `(year, month, day)` (Howard Hinnant's
@@ -188,6 +197,7 @@ mod tests {
         assert_eq!(f(1_050), "1.05s");
         assert_eq!(f(61_001), "1m1.001s");
         assert_eq!(f(3_600_000), "1h0m0s");
+        assert_eq!(format_duration(Duration::MAX), "5124095576030h25m51.615s");
         // Against the `write!` formatting it replaced, over a spread of
         // values (below and above a second, every fraction length).
         for ms in (0..5_000).chain((0..2_000).map(|i| i * 7_919 + 999)) {

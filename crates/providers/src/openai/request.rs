@@ -104,28 +104,26 @@ pub(crate) fn post_json(
             param: "model".to_owned(),
             message: format!("does not make a valid upstream URL ({e})"),
         })?;
-    let mut builder = http::Request::builder()
-        .method(Method::POST)
-        .uri(uri)
-        .header(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )
-        .header(header::ACCEPT, accept(stream));
-    if let Some(headers) = builder.headers_mut() {
-        for (name, value) in &endpoint.headers {
-            headers.insert(name.clone(), value.clone());
-        }
-        for (name, value) in fixed {
-            headers.insert(name, value);
-        }
+    // Built in place rather than through `Request::builder()`, which moves
+    // the request's parts along at every call and can fail on nothing
+    // here: the URI is parsed and the fields are typed already.
+    let mut request = http::Request::new(Bytes::from(json));
+    *request.method_mut() = Method::POST;
+    *request.uri_mut() = uri;
+    let headers = request.headers_mut();
+    headers.reserve(2 + endpoint.headers.len() + fixed.len());
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::ACCEPT, accept(stream));
+    for (name, value) in &endpoint.headers {
+        headers.insert(name.clone(), value.clone());
     }
-    builder
-        .body(Bytes::from(json))
-        .map_err(|e| TranslateError::Invalid {
-            param: "model".to_owned(),
-            message: format!("does not make a valid upstream URL ({e})"),
-        })
+    for (name, value) in fixed {
+        headers.insert(name, value);
+    }
+    Ok(request)
 }
 
 fn accept(stream: bool) -> HeaderValue {
